@@ -1,0 +1,1 @@
+"""Digit recognition core: preprocessing, models, augmentation and online learning, free of any web framework."""

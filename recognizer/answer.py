@@ -1,0 +1,27 @@
+"""Pick one answer from the four models, or none when they are not confident enough to name a digit."""
+import numpy as np
+
+# The CNNs are the stronger models; the FNNs add a second opinion that catches a CNN's odd mistake.
+WEIGHTS = {"cnn": 0.3, "cnn_updated": 0.3, "fnn": 0.2, "fnn_updated": 0.2}
+MIN_CONFIDENCE = 0.5
+NOT_A_DIGIT = "can't recognize this as a digit"
+
+
+def combined(probabilities):
+    """The weighted mean of the models' probability vectors."""
+    return sum(WEIGHTS[name] * np.asarray(p) for name, p in probabilities.items())
+
+
+def choose(probabilities):
+    """Return (digit or None, message) from each model's probability vector."""
+    mix = combined(probabilities)
+    best = int(np.argmax(mix))
+    if mix[best] < MIN_CONFIDENCE:
+        return None, NOT_A_DIGIT
+    return best, ""
+
+
+def top3(probs):
+    """The three most probable digits, highest first, as the contract's JSON list."""
+    order = np.argsort(probs)[::-1][:3]
+    return [{"digit": int(d), "probability": round(float(probs[d]), 4)} for d in order]

@@ -1,0 +1,67 @@
+"""Turn a canvas data URL into an ink array, refusing anything unsafe before it is decoded."""
+import base64
+import binascii
+import io
+import re
+
+import numpy as np
+from PIL import Image
+
+MAX_SIDE = 1024
+MIN_SIDE = 8
+_DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg);base64,(.*)$", re.DOTALL)
+_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG"}
+
+
+class ImageError(ValueError):
+    """The image in a request cannot be used; the message says why in words a person can act on."""
+
+
+def decode_data_url(data_url):
+    """Return the ink of a data-URL image as a float32 array in [0, 1] (ink = 1, background = 0)."""
+    if not isinstance(data_url, str):
+        raise ImageError("'image' must be a string holding a data URL")
+    match = _DATA_URL.match(data_url.strip())
+    if not match:
+        raise ImageError("'image' must be a data URL like data:image/png;base64,...")
+    try:
+        raw = base64.b64decode(match.group(2), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError("'image' holds invalid base64") from None
+    return ink_from_bytes(raw, _FORMATS[match.group(1)])
+
+
+def ink_from_bytes(raw, expected_format):
+    """Decode PNG/JPEG bytes to ink, checking the header's size before any pixel is decoded."""
+    try:
+        image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"])
+    except Exception:
+        raise ImageError("'image' is not a decodable PNG or JPEG image") from None
+    if image.format != expected_format:
+        raise ImageError(f"'image' says {expected_format} but holds {image.format}")
+    width, height = image.size
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise ImageError(f"image is {width}x{height}; the largest accepted is {MAX_SIDE}x{MAX_SIDE}")
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise ImageError(f"image is {width}x{height}; the smallest accepted is {MIN_SIDE}x{MIN_SIDE}")
+    try:
+        rgba = image.convert("RGBA")
+    except Exception:
+        raise ImageError("'image' is truncated or corrupt and cannot be decoded") from None
+    return ink_from_rgba(np.asarray(rgba, dtype=np.float32) / 255.0)
+
+
+def ink_from_rgba(rgba):
+    """Composite over white (a transparent canvas is paper) and invert, so dark strokes become ink."""
+    gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    alpha = rgba[..., 3]
+    paper = gray * alpha + (1.0 - alpha)
+    return (1.0 - paper).astype(np.float32)
+
+
+def to_png_data_url(pixels):
+    """Encode a [0, 1] ink array as a black-on-white PNG data URL, as the page and the preview show it."""
+    gray = np.clip((1.0 - pixels) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(gray).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,64 @@
+"""Bring a drawing to MNIST's form: ink box scaled to 20 px on its long side, centred by mass in 28x28."""
+import numpy as np
+from PIL import Image
+
+SIZE = 28
+BOX = 20
+INK_THRESHOLD = 0.2   # a pixel darker than this counts as ink when finding the drawing's box
+MIN_INK_PIXELS = 4    # fewer inked pixels than this is a blank canvas (a stray click, JPEG noise)
+
+
+class BlankDrawing(ValueError):
+    """The canvas holds no drawing to recognize."""
+
+
+def ink_box(ink):
+    """Return (top, bottom, left, right) of the inked pixels, bottom/right exclusive; raise on a blank canvas."""
+    mask = ink > INK_THRESHOLD
+    if mask.sum() < MIN_INK_PIXELS:
+        raise BlankDrawing("nothing is drawn")
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
+def crop_ink(ink):
+    """Cut the drawing down to its ink box."""
+    top, bottom, left, right = ink_box(ink)
+    return ink[top:bottom, left:right]
+
+
+def fit_box(ink, box=BOX):
+    """Scale so the longer side is `box` pixels, keeping the aspect ratio, with area-averaging resampling."""
+    height, width = ink.shape
+    scale = box / max(height, width)
+    new_w = max(1, int(round(width * scale)))
+    new_h = max(1, int(round(height * scale)))
+    image = Image.fromarray(ink.astype(np.float32), mode="F")
+    resized = np.asarray(image.resize((new_w, new_h), Image.Resampling.LANCZOS, reducing_gap=3.0))
+    return np.clip(resized, 0.0, 1.0)
+
+
+def centre_by_mass(digit, size=SIZE):
+    """Place the digit in a size x size field with its centre of mass at the centre, as MNIST did."""
+    height, width = digit.shape
+    total = digit.sum()
+    rows, cols = np.indices(digit.shape)
+    cy = (rows * digit).sum() / total
+    cx = (cols * digit).sum() / total
+    top = int(round(size / 2 - 0.5 - cy))
+    left = int(round(size / 2 - 0.5 - cx))
+    top = min(max(top, 0), size - height)
+    left = min(max(left, 0), size - width)
+    field = np.zeros((size, size), dtype=np.float32)
+    field[top:top + height, left:left + width] = digit
+    return field
+
+
+def to_mnist(ink):
+    """Preprocess a canvas ink array (any size, ink = 1) to the 28x28 float32 image the models read."""
+    digit = fit_box(crop_ink(ink))
+    peak = digit.max()
+    if peak <= 0:
+        raise BlankDrawing("nothing is drawn")
+    return centre_by_mass(digit / peak)

@@ -1,0 +1,93 @@
+"""Synthetic canvas drawings: MNIST digits re-drawn as mouse strokes along their skeletons, and non-digits."""
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from skimage.morphology import skeletonize
+
+from recognizer.render import CANVAS
+
+NEIGHBOURS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def skeleton_segments(digit):
+    """Line segments (y0, x0, y1, x1) joining neighbouring pixels of a 28x28 digit's skeleton."""
+    skeleton = skeletonize(digit > 0.35 * digit.max())
+    segments = []
+    for y, x in np.argwhere(skeleton):
+        for dy, dx in NEIGHBOURS:
+            ny, nx = y + dy, x + dx
+            if 0 <= ny < 28 and 0 <= nx < 28 and skeleton[ny, nx]:
+                segments.append((y, x, ny, nx))
+    points = np.argwhere(skeleton)
+    isolated = [(y, x, y, x) for y, x in points] if not segments else []
+    return np.array(segments + isolated, dtype=np.float32).reshape(-1, 4)
+
+
+def draw_segments(segments, width, size=CANVAS):
+    """Draw segments ([y0, x0, y1, x1] in canvas pixels) with a round pen, anti-aliased, as ink."""
+    scale = 2
+    image = Image.new("L", (size * scale, size * scale), 0)
+    draw = ImageDraw.Draw(image)
+    r = width * scale / 2
+    for y0, x0, y1, x1 in segments * scale:
+        draw.line((x0, y0, x1, y1), fill=255, width=max(1, int(round(width * scale))))
+        draw.ellipse((x1 - r, y1 - r, x1 + r, y1 + r), fill=255)
+        draw.ellipse((x0 - r, y0 - r, x0 + r, y0 + r), fill=255)
+    return np.asarray(image.resize((size, size), Image.Resampling.BOX), dtype=np.float32) / 255.0
+
+
+def _smooth_warp(points, rng, amount):
+    """Wobble points with a smooth random displacement, like an unsteady hand."""
+    field = ndimage.gaussian_filter(rng.normal(0, 1, (2, 8, 8)), (0, 1.5, 1.5)) * amount
+    grid = np.clip(points / 28.0 * 7, 0, 7)
+    dy = ndimage.map_coordinates(field[0], grid.T, order=1)
+    dx = ndimage.map_coordinates(field[1], grid.T, order=1)
+    return points + np.stack([dy, dx], axis=1)
+
+
+def pen_drawing(digit, rng, size=CANVAS):
+    """Re-draw a 28x28 digit as a canvas drawing: its skeleton, warped, placed and drawn with a random pen."""
+    segments = skeleton_segments(digit)
+    points = segments.reshape(-1, 2)
+    points = _smooth_warp(points, rng, amount=rng.uniform(0.0, 2.5))
+    angle = np.deg2rad(rng.uniform(-12, 12))
+    shear = rng.uniform(-0.3, 0.3)
+    matrix = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[1, 0], [shear, 1]])
+    points = (points - 14.0) @ matrix.T
+    height = rng.uniform(0.3, 0.85) * size
+    extent = max(np.ptp(points[:, 0]), 1.0)
+    points = points * (height / extent) * np.array([1.0, rng.uniform(0.8, 1.2)])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    width = rng.choice([4, 6, 8, 10, 12, 14, 16, 20]) * rng.uniform(0.8, 1.2)
+    margin = width
+    offset = [rng.uniform(margin - lo[k], max(margin - lo[k], size - margin - hi[k])) for k in range(2)]
+    return draw_segments((points + offset).reshape(-1, 4), width, size)
+
+
+def non_digit(rng, size=CANVAS):
+    """A drawing that is no digit: a scribble, a horizontal-ish line, a filled blob, or a spray of dots."""
+    kind = rng.integers(4)
+    width = rng.uniform(4, 16)
+    if kind == 0:       # scribble: a long random zig-zag
+        points = np.cumsum(rng.normal(0, size * 0.15, (rng.integers(12, 30), 2)), axis=0)
+        points = (points - points.min(0)) / max(np.ptp(points), 1) * size * 0.7 + size * 0.15
+        segments = np.concatenate([points[:-1], points[1:]], axis=1)
+    elif kind == 1:     # a single straight line, not upright (an upright one is a 1)
+        angle = np.deg2rad(rng.uniform(-50, 50) + rng.choice([0, 180]))
+        length = rng.uniform(0.3, 0.8) * size / 2
+        c = np.array([size / 2, size / 2]) + rng.uniform(-30, 30, 2)
+        d = np.array([np.sin(angle), np.cos(angle)]) * length
+        segments = np.array([[*(c - d), *(c + d)]])
+    elif kind == 2:     # a filled blob
+        c = rng.uniform(0.3, 0.7, 2) * size
+        radius = rng.uniform(0.15, 0.35) * size
+        t = np.linspace(0, 2 * np.pi, 40)
+        ring = np.stack([c[0] + radius * np.sin(t), c[1] + radius * np.cos(t)], axis=1)
+        inner = [ring * f + c * (1 - f) for f in np.linspace(0, 1, 12)]
+        points = np.concatenate(inner)
+        segments = np.concatenate([points[:-1], points[1:]], axis=1)
+        width = radius / 3
+    else:               # dots spread over the canvas
+        points = rng.uniform(0.1, 0.9, (rng.integers(5, 15), 2)) * size
+        segments = np.concatenate([points, points], axis=1)
+    return draw_segments(segments.astype(np.float32), width, size)

@@ -1,0 +1,132 @@
+"""Train the original models from MNIST plus canvas-like renderings: `python -m recognizer.train`."""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from recognizer import data, dataset, weights
+from recognizer.answer import choose
+from recognizer.cnn import ConvNet, build_keras
+from recognizer.fnn import FNN, cross_entropy
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+REPLAY_SIZE = 1000      # exemplars mixed into online updates
+HOLDOUT_SIZE = 300      # digits the online guard checks an update against
+
+
+def train_fnn(images, targets, epochs, seed, log):
+    """Mini-batch SGD with momentum and a cosine learning-rate schedule."""
+    rng = np.random.default_rng(seed)
+    net = FNN.initialise(seed)
+    x = images.reshape(len(images), -1)
+    steps_per_epoch = int(np.ceil(len(x) / 128))
+    total, velocity, history = epochs * steps_per_epoch, None, []
+    for epoch in range(epochs):
+        order, losses = rng.permutation(len(x)), []
+        for step in range(steps_per_epoch):
+            batch = order[step * 128:(step + 1) * 128]
+            lr = 0.05 * 0.5 * (1 + np.cos(np.pi * (epoch * steps_per_epoch + step) / total))
+            loss, grads = net.loss_and_gradients(x[batch], None, l2=1e-4, targets=targets[batch])
+            velocity = net.apply(grads, lr, velocity, momentum=0.9)
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+        log(f"fnn epoch {epoch + 1}/{epochs}  loss {history[-1]:.4f}")
+    return net, history
+
+
+def train_cnn(images, targets, epochs, seed, verbose):
+    """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
+    import keras
+    model = build_keras(seed)
+    steps = epochs * int(np.ceil(len(images) / 128))
+    schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    fit = model.fit(images[..., None], targets, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
+    return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
+
+
+def accuracy_table(fnn, cnn, sets):
+    """Accuracy of each model and of the chosen answer on each evaluation set."""
+    rows = {}
+    for name, (images, labels) in sets.items():
+        probs = {"fnn": fnn.probabilities(images), "cnn": cnn.probabilities(images)}
+        answers = [choose({"fnn": pf, "fnn_updated": pf, "cnn": pc, "cnn_updated": pc})[0]
+                   for pf, pc in zip(probs["fnn"], probs["cnn"])]
+        rows[name] = {
+            "fnn": float((probs["fnn"].argmax(1) == labels).mean()),
+            "cnn": float((probs["cnn"].argmax(1) == labels).mean()),
+            "answer": float(np.mean([a == y for a, y in zip(answers, labels)])),
+            "abstained": float(np.mean([a is None for a in answers])),
+            "cnn loss": cross_entropy(probs["cnn"], labels),
+        }
+    return rows
+
+
+def save_plot(fnn_history, cnn_history, path):
+    """Training-loss curves of both models."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(range(1, len(fnn_history) + 1), fnn_history, marker="o", label="fnn (numpy)")
+    ax.plot(range(1, len(cnn_history) + 1), cnn_history, marker="o", label="cnn (Keras)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.set_yscale("log")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=MODELS, help="where to write the weights (default: models/)")
+    parser.add_argument("--fnn-epochs", type=int, default=30)
+    parser.add_argument("--cnn-epochs", type=int, default=14)
+    parser.add_argument("--pen-copies", type=int, default=5, help="pen re-drawings of each MNIST train digit")
+    parser.add_argument("--distorted-copies", type=int, default=3, help="elastic/affine copies of each digit")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    log = (lambda *_: None) if args.quiet else (lambda message: print(message, flush=True))
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    started = time.time()
+    x_train, y_train, _, _ = data.load_mnist()
+    log(f"building the training set from {len(x_train)} MNIST digits ...")
+    images, targets = dataset.training_set(x_train, y_train, args.pen_copies, args.distorted_copies, seed=args.seed)
+    log(f"{len(images)} training images ready in {time.time() - started:.0f} s")
+
+    fnn, fnn_history = train_fnn(images, targets, args.fnn_epochs, args.seed, log)
+    cnn, cnn_history = train_cnn(images, targets, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
+    weights.save(args.out / "fnn.npz", fnn.params)
+    weights.save(args.out / "cnn.npz", cnn.params)
+
+    rng = np.random.default_rng(args.seed + 1)
+    pick = rng.choice(len(x_train), REPLAY_SIZE + HOLDOUT_SIZE, replace=False)
+    exemplars = dataset.pen_drawings(x_train[pick], args.seed + 77)
+    half = len(exemplars) // 2
+    exemplars[:half] = dataset.canvas_renderings(x_train[pick[:half]])
+    order = rng.permutation(len(pick))
+    exemplars, labels = exemplars[order], y_train[pick][order]
+    weights.save(args.out / "replay.npz", {
+        "replay_x": weights.to_uint8(exemplars[:REPLAY_SIZE]), "replay_y": labels[:REPLAY_SIZE],
+        "holdout_x": weights.to_uint8(exemplars[REPLAY_SIZE:]), "holdout_y": labels[REPLAY_SIZE:],
+    })
+    save_plot(fnn_history, cnn_history, args.out / "training.png")
+
+    table = accuracy_table(fnn, cnn, dataset.evaluation_sets())
+    (args.out / "training.json").write_text(json.dumps({"accuracy": table, "args": {
+        k: str(v) for k, v in vars(args).items()}, "seconds": round(time.time() - started)}, indent=2) + "\n")
+    log(f"\n{'set':32} {'fnn':>7} {'cnn':>7} {'answer':>7} {'abstain':>8}")
+    for name, row in table.items():
+        log(f"{name:32} {row['fnn']:7.2%} {row['cnn']:7.2%} {row['answer']:7.2%} {row['abstained']:8.2%}")
+    log(f"done in {time.time() - started:.0f} s; weights in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
