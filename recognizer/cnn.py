@@ -39,32 +39,14 @@ def _patches(x):
     return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * w, KERNEL * KERNEL * c)
 
 
-def _patches_back(d_cols, shape):
-    """Scatter im2col gradients back onto the (unpadded) input."""
-    n, h, w, c = shape
-    d_cols = d_cols.reshape(n, h, w, KERNEL, KERNEL, c)
-    d_padded = np.zeros((n, h + KERNEL - 1, w + KERNEL - 1, c), dtype=np.float32)
-    for i in range(KERNEL):
-        for j in range(KERNEL):
-            d_padded[:, i:i + h, j:j + w, :] += d_cols[:, :, :, i, j, :]
-    return d_padded[:, PAD_BEFORE:PAD_BEFORE + h, PAD_BEFORE:PAD_BEFORE + w, :]
-
-
 def _pool(x):
+    """2x2 max-pooling, stride 2."""
     n, h, w, c = x.shape
-    blocks = x.reshape(n, h // 2, 2, w // 2, 2, c)
-    return blocks, blocks.max(axis=(2, 4))
-
-
-def _pool_back(blocks, pooled, d_pooled):
-    mask = blocks == pooled[:, :, None, :, None, :]
-    d_blocks = mask * d_pooled[:, :, None, :, None, :]
-    n, h2, _, w2, _, c = blocks.shape
-    return d_blocks.reshape(n, h2 * 2, w2 * 2, c)
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
 class ConvNet:
-    """Numpy inference and backpropagation for the Keras CNN's weights (dropout is training-time only)."""
+    """Numpy inference for the Keras CNN's weights, and gradients for its dense head (dropout is training-only)."""
 
     names = ("conv1_w", "conv1_b", "conv2_w", "conv2_b", "dense1_w", "dense1_b", "dense2_w", "dense2_b")
 
@@ -87,60 +69,44 @@ class ConvNet:
     def copy(self):
         return ConvNet({name: value.copy() for name, value in self.params.items()})
 
-    def _forward(self, images):
+    def features(self, images, batch=256):
+        """The convolutional part's output, flattened: what the dense head reads (frozen in online updates)."""
+        out = [self._conv_features(images[i:i + batch]) for i in range(0, len(images), batch)]
+        return np.concatenate(out) if out else np.zeros((0, 7 * 7 * 32), dtype=np.float32)
+
+    def _conv_features(self, images):
         p = self.params
         x = images.reshape(len(images), 28, 28, 1).astype(np.float32)
-        cache = {"x": x}
-        cache["cols1"] = _patches(x)
-        z1 = (cache["cols1"] @ p["conv1_w"].reshape(-1, 16) + p["conv1_b"]).reshape(len(x), 28, 28, 16)
-        cache["a1"] = np.maximum(z1, 0)
-        cache["blocks1"], cache["p1"] = _pool(cache["a1"])
-        cache["cols2"] = _patches(cache["p1"])
-        z2 = (cache["cols2"] @ p["conv2_w"].reshape(-1, 32) + p["conv2_b"]).reshape(len(x), 14, 14, 32)
-        cache["a2"] = np.maximum(z2, 0)
-        cache["blocks2"], p2 = _pool(cache["a2"])
-        cache["flat"] = p2.reshape(len(x), -1)
-        cache["h"] = np.maximum(cache["flat"] @ p["dense1_w"] + p["dense1_b"], 0)
-        return cache, cache["h"] @ p["dense2_w"] + p["dense2_b"]
+        a1 = np.maximum((_patches(x) @ p["conv1_w"].reshape(-1, 16) + p["conv1_b"]).reshape(len(x), 28, 28, 16), 0)
+        p1 = _pool(a1)
+        a2 = np.maximum((_patches(p1) @ p["conv2_w"].reshape(-1, 32) + p["conv2_b"]).reshape(len(x), 14, 14, 32), 0)
+        return _pool(a2).reshape(len(x), -1)
 
-    def probabilities(self, images, batch=256):
-        """Class probabilities for a batch of 28x28 images in [0, 1]."""
-        out = [softmax(self._forward(images[i:i + batch])[1]) for i in range(0, len(images), batch)]
-        return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)
-
-    def loss_and_gradients(self, images, labels, l2=0.0, targets=None):
-        """Cross-entropy (+ optional L2) loss and its gradients; `targets` (soft labels) overrides `labels`."""
+    def _head(self, flat):
         p = self.params
-        cache, logits = self._forward(images)
-        n = len(logits)
-        probs = softmax(logits)
-        if targets is None:
-            targets = np.eye(10, dtype=np.float32)[labels]
-        loss = float(-(targets * np.log(probs + 1e-12)).sum(axis=1).mean())
-        d_logits = ((probs - targets) / n).astype(np.float32)
-        g = {"dense2_w": cache["h"].T @ d_logits, "dense2_b": d_logits.sum(axis=0)}
-        d_h = (d_logits @ p["dense2_w"].T) * (cache["h"] > 0)
-        g["dense1_w"] = cache["flat"].T @ d_h
-        g["dense1_b"] = d_h.sum(axis=0)
-        d_p2 = (d_h @ p["dense1_w"].T).reshape(n, 7, 7, 32)
-        d_z2 = _pool_back(cache["blocks2"], cache["blocks2"].max(axis=(2, 4)), d_p2) * (cache["a2"] > 0)
-        d_z2 = d_z2.reshape(-1, 32)
-        g["conv2_w"] = (cache["cols2"].T @ d_z2).reshape(p["conv2_w"].shape)
-        g["conv2_b"] = d_z2.sum(axis=0)
-        d_p1 = _patches_back(d_z2 @ p["conv2_w"].reshape(-1, 32).T, cache["p1"].shape)
-        d_z1 = (_pool_back(cache["blocks1"], cache["p1"], d_p1) * (cache["a1"] > 0)).reshape(-1, 16)
-        g["conv1_w"] = (cache["cols1"].T @ d_z1).reshape(p["conv1_w"].shape)
-        g["conv1_b"] = d_z1.sum(axis=0)
-        if l2:
-            for name in ("conv1_w", "conv2_w", "dense1_w", "dense2_w"):
-                loss += 0.5 * l2 * float((p[name] ** 2).sum())
-                g[name] = g[name] + l2 * p[name]
-        return loss, g
+        hidden = np.maximum(flat @ p["dense1_w"] + p["dense1_b"], 0)
+        return hidden, hidden @ p["dense2_w"] + p["dense2_b"]
 
-    def apply(self, grads, learning_rate, velocity=None, momentum=0.0):
-        """One (momentum) SGD step in place; returns the updated velocity."""
-        velocity = velocity or {name: np.zeros_like(value) for name, value in self.params.items()}
-        for name in self.names:
-            velocity[name] = momentum * velocity[name] - learning_rate * grads[name].astype(np.float32)
-            self.params[name] += velocity[name]
-        return velocity
+    def head_probabilities(self, flat):
+        """Class probabilities from precomputed conv features."""
+        return softmax(self._head(flat)[1])
+
+    def probabilities(self, images):
+        """Class probabilities for a batch of 28x28 images in [0, 1]."""
+        return self.head_probabilities(self.features(images))
+
+    def head_loss_and_gradients(self, flat, targets):
+        """Cross-entropy loss of the dense head on conv features, and its gradients for the head's weights."""
+        p = self.params
+        hidden, logits = self._head(flat)
+        probs = softmax(logits)
+        loss = float(-(targets * np.log(probs + 1e-12)).sum(axis=1).mean())
+        d_logits = ((probs - targets) / len(flat)).astype(np.float32)
+        d_hidden = (d_logits @ p["dense2_w"].T) * (hidden > 0)
+        return loss, {"dense2_w": hidden.T @ d_logits, "dense2_b": d_logits.sum(axis=0),
+                      "dense1_w": flat.T @ d_hidden, "dense1_b": d_hidden.sum(axis=0)}
+
+    def apply(self, grads, learning_rate):
+        """One SGD step in place on the weights `grads` names."""
+        for name, grad in grads.items():
+            self.params[name] -= learning_rate * grad.astype(np.float32)

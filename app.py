@@ -1,0 +1,9 @@
+"""The WSGI entry point: `gunicorn app:app`, or `python app.py` for a development server on $PORT."""
+import os
+
+from web import create_app
+
+app = create_app()
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")))

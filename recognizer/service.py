@@ -1,0 +1,150 @@
+"""The recognizer as the web app uses it: four models, the store, predictions, corrections and statistics."""
+import datetime
+import io
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from recognizer import answer, weights
+from recognizer.augment import correction_variants
+from recognizer.cnn import ConvNet
+from recognizer.fnn import FNN
+from recognizer.images import to_png_data_url
+from recognizer.online import OnlineLearner, UpdatedModels
+from recognizer.preprocess import to_mnist
+from recognizer.versions import ModelVersions
+
+MODELS = ("fnn", "fnn_updated", "cnn", "cnn_updated")
+log = logging.getLogger(__name__)
+
+
+def new_sample_id():
+    """Sortable by time (replay order), unique across workers."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def ink_png(ink):
+    """The drawing as stored: black on white grayscale PNG at the size it was sent."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Recognizer:
+    """Holds the original and updated models in memory and keeps the updated ones in step with the store."""
+
+    def __init__(self, store, models_dir, refresh_seconds=1.0, keep_versions=20, seed=None):
+        models_dir = Path(models_dir)
+        self.store = store
+        self.fnn = FNN(weights.load(models_dir / "fnn.npz"))
+        self.cnn = ConvNet(weights.load(models_dir / "cnn.npz"))
+        replay = weights.load(models_dir / "replay.npz")
+        self.learner = OnlineLearner(self.cnn, replay["replay_x"], replay["replay_y"],
+                                     replay["holdout_x"], replay["holdout_y"], seed=seed)
+        self.baseline = self.learner.holdout_accuracy(self.fnn, self.cnn)
+        self.versions = ModelVersions(store, UpdatedModels(0, self.fnn, self.cnn), keep=keep_versions)
+        self.refresh_seconds = refresh_seconds
+        self._refreshed = 0.0
+        self._lock = threading.Lock()
+        self.rng = np.random.default_rng(seed)
+
+    def current(self):
+        """The newest updated models, checking the store at most every `refresh_seconds`; the store being
+        down only means serving the version already in memory."""
+        now = time.monotonic()
+        if now - self._refreshed >= self.refresh_seconds:
+            self._refreshed = now
+            try:
+                self.versions.refresh()
+            except Exception as error:       # any store failure: keep answering from memory
+                log.warning("could not check for newer models: %s", error)
+        return self.versions.state
+
+    def probabilities(self, image, state):
+        """Each of the four models' probability vector for one 28x28 image."""
+        batch = image[None]
+        return {"fnn": self.fnn.probabilities(batch)[0], "fnn_updated": state.fnn.probabilities(batch)[0],
+                "cnn": self.cnn.probabilities(batch)[0], "cnn_updated": state.cnn.probabilities(batch)[0]}
+
+    def describe(self, image, state):
+        """The /predict response body for a preprocessed image."""
+        probs = self.probabilities(image, state)
+        digit, message = answer.choose(probs)
+        return {
+            "answer": digit,
+            "message": message,
+            "predictions": {name: answer.top3(probs[name]) for name in MODELS},
+            "model_versions": {"fnn_updated": state.version, "cnn_updated": state.version},
+            "preview": to_png_data_url(image),
+        }
+
+    def predict(self, ink):
+        """Recognize a drawing (ink array); raises BlankDrawing."""
+        return self.describe(to_mnist(ink), self.current())
+
+    def _store_drawing(self, ink, image, digit, route, shown):
+        """Write the labelled drawing and its metadata: immutable, before anything else happens."""
+        sample_id = new_sample_id()
+        meta = {"sample_id": sample_id, "digit": digit, "route": route, "time": time.time(),
+                "predictions": shown["predictions"], "answer": shown["answer"],
+                "model_versions": shown["model_versions"]}
+        self.store.put_new(f"drawings/{digit}/{sample_id}.png", ink_png(ink))
+        self.store.put_new(f"drawings/{digit}/{sample_id}.json", json.dumps(meta).encode())
+        return sample_id
+
+    def save_sample(self, ink, digit):
+        """Keep a labelled drawing for the data set without learning from it."""
+        image = to_mnist(ink)
+        return self._store_drawing(ink, image, digit, "samples", self.describe(image, self.current()))
+
+    def train(self, ink, digit):
+        """Store a correction, then learn it into the updated models as a new version.
+
+        Returns (sample_id, response body). Raises Refused / Contended / StoreUnavailable after the drawing is
+        stored, so a failed update can be replayed from the store.
+        """
+        image = to_mnist(ink)
+        with self._lock:
+            shown = self.describe(image, self.current())
+            sample_id = self._store_drawing(ink, image, digit, "train", shown)
+            variants = correction_variants(ink, self.rng)
+            state = self.learn(image, variants, digit)
+            body = self.describe(image, state)
+        return sample_id, {"model_version": state.version, "sample_id": sample_id, **body}
+
+    def learn(self, image, variants, digit):
+        """Commit one correction on top of whatever version is newest in the store."""
+        def change(state):
+            probs = self.probabilities(image, state)
+            right = {name: bool(int(np.argmax(p)) == digit) for name, p in probs.items()}
+            return self.learner.learn(state, image, variants, digit, right, self.baseline)
+        return self.versions.commit(change)
+
+    def reset(self):
+        """Make the updated models copies of the originals again, keeping the version history."""
+        def change(state):
+            return UpdatedModels(0, self.fnn, self.cnn, history=state.history + [{"reset": True}])
+        return self.versions.commit(change)
+
+    def stats(self):
+        """Drawings per digit, model versions, and predict-then-learn accuracy over the corrections."""
+        counts = Counter(key.split("/")[1] for key in self.store.keys("drawings/") if key.endswith(".png"))
+        state = self.current()
+        corrections = [h for h in state.history if "right" in h]
+        accuracy = {name: (sum(h["right"][name] for h in corrections) / len(corrections) if corrections else None)
+                    for name in MODELS}
+        return {
+            "drawings": {str(d): counts.get(str(d), 0) for d in range(10)},
+            "total_drawings": sum(counts.values()),
+            "model_versions": {"fnn_updated": state.version, "cnn_updated": state.version},
+            "corrections": len(corrections),
+            "accuracy": accuracy,
+            "history": state.history,
+        }

@@ -1,0 +1,198 @@
+"""Where drawings and updated weights live: a local directory or an S3 bucket, behind one small interface.
+
+Objects are written once (`put_new` never overwrites); the one mutable object, a version pointer, moves
+only by compare-and-swap (`swap`), so concurrent writers on any number of workers or machines serialise.
+"""
+import fcntl
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or did not answer in time."""
+
+
+class Store:
+    """The interface both backends implement; keys are '/'-separated paths like 'drawings/3/abc.png'."""
+
+    def put_new(self, key, data):
+        """Write an object that must not exist yet; raise FileExistsError if it does."""
+        raise NotImplementedError
+
+    def get(self, key):
+        """Return (bytes, etag); raise KeyError if absent."""
+        raise NotImplementedError
+
+    def get_if_changed(self, key, etag):
+        """Return (bytes, etag) if the object's etag differs from `etag`, else None; KeyError if absent."""
+        raise NotImplementedError
+
+    def swap(self, key, data, expected_etag):
+        """Replace `key` only if its etag is still `expected_etag` (None: only if absent). Return the success."""
+        raise NotImplementedError
+
+    def keys(self, prefix):
+        """All keys under `prefix`, sorted."""
+        raise NotImplementedError
+
+    def delete(self, key):
+        """Remove an object; absent is fine."""
+        raise NotImplementedError
+
+    def check(self):
+        """Raise StoreUnavailable unless the store can be read and written."""
+        raise NotImplementedError
+
+
+def _etag(data):
+    return hashlib.md5(data).hexdigest()
+
+
+class LocalStore(Store):
+    """A directory: write-to-temp then link/rename for atomicity, an flock for the compare-and-swap."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def _path(self, key):
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"key escapes the store: {key!r}")
+        return path
+
+    def _temp(self, path, data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return temp
+
+    def put_new(self, key, data):
+        path = self._path(key)
+        temp = self._temp(path, data)
+        try:
+            os.link(temp, path)          # atomic, and fails if the key exists: a version is never overwritten
+        finally:
+            os.unlink(temp)
+
+    def get(self, key):
+        try:
+            data = self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+        return data, _etag(data)
+
+    def get_if_changed(self, key, etag):
+        data, current = self.get(key)
+        return None if current == etag else (data, current)
+
+    def swap(self, key, data, expected_etag):
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = _etag(path.read_bytes()) if path.exists() else None
+                if current != expected_etag:
+                    return False
+                os.replace(self._temp(path, data), path)
+                return True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def keys(self, prefix):
+        base = self._path(prefix.rstrip("/")) if prefix else self.root
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*")
+                      if p.is_file() and not p.name.startswith(".tmp-") and not p.name.endswith(".lock"))
+
+    def delete(self, key):
+        self._path(key).unlink(missing_ok=True)
+
+    def check(self):
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.root):
+                pass
+        except OSError as error:
+            raise StoreUnavailable(f"local store {self.root} is not writable: {error}") from None
+
+
+class S3Store(Store):
+    """An S3 bucket (or any S3-compatible service) using conditional writes: IfNoneMatch / IfMatch."""
+
+    def __init__(self, bucket, prefix="", client=None):
+        import boto3
+        from botocore.config import Config
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        # Bounded timeouts and few retries: an unreachable store must fail fast, not hang a worker.
+        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+        self.client = client or boto3.client("s3", config=config)
+
+    def _call(self, method, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+        try:
+            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise KeyError(kwargs.get("Key")) from None
+            if code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412):
+                raise FileExistsError(kwargs.get("Key")) from None
+            if code == "304" or status == 304:
+                return None
+            if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "NoSuchBucket", "AccessDenied"):
+                raise StoreUnavailable(f"S3 {method} failed: {code}") from None
+            raise
+        except BotoCoreError as error:
+            raise StoreUnavailable(f"S3 is unreachable: {error}") from None
+
+    def put_new(self, key, data):
+        self._call("put_object", Key=self.prefix + key, Body=data, IfNoneMatch="*")
+
+    def get(self, key):
+        response = self._call("get_object", Key=self.prefix + key)
+        return response["Body"].read(), response["ETag"]
+
+    def get_if_changed(self, key, etag):
+        response = self._call("get_object", Key=self.prefix + key, **({"IfNoneMatch": etag} if etag else {}))
+        return None if response is None else (response["Body"].read(), response["ETag"])
+
+    def swap(self, key, data, expected_etag):
+        condition = {"IfMatch": expected_etag} if expected_etag else {"IfNoneMatch": "*"}
+        try:
+            self._call("put_object", Key=self.prefix + key, Body=data, **condition)
+            return True
+        except (FileExistsError, KeyError):
+            return False
+
+    def keys(self, prefix):
+        found = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + prefix):
+            found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
+        return sorted(found)
+
+    def delete(self, key):
+        self._call("delete_object", Key=self.prefix + key)
+
+    def check(self):
+        self._call("head_bucket")
+
+
+def open_store(url):
+    """Make the store a STORE_URL names: file:///abs/dir or s3://bucket/optional/prefix."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return LocalStore(parsed.path)
+    if parsed.scheme == "s3":
+        return S3Store(parsed.netloc, parsed.path)
+    raise ValueError(f"STORE_URL must start with file:// or s3://, not {url!r}")

@@ -1,0 +1,112 @@
+"""The JSON routes of the contract: /health, /predict, /train, /samples, /stats, /admin/reset."""
+import hmac
+import logging
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from recognizer.online import Refused
+from recognizer.preprocess import BlankDrawing
+from recognizer.store import StoreUnavailable
+from recognizer.versions import Contended
+from web import requests
+from web.errors import ApiError
+from web.limits import limiter
+
+bp = Blueprint("api", __name__)
+log = logging.getLogger(__name__)
+STORE_DOWN = "the store is unreachable right now; nothing was saved, please try again shortly"
+
+
+def recognizer():
+    return current_app.extensions["recognizer"]
+
+
+def train_limit():
+    return current_app.config["TRAIN_RATE_LIMIT"]
+
+
+@bp.get("/health")
+def health():
+    """200 once the models are loaded and the store answered; 503 until then."""
+    state = current_app.extensions["health"]
+    if not state["store_ok"]:
+        try:
+            recognizer().store.check()
+            state["store_ok"] = True
+        except StoreUnavailable as error:
+            return jsonify(status="unavailable", error=f"store unreachable: {error}"), 503
+    return jsonify(status="ok", models=["fnn", "fnn_updated", "cnn", "cnn_updated"],
+                   model_version=recognizer().current().version)
+
+
+@bp.post("/predict")
+def predict():
+    data = requests.json_body(("image",))
+    try:
+        return jsonify(recognizer().predict(requests.ink(data)))
+    except BlankDrawing as error:
+        raise ApiError(422, str(error)) from None
+
+
+def labelled(data):
+    """The (ink, digit) of a /train or /samples body; the digit is checked before the image is decoded."""
+    digit = requests.digit(data)
+    return requests.ink(data), digit
+
+
+@bp.post("/train")
+@limiter.limit(train_limit)
+def train():
+    ink, digit = labelled(requests.json_body(("image", "digit")))
+    try:
+        sample_id, body = recognizer().train(ink, digit)
+    except BlankDrawing as error:
+        raise ApiError(422, str(error)) from None
+    except Refused as error:
+        log.warning("refused a correction to %d: %s", digit, error)
+        raise ApiError(422, f"{error}; the drawing was kept but not learned") from None
+    except (StoreUnavailable, Contended) as error:
+        raise ApiError(503, f"{STORE_DOWN} ({error})") from None
+    return jsonify(body)
+
+
+@bp.post("/samples")
+@limiter.limit(train_limit)
+def samples():
+    ink, digit = labelled(requests.json_body(("image", "digit")))
+    try:
+        sample_id = recognizer().save_sample(ink, digit)
+        counts = recognizer().stats()["drawings"]
+    except BlankDrawing as error:
+        raise ApiError(422, str(error)) from None
+    except StoreUnavailable as error:
+        raise ApiError(503, f"{STORE_DOWN} ({error})") from None
+    return jsonify(sample_id=sample_id, counts=counts), 201
+
+
+@bp.get("/stats")
+def stats():
+    """JSON for programs; the statistics page for a browser that asks for HTML."""
+    try:
+        body = recognizer().stats()
+    except StoreUnavailable as error:
+        raise ApiError(503, f"the store is unreachable right now ({error})") from None
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]:
+        return render_template("stats.html", stats=body)
+    return jsonify(body)
+
+
+@bp.post("/admin/reset")
+def reset():
+    token = current_app.config["ADMIN_TOKEN"]
+    if not token:
+        raise ApiError(404, "admin routes are disabled: ADMIN_TOKEN is not set")
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise ApiError(401, "admin routes need the header Authorization: Bearer <ADMIN_TOKEN>")
+    try:
+        state = recognizer().reset()
+    except (StoreUnavailable, Contended) as error:
+        raise ApiError(503, f"{STORE_DOWN} ({error})") from None
+    return jsonify(model_version=state.version, versions=recognizer().versions.history())

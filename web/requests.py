@@ -1,0 +1,42 @@
+"""Read and validate the JSON bodies of the API routes, turning every defect into a clear ApiError."""
+from flask import request
+
+from recognizer.images import ImageError, decode_data_url
+from web.errors import ApiError
+
+
+def json_body(allowed):
+    """The request's JSON object, refusing other content types, malformed JSON and unknown fields."""
+    if not request.is_json:
+        raise ApiError(415, "send JSON with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "the body is not valid UTF-8 JSON")
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object like {\"image\": \"data:image/png;base64,...\"}")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ApiError(400, f"unexpected field(s): {', '.join(map(str, unknown))}; allowed: {', '.join(allowed)}")
+    return data
+
+
+def ink(data):
+    """The drawing in the body's 'image' field, decoded to an ink array."""
+    if "image" not in data:
+        raise ApiError(400, "missing field 'image' (a data URL like data:image/png;base64,...)")
+    try:
+        return decode_data_url(data["image"])
+    except ImageError as error:
+        raise ApiError(400, str(error)) from None
+
+
+def digit(data):
+    """The body's 'digit' field as an int 0-9 (an int or its string)."""
+    if "digit" not in data:
+        raise ApiError(400, "missing field 'digit' (the true digit, 0-9)")
+    value = data["digit"]
+    if isinstance(value, str) and len(value.strip()) == 1 and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+        return value
+    raise ApiError(422, f"'digit' must be a whole number from 0 to 9, not {value!r}"[:200])
