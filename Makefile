@@ -1,0 +1,28 @@
+# One command each: `make run` serves the app on http://localhost:5000, `make test` runs every test.
+VENV := .venv
+PY := $(VENV)/bin/python
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+.PHONY: setup run test train bench
+setup: $(VENV)/.installed
+
+run: setup
+	$(VENV)/bin/gunicorn app:app --bind 127.0.0.1:5000 --workers 2
+
+test: setup
+	$(PY) -m pytest -q
+
+train: setup
+	$(PY) -m recognizer.train
+
+bench: setup
+	$(PY) bench/accuracy.py
+	$(PY) bench/online.py
+	$(PY) bench/latency.py
+	$(PY) bench/throughput.py
+	$(PY) bench/footprint.py

@@ -1,0 +1,120 @@
+"""Shared fixtures: an app on a temporary local store, its client, drawings, gunicorn and moto servers."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from recognizer import data, render
+from recognizer.images import to_png_data_url
+from web import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout=30.0, what="server"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not come up in {timeout} s")
+
+
+@contextmanager
+def gunicorn(env=None, workers=1, timeout=60):
+    """Run `gunicorn app:app` from the repository root on a free loopback port; yield its base URL."""
+    port = free_port()
+    environment = {**os.environ, **(env or {})}
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60", "app:app"],
+        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: process.poll() is None and requests.get(base + "/health", timeout=2).ok,
+                   timeout, "gunicorn")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def strokes():
+    """The 300 dev pen drawings."""
+    return data.load_strokes()
+
+
+def drawing_url(sample):
+    """A dev-strokes drawing as the page would send it."""
+    return to_png_data_url(render.strokes_to_ink(sample["strokes"], sample["width"]))
+
+
+def ink_url(ink):
+    return to_png_data_url(np.asarray(ink, dtype=np.float32))
+
+
+@pytest.fixture
+def store_url(tmp_path):
+    return f"file://{tmp_path / 'store'}"
+
+
+@pytest.fixture
+def app(store_url):
+    return create_app({"TESTING": True, "STORE_URL": store_url, "TRAIN_RATE_LIMIT": "1000/minute",
+                       "ADMIN_TOKEN": "test-admin-token", "MODEL_REFRESH_SECONDS": 0})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """moto's standalone S3 server on a free loopback port, for real HTTP S3 calls."""
+    port = free_port()
+    executable = shutil.which("moto_server", path=str(BIN)) or "moto_server"
+    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: requests.get(endpoint + "/moto-api/", timeout=2).status_code < 500, 30, "moto_server")
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def s3_env(moto_endpoint, monkeypatch):
+    """Environment for boto3 to talk to moto, and a fresh bucket; yields (env dict, STORE_URL)."""
+    import boto3
+    env = {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    bucket = f"digits-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    yield env, f"s3://{bucket}/app"

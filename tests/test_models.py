@@ -1,0 +1,107 @@
+"""The two networks: FNN gradients against numerical ones, the numpy CNN against Keras, save/load round trips."""
+import numpy as np
+import pytest
+
+from recognizer import weights
+from recognizer.cnn import ConvNet, build_keras
+from recognizer.fnn import FNN
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(1)
+    return rng.random((6, 28, 28)).astype(np.float32), rng.integers(0, 10, 6)
+
+
+def test_fnn_gradients_match_numerical_gradients(batch):
+    images, labels = batch
+    net = FNN.initialise(seed=3)
+    net.params = {k: v.astype(np.float64) for k, v in net.params.items()}   # float64 for a tight check
+    _, grads = net.loss_and_gradients(images.astype(np.float64), labels, l2=1e-3)
+    rng = np.random.default_rng(0)
+    for name in FNN.names:
+        for index in [tuple(rng.integers(0, s) for s in net.params[name].shape) for _ in range(6)]:
+            original = net.params[name][index]
+            net.params[name][index] = original + 1e-5
+            plus, _ = net.loss_and_gradients(images.astype(np.float64), labels, l2=1e-3)
+            net.params[name][index] = original - 1e-5
+            minus, _ = net.loss_and_gradients(images.astype(np.float64), labels, l2=1e-3)
+            net.params[name][index] = original
+            numerical = (plus - minus) / 2e-5
+            assert grads[name][index] == pytest.approx(numerical, rel=1e-4, abs=1e-7), name
+
+
+def test_fnn_training_steps_reduce_the_loss(batch):
+    images, labels = batch
+    net = FNN.initialise(seed=0)
+    first, _ = net.loss_and_gradients(images, labels)
+    velocity = None
+    for _ in range(30):
+        _, grads = net.loss_and_gradients(images, labels)
+        velocity = net.apply(grads, 0.05, velocity, momentum=0.9)
+    last, _ = net.loss_and_gradients(images, labels)
+    assert last < first * 0.2
+
+
+def test_fnn_save_load_round_trip(tmp_path, batch):
+    net = FNN.initialise(seed=5)
+    weights.save(tmp_path / "fnn.npz", net.params)
+    again = FNN(weights.load(tmp_path / "fnn.npz"))
+    np.testing.assert_array_equal(net.probabilities(batch[0]), again.probabilities(batch[0]))
+
+
+@pytest.fixture(scope="module")
+def keras_cnn():
+    model = build_keras(seed=1)
+    rng = np.random.default_rng(2)
+    for layer in model.layers:                               # non-zero biases make the comparison sharper
+        if layer.get_weights():
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, rng.normal(0, 0.05, bias.shape).astype(np.float32)])
+    return model
+
+
+def test_numpy_cnn_matches_keras_forward_pass(keras_cnn, batch):
+    net = ConvNet.from_keras(keras_cnn)
+    expected = keras_cnn(batch[0][..., None], training=False).numpy()
+    probs = np.exp(expected - expected.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    np.testing.assert_allclose(net.probabilities(batch[0]), probs, atol=1e-5)
+
+
+def test_numpy_cnn_head_gradients_match_tensorflow(keras_cnn, batch):
+    import tensorflow as tf
+    images, labels = batch
+    net = ConvNet.from_keras(keras_cnn)
+    with tf.GradientTape() as tape:
+        logits = keras_cnn(images[..., None], training=False)
+        loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    expected = dict(zip(ConvNet.names, tape.gradient(loss, keras_cnn.trainable_weights)))
+    ours_loss, ours = net.head_loss_and_gradients(net.features(images), np.eye(10, dtype=np.float32)[labels])
+    assert ours_loss == pytest.approx(float(loss), rel=1e-5)
+    for name, grad in ours.items():
+        np.testing.assert_allclose(grad, expected[name].numpy(), atol=1e-6)
+
+
+def test_cnn_keras_save_load_round_trip_through_numpy(tmp_path, keras_cnn, batch):
+    import keras
+    keras_cnn.save(tmp_path / "cnn.keras")
+    loaded = keras.models.load_model(tmp_path / "cnn.keras")
+    net = ConvNet.from_keras(loaded)
+    weights.save(tmp_path / "cnn.npz", net.params)
+    again = ConvNet(weights.load(tmp_path / "cnn.npz")).to_keras()
+    np.testing.assert_allclose(again(batch[0][..., None], training=False).numpy(),
+                               keras_cnn(batch[0][..., None], training=False).numpy(), atol=1e-5)
+
+
+def test_shipped_models_load_and_know_digits(strokes):
+    from pathlib import Path
+    from recognizer import render
+    from recognizer.preprocess import to_mnist
+    models = Path(__file__).resolve().parents[1] / "models"
+    fnn = FNN(weights.load(models / "fnn.npz"))
+    cnn = ConvNet(weights.load(models / "cnn.npz"))
+    images = np.stack([to_mnist(render.strokes_to_ink(s["strokes"], s["width"])) for s in strokes[:100]])
+    labels = np.array([s["label"] for s in strokes[:100]])
+    assert (cnn.probabilities(images).argmax(1) == labels).mean() >= 0.9
+    assert (fnn.probabilities(images).argmax(1) == labels).mean() >= 0.85

@@ -1,0 +1,97 @@
+"""Preprocessing on real rendered drawings: box, aspect ratio, centring, pens, blanks."""
+import numpy as np
+import pytest
+
+from recognizer import images, preprocess, render
+from recognizer.preprocess import BlankDrawing, to_mnist
+
+
+def line(points, width=8):
+    return render.strokes_to_ink([points], width)
+
+
+def ink_extent(image):
+    rows = np.flatnonzero((image > 0.2).any(axis=1))
+    cols = np.flatnonzero((image > 0.2).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def centre_of_mass(image):
+    rows, cols = np.indices(image.shape)
+    return (rows * image).sum() / image.sum(), (cols * image).sum() / image.sum()
+
+
+def test_output_is_28x28_in_unit_range_with_ink_high():
+    out = to_mnist(line([[100, 30], [100, 170]]))
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() == pytest.approx(1.0)
+    assert out[0].max() == 0 and out[:, 0].max() == 0      # a border of background, as in MNIST
+
+
+def test_portrait_digit_gets_20_pixels_tall_keeping_aspect_ratio():
+    ink = render.strokes_to_ink([[[80, 20], [120, 20], [120, 180], [80, 180], [80, 20]]], 6)   # 40 x 160 box
+    height, width = ink_extent(to_mnist(ink))
+    assert height in (20, 21)
+    assert 4 <= width <= 8                                  # 46/166 of 20 is about 5.5 px, not stretched
+
+
+def test_landscape_digit_gets_20_pixels_wide_not_inverted():
+    ink = render.strokes_to_ink([[[20, 80], [180, 80], [180, 120], [20, 120], [20, 80]]], 6)   # 160 x 40 box
+    height, width = ink_extent(to_mnist(ink))
+    assert width in (20, 21)
+    assert 4 <= height <= 8
+
+
+@pytest.mark.parametrize("offset", [(-60, -60), (0, 0), (55, 40), (-50, 60)])
+def test_off_centre_drawings_end_up_centred_by_mass(strokes, offset):
+    sample = next(s for s in strokes if s["label"] == 7)
+    moved = [[[x * 0.5 + 50 + offset[0], y * 0.5 + 50 + offset[1]] for x, y in stroke] for stroke in sample["strokes"]]
+    out = to_mnist(render.strokes_to_ink(moved, sample["width"]))
+    cy, cx = centre_of_mass(out)
+    assert abs(cy - 13.5) <= 1.0 and abs(cx - 13.5) <= 1.0
+
+
+def test_position_and_size_do_not_change_the_result_much(strokes):
+    sample = strokes[0]
+    big = to_mnist(render.strokes_to_ink(sample["strokes"], sample["width"]))
+    small = [[[x * 0.4 + 10, y * 0.4 + 100] for x, y in stroke] for stroke in sample["strokes"]]
+    small = to_mnist(render.strokes_to_ink(small, max(2, sample["width"] * 0.4)))
+    assert np.abs(big - small).mean() < 0.08
+
+
+@pytest.mark.parametrize("width", [2, 6, 14, 30])
+def test_thin_and_thick_pens_both_give_full_strength_ink(width):
+    out = to_mnist(line([[60, 40], [140, 40], [70, 170]], width))
+    assert out.max() == pytest.approx(1.0)
+    assert (out > 0.5).sum() >= 15
+
+
+def test_antialiased_resampling_not_nearest_neighbour():
+    out = to_mnist(line([[40, 40], [160, 170]], 10))
+    grey = ((out > 0.05) & (out < 0.95)).sum()
+    assert grey >= 10                                      # nearest-neighbour would give only 0s and 1s
+
+
+@pytest.mark.parametrize("ink", [np.zeros((200, 200)), np.full((200, 200), 0.05), np.pad(np.ones((1, 2)), 50)])
+def test_blank_and_near_blank_canvases_are_detected(ink):
+    with pytest.raises(BlankDrawing):
+        to_mnist(ink.astype(np.float32))
+
+
+def test_transparent_canvas_counts_as_white_paper():
+    rgba = np.zeros((50, 50, 4), dtype=np.float32)          # fully transparent black = nothing drawn
+    assert images.ink_from_rgba(rgba).max() == 0.0
+
+
+def test_data_url_round_trip_keeps_the_drawing(strokes):
+    ink = render.strokes_to_ink(strokes[3]["strokes"], strokes[3]["width"])
+    decoded = images.decode_data_url(images.to_png_data_url(ink))
+    assert decoded.shape == (200, 200)
+    assert np.abs(decoded - ink).max() <= 1 / 255 + 1e-6
+
+
+def test_centre_by_mass_keeps_every_pixel_of_a_20px_digit():
+    digit = np.zeros((20, 20), dtype=np.float32)
+    digit[:, :3] = 1.0                                      # all mass at the left edge: shift is clamped
+    field = preprocess.centre_by_mass(digit)
+    assert field.sum() == pytest.approx(digit.sum())
