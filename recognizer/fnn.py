@@ -42,6 +42,15 @@ class FNN:
         """Class probabilities for a batch of 28x28 images in [0, 1]."""
         return softmax(self._forward(images.reshape(len(images), -1))[1])
 
+    # The online learner treats both networks as a trainable head over features; here the features are the pixels.
+    def features(self, images):
+        return images.reshape(len(images), INPUTS).astype(np.float32)
+
+    head_probabilities = probabilities
+
+    def head_loss_and_gradients(self, features, targets):
+        return self.loss_and_gradients(features, None, l2=0.0, targets=targets)
+
     def _forward(self, x):
         p = self.params
         hidden = np.maximum(x @ p["W1"] + p["b1"], 0.0)

@@ -35,6 +35,8 @@ def ink_from_bytes(raw, expected_format):
     """Decode PNG/JPEG bytes to ink, checking the header's size before any pixel is decoded."""
     try:
         image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"])
+    except Image.DecompressionBombError:     # PIL's own header check (> ~179 Mpixel), before our MAX_SIDE one
+        raise ImageError(f"image is far too large; the largest accepted is {MAX_SIDE}x{MAX_SIDE}") from None
     except Exception:
         raise ImageError("'image' is not a decodable PNG or JPEG image") from None
     if image.format != expected_format:

@@ -46,10 +46,10 @@ class Recognizer:
         self.fnn = FNN(weights.load(models_dir / "fnn.npz"))
         self.cnn = ConvNet(weights.load(models_dir / "cnn.npz"))
         replay = weights.load(models_dir / "replay.npz")
-        self.learner = OnlineLearner(self.cnn, replay["replay_x"], replay["replay_y"],
+        originals = UpdatedModels(0, self.fnn, self.cnn)
+        self.learner = OnlineLearner(originals, replay["replay_x"], replay["replay_y"],
                                      replay["holdout_x"], replay["holdout_y"], seed=seed)
-        self.baseline = self.learner.holdout_accuracy(self.fnn, self.cnn)
-        self.versions = ModelVersions(store, UpdatedModels(0, self.fnn, self.cnn), keep=keep_versions)
+        self.versions = ModelVersions(store, originals, keep=keep_versions)
         self.refresh_seconds = refresh_seconds
         self._refreshed = 0.0
         self._lock = threading.Lock()
@@ -117,14 +117,15 @@ class Recognizer:
             variants = correction_variants(ink, self.rng)
             state = self.learn(image, variants, digit)
             body = self.describe(image, state)
-        return sample_id, {"model_version": state.version, "sample_id": sample_id, **body}
+        learned = state.history[-1]["learned"]
+        return sample_id, {"model_version": state.version, "sample_id": sample_id, "learned": learned, **body}
 
     def learn(self, image, variants, digit):
         """Commit one correction on top of whatever version is newest in the store."""
         def change(state):
             probs = self.probabilities(image, state)
             right = {name: bool(int(np.argmax(p)) == digit) for name, p in probs.items()}
-            return self.learner.learn(state, image, variants, digit, right, self.baseline)
+            return self.learner.learn(state, image, variants, digit, right)
         return self.versions.commit(change)
 
     def reset(self):

@@ -133,7 +133,7 @@ class S3Store(Store):
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         # Bounded timeouts and few retries: an unreachable store must fail fast, not hang a worker.
-        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+        config = Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 2, "mode": "standard"})
         self.client = client or boto3.client("s3", config=config)
 
     def _call(self, method, **kwargs):
@@ -155,8 +155,20 @@ class S3Store(Store):
         except BotoCoreError as error:
             raise StoreUnavailable(f"S3 is unreachable: {error}") from None
 
+    def _landed(self, key, data):
+        """Whether `key` holds exactly `data`: then a retried write whose first attempt landed was ours."""
+        try:
+            return self.get(key)[0] == data
+        except KeyError:
+            return False
+
     def put_new(self, key, data):
-        self._call("put_object", Key=self.prefix + key, Body=data, IfNoneMatch="*")
+        """Identical bytes already there count as written: the retry of a request whose first attempt landed."""
+        try:
+            self._call("put_object", Key=self.prefix + key, Body=data, IfNoneMatch="*")
+        except FileExistsError:
+            if not self._landed(key, data):
+                raise
 
     def get(self, key):
         response = self._call("get_object", Key=self.prefix + key)
@@ -175,11 +187,13 @@ class S3Store(Store):
             return False
 
     def keys(self, prefix):
-        found = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self.prefix + prefix):
+        found, more = [], {}
+        while True:                          # paged through _call, so an outage is StoreUnavailable here too
+            page = self._call("list_objects_v2", Prefix=self.prefix + prefix, **more)
             found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
-        return sorted(found)
+            if not page.get("IsTruncated"):
+                return sorted(found)
+            more = {"ContinuationToken": page["NextContinuationToken"]}
 
     def delete(self, key):
         self._call("delete_object", Key=self.prefix + key)

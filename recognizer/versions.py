@@ -26,6 +26,7 @@ class ModelVersions:
         self.attempts = attempts
         self._etag = None
         self._state = originals
+        self._seq = 0                        # commits so far, resets included: orders the version objects
 
     @property
     def state(self):
@@ -34,35 +35,48 @@ class ModelVersions:
 
     def refresh(self):
         """Load the current version if the pointer moved; cheap when it did not (a conditional read)."""
-        try:
-            changed = self.store.get_if_changed(POINTER, self._etag)
-        except KeyError:                     # nothing committed yet: the originals are current
-            self._etag, self._state = None, self.originals
-            return self._state
-        if changed is not None:
+        for _ in range(self.attempts):
+            try:
+                changed = self.store.get_if_changed(POINTER, self._etag)
+            except KeyError:                 # nothing committed yet: the originals are current
+                self._etag, self._state, self._seq = None, self.originals, 0
+                return self._state
+            if changed is None:
+                return self._state
             data, etag = changed
             pointer = json.loads(data)
-            state = UpdatedModels.from_bytes(self.store.get(pointer["key"])[0])
-            self._etag, self._state = etag, state
-        return self._state
+            try:
+                state = UpdatedModels.from_bytes(self.store.get(pointer["key"])[0])
+            except KeyError:                 # pruned by newer commits between the two reads: read the pointer again
+                continue
+            self._etag, self._state, self._seq = etag, state, pointer.get("seq", 0)
+            return state
+        raise StoreUnavailable(f"the current model version kept vanishing while it was read from {POINTER}")
 
     def commit(self, change):
         """Apply `change(state) -> new state` to the newest version and publish it; retry if another writer won."""
         for attempt in range(self.attempts):
-            current, etag = self.refresh(), self._etag
+            current, etag, seq = self.refresh(), self._etag, self._seq + 1
             new = change(current)
-            key = f"models/v{new.version:08d}-{uuid.uuid4().hex[:12]}.npz"
+            key = f"models/{seq:08d}-v{new.version:08d}-{uuid.uuid4().hex[:12]}.npz"
             self.store.put_new(key, new.to_bytes())
-            pointer = json.dumps({"version": new.version, "key": key, "previous": etag}).encode()
-            if self.store.swap(POINTER, pointer, etag):
+            pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "previous": etag}).encode()
+            if self.store.swap(POINTER, pointer, etag) or self._published(key):
                 self._prune()
                 return self.refresh()
             self.store.delete(key)           # lost the race: that version was never current
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")
 
+    def _published(self, key):
+        """Whether the pointer names `key` after all: an S3 retry can report a conflict with its own first attempt."""
+        try:
+            return json.loads(self.store.get(POINTER)[0])["key"] == key
+        except KeyError:
+            return False
+
     def history(self):
-        """Keys of the stored versions, oldest first."""
+        """Keys of the stored versions, oldest first (named by commit number, so a reset's version 0 sorts last)."""
         return [k for k in self.store.keys("models/") if k.endswith(".npz")]
 
     def _prune(self):

@@ -9,7 +9,7 @@ from flask_cors import CORS
 from recognizer.service import Recognizer
 from recognizer.store import StoreUnavailable, open_store
 from web import api, errors, pages
-from web.limits import limiter
+from web import limits
 
 ROOT = Path(__file__).resolve().parents[1]
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -25,7 +25,7 @@ def settings_from_environment():
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "ADMIN_TOKEN": env.get("ADMIN_TOKEN", ""),
         "TRAIN_RATE_LIMIT": env.get("TRAIN_RATE_LIMIT", "30/minute"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", ""),  # "": a SQLite file, see web/limits.py
         "MODEL_REFRESH_SECONDS": float(env.get("MODEL_REFRESH_SECONDS", "1.0")),
         "MODEL_VERSIONS_KEPT": int(env.get("MODEL_VERSIONS_KEPT", "20")),
         "MODELS_DIR": env.get("MODELS_DIR", str(ROOT / "models")),
@@ -52,7 +52,7 @@ def create_app(config=None):
 
     if app.config["CORS_ORIGINS"]:
         CORS(app, origins=app.config["CORS_ORIGINS"])
-    limiter.init_app(app)
+    limits.init_app(app)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

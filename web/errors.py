@@ -37,10 +37,11 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        response = error_response(error.code, MESSAGES.get(error.code, error.description))
-        if error.code == 429:
-            response.status_code = 429
-        return response
+        message = MESSAGES.get(error.code, error.description)
+        if error.code == 429:            # flask-limiter's description is the limit, e.g. "5 per 1 minute"
+            message = (f"too many requests: the limit is {error.description} per client; "
+                       "try again after the number of seconds in the Retry-After header")
+        return error_response(error.code, message)
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -1,5 +1,172 @@
-"""Per-client rate limits on the routes that write (/train, /samples)."""
+"""Per-client rate limits on the routes that write (/train, /samples), shared by every worker on a machine.
+
+flask-limiter's `memory://` storage lives inside one process, so under `gunicorn -w 4` a client would get four
+times its limit. The default here is `sqlite:///<abs file>`: a small `limits` storage on a SQLite file (WAL mode,
+one short write transaction per hit), which all workers and threads on one machine share without any server.
+Several machines (dynos) need a shared server instead: set RATELIMIT_STORAGE_URI=redis://host:6379 (with the
+`redis` package installed); `memory://` is still accepted for a single process.
+"""
+import os
+import random
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits.storage import SlidingWindowCounterSupport, Storage
+from limits.storage.base import TimestampedSlidingWindow
+
+ROOT = Path(__file__).resolve().parents[1]
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def default_storage_uri(store_url):
+    """Next to a local store (so each store, e.g. each test's, has its own limits); else under <repo>/tmp/."""
+    parsed = urlparse(store_url or "")
+    if parsed.scheme == "file" and parsed.path:
+        store = Path(unquote(parsed.path))
+        return f"sqlite://{store.parent / (store.name + '-ratelimits.sqlite')}"
+    return f"sqlite://{ROOT / 'tmp' / 'ratelimits.sqlite'}"
+
+
+def init_app(app):
+    """Attach the limiter, defaulting RATELIMIT_STORAGE_URI to a SQLite file shared by the app's workers.
+    A failing limit storage lets requests through (logged) rather than answering 500."""
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = default_storage_uri(app.config.get("STORE_URL"))
+    limiter.init_app(app)
+
+
+class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
+    """A `limits` storage in one SQLite file: counters with an expiry time, for the fixed-window (default) and
+    sliding-window-counter strategies. Registered for URIs like `sqlite:///abs/path/limits.sqlite`.
+    Safe across processes (SQLite's file locks) and threads (one connection per thread and process)."""
+
+    STORAGE_SCHEME = ["sqlite"]
+    PURGE_CHANCE = 0.01      # now and then an increment also deletes expired counters, so the file stays small
+
+    def __init__(self, uri=None, wrap_exceptions=False, timeout=10.0, **options):
+        path = "/" + unquote(urlparse(uri).path if uri else "").lstrip("/")    # sqlite:///abs or sqlite:////abs
+        if path == "/":
+            raise ValueError(f"a sqlite rate-limit storage needs an absolute file path, "
+                             f"like sqlite:///abs/limits.sqlite, not {uri!r}")
+        self.path = path
+        self.timeout = float(timeout)
+        self._local = threading.local()
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self._transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS counters "
+                       "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expiry REAL NOT NULL)")
+
+    @property
+    def base_exceptions(self):
+        return sqlite3.Error
+
+    def _connection(self):
+        """This thread's connection, opened afresh after a fork (a connection must not cross processes)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            local.db, local.pid = db, os.getpid()
+        return local.db
+
+    class _Transaction:
+        def __init__(self, db):
+            self.db = db
+
+        def __enter__(self):
+            self.db.execute("BEGIN IMMEDIATE")   # take the write lock now: read-modify-write is atomic
+            return self.db
+
+        def __exit__(self, kind, error, trace):
+            self.db.execute("ROLLBACK" if kind else "COMMIT")
+            return False
+
+    def _transaction(self):
+        return self._Transaction(self._connection())
+
+    def _read(self, key):
+        row = self._connection().execute("SELECT count, expiry FROM counters WHERE key = ?", (key,)).fetchone()
+        return row if row and row[1] > time.time() else None
+
+    def incr(self, key, expiry, amount=1):
+        now = time.time()
+        with self._transaction() as db:
+            if random.random() < self.PURGE_CHANCE:
+                db.execute("DELETE FROM counters WHERE expiry <= ?", (now,))
+            row = db.execute("SELECT count, expiry FROM counters WHERE key = ?", (key,)).fetchone()
+            if row and row[1] > now:
+                count, until = row[0] + amount, row[1]
+            else:
+                count, until = amount, now + expiry
+            db.execute("INSERT OR REPLACE INTO counters (key, count, expiry) VALUES (?, ?, ?)", (key, count, until))
+        return count
+
+    def decr(self, key, amount=1):
+        with self._transaction() as db:
+            row = db.execute("SELECT count, expiry FROM counters WHERE key = ?", (key,)).fetchone()
+            if not row or row[1] <= time.time():
+                return 0
+            count = max(row[0] - amount, 0)
+            db.execute("UPDATE counters SET count = ? WHERE key = ?", (count, key))
+        return count
+
+    def get(self, key):
+        row = self._read(key)
+        return row[0] if row else 0
+
+    def get_expiry(self, key):
+        row = self._read(key)
+        return row[1] if row else time.time()
+
+    def check(self):
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+            return True
+        except sqlite3.Error:
+            return False
+
+    def reset(self):
+        with self._transaction() as db:
+            return db.execute("DELETE FROM counters").rowcount
+
+    def clear(self, key):
+        with self._transaction() as db:
+            db.execute("DELETE FROM counters WHERE key = ?", (key,))
+
+    # sliding-window-counter support, on the same counters (as limits' MemoryStorage does it)
+    def acquire_sliding_window_entry(self, key, limit, expiry, amount=1):
+        if amount > limit:
+            return False
+        now = time.time()
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        previous_count, previous_ttl, current_count, _ = self._window(previous_key, current_key, expiry, now)
+        if int(previous_count * previous_ttl / expiry + current_count) + amount > limit:
+            return False
+        current_count = self.incr(current_key, 2 * expiry, amount=amount)
+        if int(previous_count * previous_ttl / expiry + current_count) > limit:
+            self.decr(current_key, amount)       # another hit won the race: undo ours and refuse it
+            return False
+        return True
+
+    def _window(self, previous_key, current_key, expiry, now):
+        previous_count, current_count = self.get(previous_key), self.get(current_key)
+        previous_ttl = 0.0 if previous_count == 0 else (1 - (((now - expiry) / expiry) % 1)) * expiry
+        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+        return previous_count, previous_ttl, current_count, current_ttl
+
+    def get_sliding_window(self, key, expiry):
+        now = time.time()
+        return self._window(*self.sliding_window_keys(key, expiry, now), expiry, now)
+
+    def clear_sliding_window(self, key, expiry):
+        for part in self.sliding_window_keys(key, expiry, time.time()):
+            self.clear(part)

@@ -9,14 +9,17 @@ def json_body(allowed):
     """The request's JSON object, refusing other content types, malformed JSON and unknown fields."""
     if not request.is_json:
         raise ApiError(415, "send JSON with Content-Type: application/json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:               # json gives up on deeply nested arrays/objects with this, not ValueError
+        raise ApiError(400, "the body's JSON is nested too deeply") from None
     if data is None:
         raise ApiError(400, "the body is not valid UTF-8 JSON")
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object like {\"image\": \"data:image/png;base64,...\"}")
     unknown = sorted(set(data) - set(allowed))
     if unknown:
-        raise ApiError(400, f"unexpected field(s): {', '.join(map(str, unknown))}; allowed: {', '.join(allowed)}")
+        raise ApiError(400, f"unexpected field(s): {', '.join(map(str, unknown))}; allowed: {', '.join(allowed)}"[:300])
     return data
 
 
@@ -35,7 +38,7 @@ def digit(data):
     if "digit" not in data:
         raise ApiError(400, "missing field 'digit' (the true digit, 0-9)")
     value = data["digit"]
-    if isinstance(value, str) and len(value.strip()) == 1 and value.strip().isdigit():
+    if isinstance(value, str) and len(value.strip()) == 1 and value.strip() in "0123456789":  # not '³', '٣'
         return int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
         return value

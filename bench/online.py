@@ -1,0 +1,112 @@
+"""Does one correction stick, and do 200 corrections cost accuracy? `python bench/online.py`
+
+On drawings the original models get wrong (dev strokes and synthetic pen drawings of MNIST train digits):
+- after one /train-style update with the true label, how often each updated model now names that drawing,
+  and a re-drawn variant of it (other pen width, position, size) correctly;
+- after 200 corrections in a row, the updated models' accuracy on MNIST test (as canvas images).
+"""
+import time
+
+import numpy as np
+from common import recognizer, table
+
+from recognizer import data, dataset, synth
+from recognizer.augment import correction_variants
+from recognizer.online import Refused, UpdatedModels
+from recognizer.preprocess import to_mnist
+from recognizer.render import strokes_to_ink
+
+
+def redraw(sample, rng):
+    """The same strokes drawn again: another pen width, size and position on the canvas."""
+    scale = rng.uniform(0.5, 0.9)
+    shift = rng.uniform(0, 200 * (1 - scale), 2)
+    moved = [[[x * scale + shift[0], y * scale + shift[1]] for x, y in stroke] for stroke in sample["strokes"]]
+    return strokes_to_ink(moved, width=rng.choice([4, 8, 12, 16]) * scale + 2)
+
+
+def wrong_drawings(rec, rng, limit):
+    """(ink, re-drawn ink, label) for drawings at least one original model gets wrong."""
+    cases = []
+    for sample in data.load_strokes():
+        ink = strokes_to_ink(sample["strokes"], sample["width"])
+        cases.append((ink, redraw(sample, rng), sample["label"]))
+    x_train, y_train, _, _ = data.load_mnist()
+    for i in rng.choice(len(x_train), 4000, replace=False):
+        digit = x_train[i] / 255.0
+        cases.append((synth.pen_drawing(digit, rng), synth.pen_drawing(digit, rng), int(y_train[i])))
+    images = np.stack([to_mnist(ink) for ink, _, _ in cases])
+    labels = np.array([label for _, _, label in cases])
+    wrong = (rec.fnn.probabilities(images).argmax(1) != labels) | (rec.cnn.probabilities(images).argmax(1) != labels)
+    picked = [case for case, w in zip(cases, wrong) if w][:limit]
+    return picked, int(wrong.sum()), len(cases)
+
+
+def one_correction(rec, cases, rng):
+    originals = UpdatedModels(0, rec.fnn, rec.cnn)
+    fixed = {m: [0, 0] for m in ("fnn", "cnn")}       # [fixed, was wrong]
+    redrawn = {m: [0, 0] for m in ("fnn", "cnn")}
+    refused, seconds = 0, []
+    for ink, other, label in cases:
+        image, variant = to_mnist(ink), to_mnist(other)
+        before = {"fnn": rec.fnn.probabilities(image[None])[0].argmax(), "cnn": rec.cnn.probabilities(image[None])[0].argmax()}
+        started = time.perf_counter()
+        try:
+            state = rec.learner.learn(originals, image, correction_variants(ink, rng), label, {})
+        except Refused:
+            refused += 1
+            state = originals
+        seconds.append(time.perf_counter() - started)
+        after = {"fnn": state.fnn.probabilities(np.stack([image, variant])).argmax(1),
+                 "cnn": state.cnn.probabilities(np.stack([image, variant])).argmax(1)}
+        for m in fixed:
+            if before[m] != label:
+                fixed[m][1] += 1
+                fixed[m][0] += after[m][0] == label
+                redrawn[m][1] += 1
+                redrawn[m][0] += after[m][1] == label
+    return fixed, redrawn, refused, seconds
+
+
+def many_corrections(rec, cases, rng, count):
+    """Learn `count` corrections in a row (cycling the wrong drawings), as the server does, through the store."""
+    refused, started = 0, time.perf_counter()
+    for k in range(count):
+        ink, _, label = cases[k % len(cases)]
+        image = to_mnist(ink)
+        try:
+            rec.learn(image, correction_variants(ink, rng), label)
+        except Refused:
+            refused += 1
+    return refused, (time.perf_counter() - started) / count
+
+
+def main():
+    rng = np.random.default_rng(7)
+    rec = recognizer(seed=1)
+    cases, wrong, total = wrong_drawings(rec, rng, limit=150)
+    print(f"{wrong} of {total} drawings are misread by an original model; using {len(cases)}\n")
+
+    fixed, redrawn, refused, seconds = one_correction(rec, cases, rng)
+    rows = [[f"{m}_updated", f"{fixed[m][1]}", f"{fixed[m][0] / max(1, fixed[m][1]):.1%}",
+             f"{redrawn[m][0] / max(1, redrawn[m][1]):.1%}"] for m in fixed]
+    table(["model", "was wrong", "same drawing right after 1 correction", "re-drawn variant right"], rows)
+    print(f"\nguard refused {refused} of {len(cases)}; update p50 {np.median(seconds) * 1000:.0f} ms, "
+          f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms (learning only, no store)\n")
+
+    test_images, test_labels = dataset.evaluation_sets()["mnist-test canvas"]
+    def accuracy(net):
+        return float((net.probabilities(test_images).argmax(1) == test_labels).mean())
+    before = {"fnn": accuracy(rec.fnn), "cnn": accuracy(rec.cnn)}
+    refused, per_update = many_corrections(rec, cases, rng, 200)
+    state = rec.versions.state
+    after = {"fnn": accuracy(state.fnn), "cnn": accuracy(state.cnn)}
+    table(["model", "MNIST test before", "after 200 corrections", "change (points)"],
+          [[f"{m}_updated", f"{before[m]:.2%}", f"{after[m]:.2%}", f"{(after[m] - before[m]) * 100:+.2f}"]
+           for m in before])
+    print(f"\n200 corrections: version {state.version}, guard refused {refused}, "
+          f"{per_update * 1000:.0f} ms per correction including variants and the store write")
+
+
+if __name__ == "__main__":
+    main()

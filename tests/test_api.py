@@ -1,0 +1,174 @@
+"""Every route of the contract through the Flask test client, with its main errors."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import drawing_url, ink_url
+
+
+def stored(store_url, pattern):
+    return sorted(Path(store_url[len("file://"):]).glob(pattern))
+
+
+def assert_prediction_shape(body):
+    assert set(body["predictions"]) == {"fnn", "fnn_updated", "cnn", "cnn_updated"}
+    for guesses in body["predictions"].values():
+        assert len(guesses) == 3
+        probabilities = [g["probability"] for g in guesses]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert all(0.0 <= p <= 1.0 for p in probabilities)
+        assert len({g["digit"] for g in guesses}) == 3
+
+
+def test_health_is_ok_with_models_loaded(client):
+    body = client.get("/health").get_json()
+    assert body["status"] == "ok" and body["model_version"] == 0
+
+
+def test_predict_names_a_clear_digit(client, strokes):
+    sample = strokes[0]
+    response = client.post("/predict", json={"image": drawing_url(sample)})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["answer"] == sample["label"] and body["message"] == ""
+    assert_prediction_shape(body)
+    assert body["model_versions"] == {"fnn_updated": 0, "cnn_updated": 0}
+    assert body["preview"].startswith("data:image/png;base64,")
+
+
+def test_preview_is_the_28x28_image_the_models_saw(client, strokes):
+    from recognizer.images import decode_data_url
+    from recognizer.preprocess import to_mnist
+    from recognizer.render import strokes_to_ink
+    sample = strokes[5]
+    preview = decode_data_url(client.post("/predict", json={"image": drawing_url(sample)}).get_json()["preview"])
+    assert preview.shape == (28, 28)
+    expected = to_mnist(strokes_to_ink(sample["strokes"], sample["width"]))
+    assert np.abs(preview - expected).max() <= 1 / 255 + 1e-6
+
+
+def test_blank_drawing_is_422_and_nothing_is_stored(client, store_url):
+    blank = ink_url(np.zeros((200, 200)))
+    assert client.post("/predict", json={"image": blank}).status_code == 422
+    response = client.post("/train", json={"image": blank, "digit": 3})
+    assert response.status_code == 422 and response.get_json() == {"error": "nothing is drawn"}
+    assert client.post("/samples", json={"image": blank, "digit": 3}).status_code == 422
+    assert stored(store_url, "**/*.png") == [] and stored(store_url, "models/*") == []
+
+
+def test_scribble_is_not_named_as_a_digit(client):
+    from recognizer.synth import non_digit
+    rng = np.random.default_rng(4)
+    answers = [client.post("/predict", json={"image": ink_url(non_digit(rng))}).get_json() for _ in range(12)]
+    abstained = [a for a in answers if a["answer"] is None]
+    assert len(abstained) >= 6
+    assert all(a["message"] == "can't recognize this as a digit" for a in abstained)
+
+
+def test_train_stores_the_drawing_and_bumps_the_version(client, strokes, store_url):
+    sample = strokes[1]
+    response = client.post("/train", json={"image": drawing_url(sample), "digit": str(sample["label"])})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["model_version"] == 1
+    assert_prediction_shape(body)
+    assert stored(store_url, f"drawings/{sample['label']}/{body['sample_id']}.png")
+    assert stored(store_url, f"drawings/{sample['label']}/{body['sample_id']}.json")
+    second = client.post("/train", json={"image": drawing_url(strokes[2]), "digit": strokes[2]["label"]})
+    assert second.get_json()["model_version"] == 2
+    assert client.post("/predict", json={"image": drawing_url(sample)}).get_json()["model_versions"] == {
+        "fnn_updated": 2, "cnn_updated": 2}
+
+
+def test_train_moves_the_updated_models_toward_the_given_digit(client, strokes):
+    sample = strokes[7]
+    image = drawing_url(sample)
+    before = client.post("/predict", json={"image": image}).get_json()
+    wrong = before["predictions"]["cnn"][1]["digit"]          # a plausible mistake: the CNN's second guess
+
+    def probability(body, model):
+        return next((g["probability"] for g in body["predictions"][model] if g["digit"] == wrong), 0.0)
+
+    after = client.post("/train", json={"image": image, "digit": wrong}).get_json()
+    for model in ("fnn_updated", "cnn_updated"):
+        assert probability(after, model) > 2 * probability(before, model) + 0.01
+    assert probability(after, "cnn") == probability(before, "cnn")       # the originals never change
+
+
+def test_samples_store_without_training(client, strokes, store_url):
+    response = client.post("/samples", json={"image": drawing_url(strokes[3]), "digit": 4})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert stored(store_url, f"drawings/4/{body['sample_id']}.png")
+    assert body["counts"]["4"] == 1
+    assert stored(store_url, "models/*.npz") == []
+    assert client.get("/health").get_json()["model_version"] == 0
+
+
+def test_stats_counts_drawings_and_predict_then_learn_accuracy(client, strokes):
+    for sample in strokes[:3]:
+        client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]})
+    client.post("/samples", json={"image": drawing_url(strokes[4]), "digit": strokes[4]["label"]})
+    body = client.get("/stats").get_json()
+    assert body["total_drawings"] == 4
+    assert sum(body["drawings"].values()) == 4
+    assert body["corrections"] == 3 and body["model_versions"]["cnn_updated"] == 3
+    assert body["accuracy"]["cnn"] == pytest.approx(
+        sum(h["right"]["cnn"] for h in body["history"]) / 3)
+    assert [h["version"] for h in body["history"]] == [1, 2, 3]
+
+
+def test_stats_page_for_browsers(client):
+    response = client.get("/stats", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert client.get("/stats").mimetype == "application/json"
+
+
+@pytest.mark.parametrize("route", ["/", "/about"])
+def test_pages_render(client, route):
+    response = client.get(route)
+    assert response.status_code == 200 and b"<html" in response.data
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({}, 400, "missing field 'image'"),
+    ({"image": "hello"}, 400, "data URL"),
+    ({"image": "data:image/png;base64,@@@"}, 400, "base64"),
+    ({"image": "data:image/png;base64,aGVsbG8="}, 400, "not a decodable"),
+    ({"image": 7}, 400, "string"),
+])
+def test_predict_errors(client, body, status, words):
+    response = client.post("/predict", json=body)
+    assert response.status_code == status and words in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("digit", [-1, 10, "x", 3.5, None, True, "12"])
+def test_train_refuses_digits_outside_0_to_9(client, strokes, store_url, digit):
+    response = client.post("/train", json={"image": drawing_url(strokes[0]), "digit": digit})
+    assert response.status_code == 422 and "digit" in response.get_json()["error"]
+    assert stored(store_url, "**/*.png") == []
+
+
+def test_not_json_is_415_and_malformed_json_is_400(client):
+    assert client.post("/predict", data="image=1", content_type="text/plain").status_code == 415
+    response = client.post("/predict", data="{not json", content_type="application/json")
+    assert response.status_code == 400 and "JSON" in response.get_json()["error"]
+
+
+def test_oversized_body_is_413(client):
+    response = client.post("/predict", data="x" * (3 * 1024 * 1024), content_type="application/json")
+    assert response.status_code == 413 and "2 MB" in response.get_json()["error"]
+
+
+def test_admin_reset_needs_the_token_and_restores_the_originals(client, strokes):
+    sample = strokes[0]
+    client.post("/train", json={"image": drawing_url(sample), "digit": (sample["label"] + 1) % 10})
+    assert client.post("/admin/reset").status_code == 401
+    assert client.post("/admin/reset", headers={"Authorization": "Bearer nope"}).status_code == 401
+    response = client.post("/admin/reset", headers={"Authorization": "Bearer test-admin-token"})
+    assert response.status_code == 200 and response.get_json()["model_version"] == 0
+    body = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
+    assert body["predictions"]["cnn_updated"] == body["predictions"]["cnn"]
+    assert body["predictions"]["fnn_updated"] == body["predictions"]["fnn"]
+    assert len(client.get("/stats").get_json()["history"]) == 2          # history is kept

@@ -1,0 +1,185 @@
+"""One suite for both stores: a local directory and S3 (moto over HTTP) must behave the same."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import ROOT, free_port
+from recognizer.store import LocalStore, S3Store, StoreUnavailable, open_store
+
+COUNTER = "models/counter.json"
+# A child process that adds 1 to the counter `times` times by compare-and-swap, retrying lost races.
+INCREMENT = """
+import sys
+sys.path.insert(0, "tests")
+from recognizer.store import open_store
+from test_store import increment
+store = open_store(sys.argv[1])
+for _ in range(int(sys.argv[2])):
+    increment(store)
+"""
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_url(request, tmp_path):
+    if request.param == "local":
+        return f"file://{tmp_path / 'store'}"
+    return request.getfixturevalue("s3_env")[1]
+
+
+@pytest.fixture
+def store(store_url):
+    return open_store(store_url)
+
+
+def increment(store):
+    """Read the counter and write it plus one, only if nobody wrote in between; return the retries it took."""
+    retries = 0
+    while True:
+        try:
+            data, etag = store.get(COUNTER)
+            value = json.loads(data)["n"]
+        except KeyError:
+            etag, value = None, 0
+        if store.swap(COUNTER, json.dumps({"n": value + 1}).encode(), etag):
+            return retries
+        retries += 1
+
+
+def test_open_store_picks_the_backend(tmp_path):
+    assert isinstance(open_store(f"file://{tmp_path}"), LocalStore)
+    s3 = open_store("s3://bucket/some/prefix/")
+    assert isinstance(s3, S3Store) and (s3.bucket, s3.prefix) == ("bucket", "some/prefix/")
+    with pytest.raises(ValueError):
+        open_store("ftp://elsewhere")
+
+
+def test_put_new_never_overwrites(store):
+    store.put_new("drawings/3/a.png", b"first")
+    with pytest.raises(FileExistsError):
+        store.put_new("drawings/3/a.png", b"second")
+    assert store.get("drawings/3/a.png")[0] == b"first"
+
+
+def test_get_missing_is_key_error(store):
+    with pytest.raises(KeyError):
+        store.get("drawings/3/missing.png")
+    with pytest.raises(KeyError):
+        store.get_if_changed("drawings/3/missing.png", None)
+
+
+def test_get_if_changed(store):
+    store.put_new("a/b.json", b"one")
+    data, etag = store.get("a/b.json")
+    assert store.get_if_changed("a/b.json", etag) is None
+    assert store.get_if_changed("a/b.json", None) == (data, etag)
+    assert store.swap("a/b.json", b"two", etag)
+    changed = store.get_if_changed("a/b.json", etag)
+    assert changed is not None and changed[0] == b"two" and changed[1] != etag
+
+
+def test_swap_is_compare_and_swap(store):
+    assert store.swap(COUNTER, b"v1", None)                   # absent: only an absent-expecting swap wins
+    assert not store.swap(COUNTER, b"v1-again", None)
+    data, first = store.get(COUNTER)
+    assert data == b"v1"
+    assert store.swap(COUNTER, b"v2", first)
+    assert not store.swap(COUNTER, b"v3", first)              # a stale etag is refused
+    assert store.get(COUNTER)[0] == b"v2"
+    assert not store.swap("models/absent.json", b"x", first)  # an etag for an absent key is refused too
+
+
+def test_keys_with_prefix_and_delete(store):
+    for key in ("drawings/1/b.png", "drawings/1/a.png", "drawings/2/c.png", "models/x.npz"):
+        store.put_new(key, b"x")
+    assert store.keys("drawings/") == ["drawings/1/a.png", "drawings/1/b.png", "drawings/2/c.png"]
+    assert store.keys("drawings/1/") == ["drawings/1/a.png", "drawings/1/b.png"]
+    assert store.keys("nothing/") == []
+    store.delete("drawings/1/a.png")
+    store.delete("drawings/1/a.png")                          # absent is fine
+    assert store.keys("drawings/1/") == ["drawings/1/b.png"]
+    store.put_new("drawings/1/a.png", b"again")               # a deleted key can be written anew
+    store.check()
+
+
+def test_keys_pages_through_long_listings(store_url):
+    store = open_store(store_url)
+    keys = [f"drawings/5/{i:04d}.png" for i in range(1005)]   # S3 lists at most 1000 keys per call
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda key: store.put_new(key, b"x"), keys))
+    assert store.keys("drawings/") == keys
+
+
+def test_concurrent_increments_in_threads_lose_nothing(store_url):
+    stores = [open_store(store_url) for _ in range(8)]        # one client each, like separate workers
+    with ThreadPoolExecutor(8) as pool:
+        retries = sum(pool.map(lambda i: sum(increment(stores[i % 8]) for _ in range(10)), range(8)))
+    assert json.loads(stores[0].get(COUNTER)[0]) == {"n": 80}
+    print(f"80 increments in 8 threads: {retries} lost races retried")
+
+
+def test_concurrent_increments_in_processes_lose_nothing(store_url):
+    processes = [subprocess.Popen([sys.executable, "-c", INCREMENT, store_url, "15"], cwd=ROOT)
+                 for _ in range(4)]
+    assert all(p.wait(120) == 0 for p in processes)
+    assert json.loads(open_store(store_url).get(COUNTER)[0]) == {"n": 60}
+
+
+def test_local_temp_files_are_never_keys(tmp_path):
+    store = LocalStore(tmp_path)
+    store.put_new("models/a.npz", b"x")
+    store.swap("models/current.json", b"p", None)
+    (tmp_path / "models" / ".tmp-half-written").write_bytes(b"partial")
+    assert store.keys("models/") == ["models/a.npz", "models/current.json"]
+
+
+def test_local_keys_cannot_escape_the_root(tmp_path):
+    with pytest.raises(ValueError):
+        LocalStore(tmp_path / "store").put_new("../outside", b"x")
+
+
+def test_local_store_unwritable_is_unavailable(tmp_path):
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(StoreUnavailable):
+        LocalStore(tmp_path / "file" / "store").check()
+
+
+def dead_store(endpoint, monkeypatch):
+    """An S3Store configured exactly as the app configures it, aimed at `endpoint`."""
+    for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    return open_store("s3://bucket/app")
+
+
+def every_call(store):
+    return [lambda: store.put_new("a", b"x"), lambda: store.get("a"), lambda: store.get_if_changed("a", None),
+            lambda: store.swap("a", b"x", None), lambda: store.keys("drawings/"), lambda: store.delete("a"),
+            store.check]
+
+
+def test_s3_closed_port_fails_fast(monkeypatch):
+    store = dead_store(f"http://127.0.0.1:{free_port()}", monkeypatch)
+    for call in every_call(store):
+        start = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            call()
+        assert time.monotonic() - start < 10
+
+
+def test_s3_silent_endpoint_times_out(monkeypatch):
+    """A server that accepts connections but never answers (a hung or paused store) must not hang a worker."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        store = dead_store(f"http://127.0.0.1:{listener.getsockname()[1]}", monkeypatch)
+        for call in (lambda: store.get("a"), lambda: store.put_new("a", b"x")):
+            start = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                call()
+            assert time.monotonic() - start < 10
