@@ -6,4 +6,5 @@ from web import create_app
 app = create_app()
 
 if __name__ == "__main__":
-    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")))
+    # debug=False always: the interactive debugger runs code for whoever can reach it, even with FLASK_DEBUG=1
+    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")), debug=False)

@@ -22,9 +22,9 @@ def _canvas_chunk(digits):
 
 
 def _non_digit_chunk(args):
-    count, seed = args
+    count, seed, kind = args
     rng = np.random.default_rng(seed)
-    return np.stack([to_mnist(synth.non_digit(rng)) for _ in range(count)])
+    return np.stack([to_mnist(synth.non_digit(rng, kind)) for _ in range(count)])
 
 
 def _parallel(function, chunks):
@@ -43,9 +43,10 @@ def canvas_renderings(digits, chunk=500):
     return _parallel(_canvas_chunk, [digits[i:i + chunk] for i in range(0, len(digits), chunk)])
 
 
-def non_digits(count, seed, chunk=500):
-    """Scribbles, lines, blobs and dots, preprocessed; trained towards a uniform guess so they are not named."""
-    return _parallel(_non_digit_chunk, [(min(chunk, count - i), seed * 7919 + i) for i in range(0, count, chunk)])
+def non_digits(count, seed, kind=None, chunk=500):
+    """Scribbles, lines, blobs and dots (or one `kind`), preprocessed; trained towards a uniform guess."""
+    return _parallel(_non_digit_chunk,
+                     [(min(chunk, count - i), seed * 7919 + i, kind) for i in range(0, count, chunk)])
 
 
 def training_set(x_train, y_train, pen_copies=5, distorted_copies=3, non_digit_count=4000, seed=0):

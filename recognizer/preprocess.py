@@ -1,11 +1,13 @@
-"""Bring a drawing to MNIST's form: ink box scaled to 20 px on its long side, centred by mass in 28x28."""
+"""Bring a drawing to MNIST's form: ink box (thin pens widened) scaled to 20 px on its long side, centred by mass in 28x28."""
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 SIZE = 28
 BOX = 20
 INK_THRESHOLD = 0.2   # a pixel darker than this counts as ink when finding the drawing's box
 MIN_INK_PIXELS = 4    # fewer inked pixels than this is a blank canvas (a stray click, JPEG noise)
+MIN_STROKE = 0.09     # thinnest pen, as a share of the box's long side (MNIST's pens: about 0.13)
 
 
 class BlankDrawing(ValueError):
@@ -26,6 +28,24 @@ def crop_ink(ink):
     """Cut the drawing down to its ink box."""
     top, bottom, left, right = ink_box(ink)
     return ink[top:bottom, left:right]
+
+
+def stroke_width(ink):
+    """Estimate the pen width in pixels: ink area over half the outline length (a stroke is about w x L)."""
+    mask = ink > 0.5
+    outline = mask & ~ndimage.binary_erosion(mask)
+    return 2.0 * mask.sum() / max(outline.sum(), 1)
+
+
+def thicken(ink, min_ratio=MIN_STROKE):
+    """Widen strokes thinner than MNIST-like pens (a mouse's thin line), leaving thick ones as they are."""
+    width, target = stroke_width(ink), min_ratio * max(ink.shape)
+    if width >= target:
+        return ink
+    radius = (target - width) / 2.0
+    padded = np.pad(ink, int(np.ceil(radius)) + 1)
+    distance = ndimage.distance_transform_edt(padded < 0.5)
+    return np.maximum(padded, np.clip(radius + 0.5 - distance, 0.0, 1.0)).astype(np.float32)
 
 
 def fit_box(ink, box=BOX):
@@ -57,7 +77,7 @@ def centre_by_mass(digit, size=SIZE):
 
 def to_mnist(ink):
     """Preprocess a canvas ink array (any size, ink = 1) to the 28x28 float32 image the models read."""
-    digit = fit_box(crop_ink(ink))
+    digit = fit_box(thicken(crop_ink(ink)))
     peak = digit.max()
     if peak <= 0:
         raise BlankDrawing("nothing is drawn")

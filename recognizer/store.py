@@ -7,8 +7,12 @@ import fcntl
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlparse
+
+
+OUTAGE_PAUSE = 5.0      # seconds an S3Store fails at once after S3 stopped answering, instead of waiting again
 
 
 class StoreUnavailable(Exception):
@@ -135,9 +139,12 @@ class S3Store(Store):
         # Bounded timeouts and few retries: an unreachable store must fail fast, not hang a worker.
         config = Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 2, "mode": "standard"})
         self.client = client or boto3.client("s3", config=config)
+        self._quiet_until = 0.0
 
     def _call(self, method, **kwargs):
         from botocore.exceptions import BotoCoreError, ClientError
+        if time.monotonic() < self._quiet_until:
+            raise StoreUnavailable("S3 did not answer a moment ago; trying again in a few seconds")
         try:
             return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
         except ClientError as error:
@@ -152,7 +159,8 @@ class S3Store(Store):
             if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "NoSuchBucket", "AccessDenied"):
                 raise StoreUnavailable(f"S3 {method} failed: {code}") from None
             raise
-        except BotoCoreError as error:
+        except BotoCoreError as error:     # unreachable: the next requests fail fast rather than each time out
+            self._quiet_until = time.monotonic() + OUTAGE_PAUSE
             raise StoreUnavailable(f"S3 is unreachable: {error}") from None
 
     def _landed(self, key, data):

@@ -64,21 +64,24 @@ def pen_drawing(digit, rng, size=CANVAS):
     return draw_segments((points + offset).reshape(-1, 4), width, size)
 
 
-def non_digit(rng, size=CANVAS):
+NON_DIGITS = ("scribble", "line", "blob", "dots")
+
+
+def non_digit(rng, kind=None, size=CANVAS):
     """A drawing that is no digit: a scribble, a horizontal-ish line, a filled blob, or a spray of dots."""
-    kind = rng.integers(4)
+    kind = kind or NON_DIGITS[rng.integers(len(NON_DIGITS))]
     width = rng.uniform(4, 16)
-    if kind == 0:       # scribble: a long random zig-zag
+    if kind == "scribble":  # a long random zig-zag
         points = np.cumsum(rng.normal(0, size * 0.15, (rng.integers(12, 30), 2)), axis=0)
         points = (points - points.min(0)) / max(np.ptp(points), 1) * size * 0.7 + size * 0.15
         segments = np.concatenate([points[:-1], points[1:]], axis=1)
-    elif kind == 1:     # a single straight line, not upright (an upright one is a 1)
+    elif kind == "line":  # a single straight line, not upright (an upright one is a 1)
         angle = np.deg2rad(rng.uniform(-50, 50) + rng.choice([0, 180]))
         length = rng.uniform(0.3, 0.8) * size / 2
         c = np.array([size / 2, size / 2]) + rng.uniform(-30, 30, 2)
         d = np.array([np.sin(angle), np.cos(angle)]) * length
         segments = np.array([[*(c - d), *(c + d)]])
-    elif kind == 2:     # a filled blob
+    elif kind == "blob":  # a filled blob
         c = rng.uniform(0.3, 0.7, 2) * size
         radius = rng.uniform(0.15, 0.35) * size
         t = np.linspace(0, 2 * np.pi, 40)
@@ -87,7 +90,7 @@ def non_digit(rng, size=CANVAS):
         points = np.concatenate(inner)
         segments = np.concatenate([points[:-1], points[1:]], axis=1)
         width = radius / 3
-    else:               # dots spread over the canvas
+    else:  # dots spread over the canvas
         points = rng.uniform(0.1, 0.9, (rng.integers(5, 15), 2)) * size
         segments = np.concatenate([points, points], axis=1)
     return draw_segments(segments.astype(np.float32), width, size)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from recognizer import data, dataset, weights
-from recognizer.answer import choose
 from recognizer.cnn import ConvNet, build_keras
-from recognizer.fnn import FNN, cross_entropy
+from recognizer.evaluate import accuracy_table
+from recognizer.fnn import FNN, softmax
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 REPLAY_SIZE = 1000      # exemplars mixed into online updates
@@ -36,6 +36,11 @@ def train_fnn(images, targets, epochs, seed, log):
     return net, history
 
 
+def distilled(targets, teacher_logits, temperature=3.0, share=0.5):
+    """Soft targets for the FNN: half the labels, half the CNN's softened beliefs (knowledge distillation)."""
+    return (1 - share) * targets + share * softmax(teacher_logits / temperature)
+
+
 def train_cnn(images, targets, epochs, seed, verbose):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
     import keras
@@ -46,23 +51,6 @@ def train_cnn(images, targets, epochs, seed, verbose):
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     fit = model.fit(images[..., None], targets, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
     return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
-
-
-def accuracy_table(fnn, cnn, sets):
-    """Accuracy of each model and of the chosen answer on each evaluation set."""
-    rows = {}
-    for name, (images, labels) in sets.items():
-        probs = {"fnn": fnn.probabilities(images), "cnn": cnn.probabilities(images)}
-        answers = [choose({"fnn": pf, "fnn_updated": pf, "cnn": pc, "cnn_updated": pc})[0]
-                   for pf, pc in zip(probs["fnn"], probs["cnn"])]
-        rows[name] = {
-            "fnn": float((probs["fnn"].argmax(1) == labels).mean()),
-            "cnn": float((probs["cnn"].argmax(1) == labels).mean()),
-            "answer": float(np.mean([a == y for a, y in zip(answers, labels)])),
-            "abstained": float(np.mean([a is None for a in answers])),
-            "cnn loss": cross_entropy(probs["cnn"], labels),
-        }
-    return rows
 
 
 def save_plot(fnn_history, cnn_history, path):
@@ -86,7 +74,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=MODELS, help="where to write the weights (default: models/)")
     parser.add_argument("--fnn-epochs", type=int, default=30)
-    parser.add_argument("--cnn-epochs", type=int, default=14)
+    parser.add_argument("--cnn-epochs", type=int, default=16)
     parser.add_argument("--pen-copies", type=int, default=5, help="pen re-drawings of each MNIST train digit")
     parser.add_argument("--distorted-copies", type=int, default=3, help="elastic/affine copies of each digit")
     parser.add_argument("--seed", type=int, default=0)
@@ -101,8 +89,8 @@ def main(argv=None):
     images, targets = dataset.training_set(x_train, y_train, args.pen_copies, args.distorted_copies, seed=args.seed)
     log(f"{len(images)} training images ready in {time.time() - started:.0f} s")
 
-    fnn, fnn_history = train_fnn(images, targets, args.fnn_epochs, args.seed, log)
     cnn, cnn_history = train_cnn(images, targets, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
+    fnn, fnn_history = train_fnn(images, distilled(targets, cnn.logits(images)), args.fnn_epochs, args.seed, log)
     weights.save(args.out / "fnn.npz", fnn.params)
     weights.save(args.out / "cnn.npz", cnn.params)
 

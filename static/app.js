@@ -398,6 +398,7 @@
             setStatus(result.answer === null
               ? 'The models are not sure. If you know the digit, pick it below to teach them.'
               : 'Is it a ' + result.answer + '? Press Correct, or pick the right digit to teach the models.');
+            revealAnswer();
           }
         } else if (r.status === 422) {
           showBlank(r.data.error || 'nothing is drawn', gen);
@@ -413,6 +414,15 @@
           el.results.classList.remove('is-loading');
         }
       });
+  }
+
+  // On a phone the results sit below the pad: when the answer is out of sight, scroll so that the status line,
+  // the answer and the Correct / Wrong buttons show.
+  function revealAnswer() {
+    var r = el.answer.getBoundingClientRect();
+    var h = window.innerHeight || document.documentElement.clientHeight;
+    if (r.top >= 0 && r.bottom <= h) { return; }
+    try { el.status.scrollIntoView({ block: 'start' }); } catch (err) { el.status.scrollIntoView(true); }
   }
 
   function scheduleLive() {

@@ -1,0 +1,30 @@
+"""Accuracy of each model and of the chosen answer, through the server's preprocessing. `python bench/accuracy.py`
+
+Sets: MNIST test digits rendered as 200x200 canvas images; the 300 dev pen drawings; synthetic pen drawings
+of MNIST *train* digits (fresh renderings, never test digits); and non-digits, where abstaining is right.
+The baseline row is the answer you would get by always taking the CNN alone.
+"""
+from common import ROOT, table  # noqa: F401  (puts the repository on sys.path)
+
+from recognizer import dataset, synth, weights
+from recognizer.cnn import ConvNet
+from recognizer.evaluate import abstention_table, accuracy_table
+from recognizer.fnn import FNN
+
+
+def main():
+    fnn = FNN(weights.load(ROOT / "models" / "fnn.npz"))
+    cnn = ConvNet(weights.load(ROOT / "models" / "cnn.npz"))
+    rows = accuracy_table(fnn, cnn, dataset.evaluation_sets())
+    table(["set", "images", "fnn", "cnn", "answer", "answer abstained"],
+          [[name, str(r["images"]), f"{r['fnn']:.2%}", f"{r['cnn']:.2%}", f"{r['answer']:.2%}",
+            f"{r['abstained']:.2%}"] for name, r in rows.items()])
+    print()
+    junk = {kind: dataset.non_digits(250, seed=4242, kind=kind) for kind in synth.NON_DIGITS}
+    abstained = abstention_table(fnn, cnn, junk)
+    table(["non-digit", "images", "answer abstained (want high)"],
+          [[kind, "250", f"{share:.1%}"] for kind, share in abstained.items()])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Latency, from the models' raw forward pass out to /predict and /train over loopback HTTP through gunicorn.
+
+Run from the repository root: `python bench/latency.py [--n 300]`. Prints p50/p99 in ms for each layer and its
+ratio to the raw forward pass of the four models, all measured in this run on this machine.
+Aims: /predict p50 < 10 ms end to end and within 3x of the raw forward pass; /train p50 < 200 ms.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import requests  # noqa: E402
+
+from recognizer import data  # noqa: E402
+from recognizer.images import decode_data_url  # noqa: E402
+from recognizer.preprocess import to_mnist  # noqa: E402
+from recognizer.service import Recognizer  # noqa: E402
+from recognizer.store import open_store  # noqa: E402
+from tests.conftest import drawing_url, gunicorn  # noqa: E402
+from web import create_app  # noqa: E402
+
+
+def timed(fn, n, warmup=10):
+    """Milliseconds of each of n calls, after a few untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = np.empty(n)
+    for i in range(n):
+        start = time.perf_counter()
+        fn()
+        times[i] = time.perf_counter() - start
+    return times * 1000.0
+
+
+def check(response, status=200):
+    assert response.status_code == status, (response.status_code, response.text[:200])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300, help="timed calls per row (/train: n/5)")
+    args = parser.parse_args()
+    n, n_train = args.n, max(20, args.n // 5)
+
+    strokes = data.load_strokes()
+    urls = [drawing_url(s) for s in strokes[:40]]
+    samples = strokes[:40]
+    url = urls[0]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store_url = f"file://{tmp}/store"
+        recognizer = Recognizer(open_store(store_url), ROOT / "models")
+        state = recognizer.current()
+        ink = decode_data_url(url)
+        image = to_mnist(ink)
+        batch = image[None]
+        models = {"fnn": recognizer.fnn, "cnn": recognizer.cnn,
+                  "fnn_updated": state.fnn, "cnn_updated": state.cnn}
+        for name, model in models.items():
+            rows.append((f"forward {name}", timed(lambda m=model: m.probabilities(batch), n)))
+        forward = timed(lambda: recognizer.probabilities(image, state), n)
+        rows.append(("forward, all four (baseline)", forward))
+        rows.append(("decode data URL", timed(lambda: decode_data_url(url), n)))
+        rows.append(("preprocess (to_mnist)", timed(lambda: to_mnist(ink), n)))
+        rows.append(("decode + preprocess", timed(lambda: to_mnist(decode_data_url(url)), n)))
+        rows.append(("Recognizer.predict (no HTTP)", timed(lambda: recognizer.predict(ink), n)))
+
+        app = create_app({"STORE_URL": f"file://{tmp}/store-client", "MODEL_REFRESH_SECONDS": 1.0})
+        client = app.test_client()
+        rows.append(("/predict, Flask test client", timed(lambda: check(client.post("/predict", json={"image": url})),
+                                                          n)))
+
+        env = {"STORE_URL": f"file://{tmp}/store-http", "TRAIN_RATE_LIMIT": "100000/minute",
+               "MODEL_REFRESH_SECONDS": "1.0"}
+        with gunicorn(env, workers=1) as base:
+            session = requests.Session()
+            rows.append(("GET /health, gunicorn loopback", timed(lambda: check(session.get(base + "/health")), n)))
+            rows.append(("/predict, gunicorn loopback", timed(
+                lambda: check(session.post(base + "/predict", json={"image": url})), n)))
+            counter = iter(range(10 ** 9))
+
+            def train():
+                i = next(counter) % len(samples)
+                check(session.post(base + "/train", json={"image": urls[i], "digit": samples[i]["label"]}))
+            rows.append(("/train, gunicorn loopback", timed(train, n_train, warmup=3)))
+
+            def sample():
+                i = next(counter) % len(samples)
+                check(session.post(base + "/samples", json={"image": urls[i], "digit": samples[i]["label"]}), 201)
+            rows.append(("/samples, gunicorn loopback", timed(sample, n_train, warmup=3)))
+
+    base_p50 = float(np.median(forward))
+    print(f"\nLatency on {os.cpu_count()} CPU(s), {n} calls per row ({n_train} for /train and /samples); "
+          f"one {image.shape[0]}x{image.shape[1]} image from a {ink.shape[1]}x{ink.shape[0]} canvas.\n")
+    print(f"| {'what':<34} | {'p50 ms':>7} | {'p99 ms':>7} | {'p50 / forward':>13} |")
+    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 15}|")
+    for name, times in rows:
+        p50, p99 = np.percentile(times, [50, 99])
+        print(f"| {name:<34} | {p50:7.2f} | {p99:7.2f} | {p50 / base_p50:12.1f}x |")
+    predict = float(np.median(dict(rows)["/predict, gunicorn loopback"]))
+    train = float(np.median(dict(rows)["/train, gunicorn loopback"]))
+    print(f"\n/predict p50 {predict:.2f} ms end to end (aim < 10 ms: {'met' if predict < 10 else 'NOT met'}); "
+          f"{predict / base_p50:.1f}x the raw forward pass (aim <= 3x: {'met' if predict <= 3 * base_p50 else 'NOT met'})"
+          f"; /train p50 {train:.1f} ms (aim < 200 ms: {'met' if train < 200 else 'NOT met'}).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,471 @@
+"""End-to-end tests of the pages in a real browser (Debian Chromium driven by Playwright) against gunicorn.
+
+One gunicorn server on a temporary local store and one browser are shared by the module. Drawings are replayed
+from the dev pen strokes: first screened through the server's /predict (rendered in Python the way the page
+renders them), then drawn in the browser with the mouse, or with touch events in a phone-sized viewport.
+Screenshots of the main states are saved under tests/artifacts/ (git-ignored).
+"""
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from recognizer import render
+from recognizer.images import to_png_data_url
+from tests.conftest import gunicorn
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PAD = 280                      # the page's export size; its pen is PAD / 14 wide
+SOURCE = 200                   # the dev strokes' canvas
+WANTED = (0, 1, 7, 3)          # digits drawn with the mouse
+TIMEOUT_MS = 15_000
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+# ---- fixtures -------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("browser") / "store"
+
+
+@pytest.fixture(scope="module")
+def server(store_dir):
+    env = {"STORE_URL": f"file://{store_dir}", "TRAIN_RATE_LIMIT": "1000/minute", "MODEL_REFRESH_SECONDS": "0"}
+    with gunicorn(env, workers=1) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def page_like_url(sample):
+    """The 280x280 PNG the page sends for this drawing (its pen is 1/14 of the side, whatever the stroke width)."""
+    scale = PAD / SOURCE
+    strokes = [[[x * scale, y * scale] for x, y in stroke] for stroke in sample["strokes"]]
+    return to_png_data_url(render.strokes_to_ink(strokes, PAD / 14, size=PAD))
+
+
+@pytest.fixture(scope="module")
+def clear_samples(server, strokes):
+    """Per digit, dev drawings that the server names right with every model, most confident first.
+
+    Screened at module start, so the tests keep working when better model weights replace the current ones.
+    """
+    labels = set(WANTED) | {0, 1, 3, 7}
+    found = {}
+    for sample in strokes:
+        label = sample["label"]
+        if label not in labels or len(found.get(label, [])) >= 2:
+            continue
+        response = requests.post(server + "/predict", json={"image": page_like_url(sample)}, timeout=10)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        tops = {name: ranked[0] for name, ranked in body["predictions"].items()}
+        if body["answer"] == label and all(top["digit"] == label for top in tops.values()):
+            margin = min(top["probability"] for top in tops.values())
+            if margin >= 0.6:
+                found.setdefault(label, []).append((margin, sample))
+        if all(len(found.get(d, [])) >= 2 for d in labels):
+            break
+    for label in found:
+        found[label] = [sample for _, sample in sorted(found[label], key=lambda item: -item[0])]
+    missing = [d for d in sorted(labels) if not found.get(d)]
+    assert not missing, f"no dev drawing of {missing} is recognized confidently by all four models"
+    return found
+
+
+class Console:
+    """Console errors, CSP violations and uncaught exceptions seen by a page."""
+
+    def __init__(self, page):
+        self.messages = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.messages.append(f"pageerror: {error}"))
+
+    def _console(self, message):
+        text = message.text
+        if message.type == "error" and text.startswith("Failed to load resource"):
+            return          # the browser's own line for a deliberate 4xx answer (e.g. a 422 on a blank drawing)
+        if message.type in ("error", "warning") or "Content Security Policy" in text or "Refused to" in text:
+            self.messages.append(f"{message.type}: {text}")
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, base_url=server)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.console = Console(page)
+    page.goto("/")
+    wait_ready(page)
+    yield page
+    messages = page.console.messages
+    context.close()
+    assert not messages, messages
+
+
+@pytest.fixture(scope="module", autouse=True)
+def artifacts():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+# ---- helpers --------------------------------------------------------------------------------------------------
+def wait_ready(page):
+    """The page has loaded its model version from /stats."""
+    page.wait_for_function("() => /^\\d+$/.test(document.getElementById('model-version').textContent.trim())")
+
+
+def pad_box(page):
+    page.locator("#pad").scroll_into_view_if_needed()
+    box = page.locator("#pad").bounding_box()
+    assert box and box["width"] > 100 and abs(box["width"] - box["height"]) < 1, box
+    return box
+
+
+def to_screen(box, stroke, spacing=3.0):
+    """A stroke's points on the screen, thinned to about `spacing` CSS px apart (fewer round trips)."""
+    points = [(box["x"] + x / SOURCE * box["width"], box["y"] + y / SOURCE * box["height"]) for x, y in stroke]
+    kept = points[:1]
+    for x, y in points[1:-1]:
+        if (x - kept[-1][0]) ** 2 + (y - kept[-1][1]) ** 2 >= spacing ** 2:
+            kept.append((x, y))
+    if len(points) > 1:
+        kept.append(points[-1])
+    return kept
+
+
+def draw_mouse(page, sample):
+    box = pad_box(page)
+    for stroke in sample["strokes"]:
+        points = to_screen(box, stroke)
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(x, y)
+        page.mouse.up()
+    page.wait_for_function("() => !document.getElementById('undo').disabled")
+
+
+def draw_touch(page, cdp, sample):
+    box = page.locator("#pad").bounding_box()
+    for stroke in sample["strokes"]:
+        points = to_screen(box, stroke)
+        x, y = points[0]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+        for x, y in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    page.wait_for_function("() => !document.getElementById('undo').disabled")
+
+
+def answer_of(page):
+    """The answer shown once the result is in (the placeholder '?' replaced, no request in flight)."""
+    page.wait_for_function("""() => {
+        const a = document.getElementById('answer');
+        return !a.classList.contains('is-empty') && !document.getElementById('results-panel').classList.contains('is-loading');
+    }""")
+    return page.locator("#answer").inner_text().strip()
+
+
+def version_of(page):
+    return int(page.locator("#model-version").inner_text().strip())
+
+
+def ink_pixels(page):
+    """How many pixels of the pad's bitmap are not white."""
+    return page.evaluate("""() => {
+        const c = document.getElementById('pad');
+        const copy = document.createElement('canvas');
+        copy.width = c.width;
+        copy.height = c.height;
+        const x = copy.getContext('2d', {willReadFrequently: true});
+        x.drawImage(c, 0, 0);
+        const d = x.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) { if (d[i] < 200) n++; }
+        return n;
+    }""")
+
+
+def shot(page, name, full_page=True):
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+# ---- tests ----------------------------------------------------------------------------------------------------
+def test_mouse_drawings_are_recognized(page, clear_samples):
+    for digit in WANTED:
+        sample = clear_samples[digit][0]
+        page.click("#clear")
+        assert ink_pixels(page) == 0
+        draw_mouse(page, sample)
+        assert ink_pixels(page) > 500
+        page.click("#recognize")
+        assert answer_of(page) == str(digit)
+        expect = playwright_sync.expect
+        expect(page.locator("#preview")).to_be_visible()
+        assert page.locator("#preview").get_attribute("src").startswith("data:image/png;base64,")
+        for model in ("fnn", "fnn_updated", "cnn", "cnn_updated"):
+            expect(page.locator(f"#chart-{model}")).to_have_attribute("data-top", str(digit))
+        expect(page.locator("#status")).to_contain_text(f"Is it a {digit}?")
+        expect(page.locator("#correct")).to_be_enabled()
+        expect(page.locator(f'#wrong-digits button[data-digit="{digit}"]')).to_be_enabled()
+        if digit == WANTED[0]:
+            shot(page, "draw-result.png")
+
+
+def test_touch_drawing_on_a_phone(browser, server, clear_samples):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, has_touch=True,
+                                  is_mobile=True, base_url=server)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        console = Console(page)
+        page.goto("/")
+        wait_ready(page)
+        # the pad sits below the header and mode switch; scroll a little so that a page scroll would show
+        page.evaluate("window.scrollTo(0, 60)")
+        page.wait_for_function("window.scrollY > 0")
+        before = page.evaluate("window.scrollY")
+        cdp = page.context.new_cdp_session(page)
+        digit = 1 if 1 in clear_samples else WANTED[0]       # a long vertical stroke: the likeliest to scroll
+        draw_touch(page, cdp, clear_samples[digit][0])
+        assert page.evaluate("window.scrollY") == before, "drawing on the pad scrolled the page"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert ink_pixels(page) > 500
+        page.locator("#recognize").tap()
+        assert answer_of(page) == str(digit)
+        playwright_sync.expect(page.locator("#status")).to_contain_text(f"Is it a {digit}?")
+
+        # a second digit drawn with touch on the same page, after Clear (tapped)
+        page.locator("#clear").tap()
+        page.wait_for_function("document.getElementById('undo').disabled")
+        before = page.evaluate("window.scrollY")
+        second = 7 if 7 in clear_samples else WANTED[-1]
+        draw_touch(page, cdp, clear_samples[second][0])
+        assert page.evaluate("window.scrollY") == before
+        page.locator("#recognize").tap()
+        assert answer_of(page) == str(second)
+        shot(page, "phone-touch.png")
+        assert not console.messages, console.messages
+    finally:
+        context.close()
+
+
+def test_blank_pad_says_nothing_is_drawn(page):
+    playwright_sync.expect(page.locator("#pad-empty")).to_be_visible()
+    page.click("#recognize")
+    playwright_sync.expect(page.locator("#answer")).to_have_text(re.compile("nothing is drawn", re.I))
+    playwright_sync.expect(page.locator("#status")).to_contain_text("Nothing is drawn")
+    playwright_sync.expect(page.locator("#correct")).to_be_disabled()
+    playwright_sync.expect(page.locator("#preview")).to_be_hidden()
+    shot(page, "blank.png")
+
+
+def test_corrections_bump_the_model_version(page, clear_samples, store_dir):
+    expect = playwright_sync.expect
+    version = version_of(page)
+    expect(page.locator("#after-learning")).to_be_hidden()
+
+    # Correct: confirm a right answer
+    digit = WANTED[0]
+    draw_mouse(page, clear_samples[digit][0])
+    page.click("#recognize")
+    assert answer_of(page) == str(digit)
+    page.click("#correct")
+    expect(page.locator("#model-version")).to_have_text(str(version + 1))
+    expect(page.locator("#after-learning")).to_be_visible()
+    expect(page.locator("#updated-answer")).to_have_text(str(digit))
+    expect(page.locator("#status")).to_contain_text(f"now version {version + 1}")
+    expect(page.locator("#correct")).to_be_disabled()          # one lesson per drawing
+
+    # "Wrong, it was …": teach the true digit of another drawing
+    page.click("#clear")
+    expect(page.locator("#after-learning")).to_be_hidden()
+    digit = WANTED[-1]
+    draw_mouse(page, clear_samples[digit][-1])
+    page.click("#recognize")
+    answer_of(page)
+    page.click(f'#wrong-digits button[data-digit="{digit}"]')
+    expect(page.locator("#model-version")).to_have_text(str(version + 2))
+    expect(page.locator("#after-learning")).to_be_visible()
+    expect(page.locator("#updated-answer")).to_have_text(re.compile(r"^\d$"))
+    expect(page.locator(f'#wrong-digits button[data-digit="{digit}"]')).to_be_disabled()
+    shot(page, "after-correction.png")
+
+    # both corrections were stored as labelled drawings, and the server agrees on the version
+    assert requests.get(page.url.rstrip("/") + "/stats", timeout=5).json()["model_versions"]["fnn_updated"] == version + 2
+    assert list((store_dir / "drawings" / str(digit)).glob("*.png"))
+
+
+def test_collect_mode_stores_a_drawing(page, clear_samples, store_dir):
+    expect = playwright_sync.expect
+    page.check("#mode-collect")
+    expect(page.locator("#collect-panel")).to_be_visible()
+    expect(page.locator("#results-panel")).to_be_hidden()
+    expect(page.locator("#recognize")).to_be_hidden()
+    digit = 3 if 3 in clear_samples else WANTED[-1]
+    cell = page.locator(f'#counts td[data-count-digit="{digit}"]')
+    expect(cell).to_have_text(re.compile(r"^\d+$"))
+    before = int(cell.inner_text())
+    total = int(page.locator("#counts-total").inner_text())
+    files = set((store_dir / "drawings" / str(digit)).glob("*.png"))
+    button = page.locator(f'#collect-digits button[data-digit="{digit}"]')
+    expect(button).to_be_disabled()                            # nothing drawn yet
+
+    draw_mouse(page, clear_samples[digit][0])
+    expect(button).to_be_enabled()
+    button.click()
+    expect(cell).to_have_text(str(before + 1))
+    expect(page.locator("#counts-total")).to_have_text(str(total + 1))
+    expect(page.locator("#status")).to_contain_text(f"Saved as a {digit}")
+    expect(button).to_be_disabled()                            # the pad was cleared for the next one
+    assert ink_pixels(page) == 0
+    new = set((store_dir / "drawings" / str(digit)).glob("*.png")) - files
+    assert len(new) == 1, new
+    assert new.pop().stat().st_size > 100
+    shot(page, "collect-mode.png")
+
+    # back to recognizing: the results come back, collecting did not train the models
+    version = version_of(page)
+    page.check("#mode-recognize")
+    expect(page.locator("#results-panel")).to_be_visible()
+    expect(page.locator("#recognize")).to_be_visible()
+    assert version_of(page) == version
+
+
+def test_stats_page_plots_the_accuracy(page, server, clear_samples):
+    for digit in (0, 1, 7):                                      # a few corrections, through the API
+        sample = clear_samples[digit][-1]
+        response = requests.post(server + "/train", json={"image": page_like_url(sample), "digit": digit}, timeout=30)
+        assert response.status_code == 200, response.text
+    stats = requests.get(server + "/stats", timeout=5).json()
+    assert stats["corrections"] >= 3
+
+    page.goto("/stats")
+    expect = playwright_sync.expect
+    plot = page.locator("#accuracy-plot")
+    expect(plot).to_be_visible()
+    expect(page.locator("#no-corrections")).to_be_hidden()
+    expect(page.locator("#corrections")).to_have_text(str(stats["corrections"]))
+    expect(page.locator("#total-drawings")).to_have_text(str(stats["total_drawings"]))
+    for d in range(10):
+        expect(page.locator(f'td[data-drawings-digit="{d}"]')).to_have_text(str(stats["drawings"][str(d)]))
+    expect(plot).to_have_attribute("aria-label", re.compile(rf"over {stats['corrections']} corrections"))
+    painted = page.evaluate("""() => {
+        const c = document.getElementById('accuracy-plot');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0, fnn = 0, cnn = 0;
+        for (let i = 0; i < d.length; i += 4) {
+            const [r, g, b, a] = [d[i], d[i + 1], d[i + 2], d[i + 3]];
+            if (a < 128) continue;
+            if (r < 240 || g < 240 || b < 240) ink++;
+            if (Math.abs(r - 0x1c) < 40 && Math.abs(g - 0x6f) < 40 && Math.abs(b - 0xc7) < 40) fnn++;
+            if (Math.abs(r - 0xd9) < 40 && Math.abs(g - 0x48) < 40 && Math.abs(b - 0x0f) < 40) cnn++;
+        }
+        return {ink, fnn, cnn, width: c.width, height: c.height};
+    }""")
+    assert painted["ink"] > 1000, painted
+    assert painted["fnn"] + painted["cnn"] > 200, painted             # the series' lines are drawn
+    label = plot.get_attribute("aria-label")
+    for name in ("FNN original", "FNN updated", "CNN original", "CNN updated"):
+        assert re.search(name + r" \d+%", label), label
+    shot(page, "stats.png")
+
+
+def test_no_console_errors_or_csp_violations(browser, server):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, base_url=server)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        console = Console(page)
+        page.add_init_script("""
+            window.__csp = [];
+            document.addEventListener('securitypolicyviolation',
+                e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+        """)
+        for path in ("/", "/stats", "/about"):
+            response = page.goto(path)
+            assert response.status == 200
+            assert "default-src 'self'" in response.headers["content-security-policy"]
+            assert "text/html" in response.headers["content-type"]
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("window.__csp") == [], path
+            if path == "/":
+                wait_ready(page)
+                page.click("#recognize")                         # the blank-pad path, client-side
+            if path == "/about":
+                shot(page, "about.png")
+        assert not console.messages, console.messages
+    finally:
+        context.close()
+
+
+def test_narrow_screens_do_not_overflow(browser, server):
+    context = browser.new_context(viewport={"width": 320, "height": 640}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2, base_url=server)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        for path, name in (("/", "narrow-draw.png"), ("/stats", "narrow-stats.png"), ("/about", "narrow-about.png")):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} is {overflow} px wider than a 320 px screen"
+            shot(page, name)
+        page.goto("/")
+        wait_ready(page)
+        page.check("#mode-collect")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"collect mode is {overflow} px wider than a 320 px screen"
+        shot(page, "narrow-collect.png")
+    finally:
+        context.close()
+
+
+def test_keyboard_escape_clears_and_enter_recognizes(page, clear_samples):
+    expect = playwright_sync.expect
+    digit = 7 if 7 in clear_samples else WANTED[0]
+    draw_mouse(page, clear_samples[digit][0])
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    assert page.evaluate("document.activeElement === document.body")
+    page.keyboard.press("Escape")
+    expect(page.locator("#undo")).to_be_disabled()
+    expect(page.locator("#pad-empty")).to_be_visible()
+    assert ink_pixels(page) == 0
+
+    draw_mouse(page, clear_samples[digit][0])
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Enter")
+    assert answer_of(page) == str(digit)
+    expect(page.locator("#status")).to_contain_text(f"Is it a {digit}?")
+
+    # Enter with the pad focused recognizes too; Ctrl+Z undoes a stroke
+    page.keyboard.press("Escape")
+    expect(page.locator("#answer")).to_have_text("?")
+    draw_mouse(page, clear_samples[digit][0])
+    page.focus("#pad")
+    page.keyboard.press("Enter")
+    assert answer_of(page) == str(digit)
+    strokes = len(clear_samples[digit][0]["strokes"])
+    for _ in range(strokes):
+        page.keyboard.press("Control+z")
+    expect(page.locator("#undo")).to_be_disabled()
+    assert ink_pixels(page) == 0

@@ -1,0 +1,114 @@
+"""The online update: it fixes a misread drawing, keeps replay state, and its guard refuses harmful updates."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recognizer import online, weights
+from recognizer.augment import correction_variants
+from recognizer.cnn import ConvNet
+from recognizer.fnn import FNN
+from recognizer.online import OnlineLearner, Refused, UpdatedModels
+from recognizer.preprocess import to_mnist
+from recognizer.render import strokes_to_ink
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="module")
+def originals():
+    return UpdatedModels(0, FNN(weights.load(MODELS / "fnn.npz")), ConvNet(weights.load(MODELS / "cnn.npz")))
+
+
+@pytest.fixture(scope="module")
+def learner(originals):
+    replay = weights.load(MODELS / "replay.npz")
+    return OnlineLearner(originals, replay["replay_x"], replay["replay_y"], replay["holdout_x"],
+                         replay["holdout_y"], seed=0)
+
+
+def correction(sample, rng):
+    ink = strokes_to_ink(sample["strokes"], sample["width"])
+    return to_mnist(ink), correction_variants(ink, rng)
+
+
+def test_24_variants_of_a_correction(strokes):
+    _, variants = correction(strokes[0], np.random.default_rng(0))
+    assert variants.shape == (24, 28, 28)
+    assert len({v.tobytes() for v in variants}) == 24
+
+
+def test_learning_a_new_label_makes_both_updated_models_name_it(learner, originals, strokes):
+    rng = np.random.default_rng(1)
+    sample = strokes[10]
+    image, variants = correction(sample, rng)
+    label = int(originals.cnn.probabilities(image[None])[0].argsort()[-2])    # what the CNN thinks second
+    assert originals.cnn.probabilities(image[None])[0].argmax() != label
+    state = learner.learn(originals, image, variants, label, right={})
+    assert state.version == 1
+    assert state.history[-1]["learned"] == {"fnn_updated": True, "cnn_updated": True}
+    assert state.fnn.probabilities(image[None])[0].argmax() == label
+    assert state.cnn.probabilities(image[None])[0].argmax() == label
+    assert originals.cnn.probabilities(image[None])[0].argmax() != label   # the originals are untouched
+
+
+def test_corrections_are_kept_for_replay_and_capped(learner, originals, strokes):
+    rng = np.random.default_rng(2)
+    state = originals
+    for sample in strokes[:5]:
+        image, variants = correction(sample, rng)
+        state = learner.learn(state, image, variants, sample["label"], right={})
+    assert list(state.recent_y) == [s["label"] for s in strokes[:5]]
+    assert state.recent_x.dtype == np.uint8 and state.recent_x.shape == (5, 28, 28)
+    assert [h["version"] for h in state.history] == [1, 2, 3, 4, 5]
+
+
+def test_recent_buffer_keeps_only_the_latest(monkeypatch, learner, originals, strokes):
+    monkeypatch.setattr(online, "RECENT", 3)
+    rng = np.random.default_rng(3)
+    state = originals
+    for sample in strokes[:5]:
+        image, variants = correction(sample, rng)
+        state = learner.learn(state, image, variants, sample["label"], right={})
+    assert list(state.recent_y) == [s["label"] for s in strokes[2:5]]
+
+
+def test_guard_refuses_an_update_that_wrecks_held_out_accuracy(monkeypatch, learner, originals, strokes):
+    monkeypatch.setattr(online, "RATES", {"fnn": 50.0, "cnn": 50.0})        # steps that destroy the weights
+    image, variants = correction(strokes[0], np.random.default_rng(4))
+    with pytest.raises(Refused):
+        learner.learn(originals, image, variants, (strokes[0]["label"] + 1) % 10, right={})
+
+
+def test_guard_can_refuse_one_model_and_let_the_other_learn(monkeypatch, learner, originals, strokes):
+    monkeypatch.setattr(online, "RATES", {"fnn": 50.0, "cnn": 0.02})
+    sample = strokes[1]
+    image, variants = correction(sample, np.random.default_rng(5))
+    state = learner.learn(originals, image, variants, sample["label"], right={})
+    assert state.history[-1]["learned"] == {"fnn_updated": False, "cnn_updated": True}
+    np.testing.assert_array_equal(state.fnn.params["W1"], originals.fnn.params["W1"])
+
+
+def test_held_out_accuracy_survives_a_run_of_corrections(learner, originals, strokes):
+    rng = np.random.default_rng(6)
+    state = originals
+    for sample in strokes[20:60]:
+        image, variants = correction(sample, rng)
+        try:
+            state = learner.learn(state, image, variants, sample["label"], right={})
+        except Refused:
+            pass
+    after, before = learner.holdout_accuracy(state), learner.holdout_accuracy(originals)
+    for name in before:
+        assert after[name] >= before[name] - online.GUARD_TOTAL
+
+
+def test_state_round_trips_through_bytes(learner, originals, strokes):
+    image, variants = correction(strokes[2], np.random.default_rng(7))
+    state = learner.learn(originals, image, variants, strokes[2]["label"], right={"cnn": True})
+    again = UpdatedModels.from_bytes(state.to_bytes())
+    assert again.version == state.version and again.history == state.history
+    np.testing.assert_array_equal(again.recent_x, state.recent_x)
+    for name, value in state.cnn.params.items():
+        np.testing.assert_array_equal(again.cnn.params[name], value)
+    np.testing.assert_array_equal(again.fnn.probabilities(image[None]), state.fnn.probabilities(image[None]))

@@ -1,0 +1,203 @@
+"""ModelVersions on both stores: commits, refreshes, lost races re-applied, pruning, history, killed writers."""
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from recognizer.cnn import ConvNet
+from recognizer.fnn import FNN
+from recognizer.online import UpdatedModels
+from recognizer.store import StoreUnavailable, open_store
+from recognizer.versions import POINTER, Contended, ModelVersions
+
+# A writer that refreshes, then starts committing a big version and stalls half-way through writing it.
+STALLED_WRITER = """
+import io, sys, time
+import numpy as np
+sys.path.insert(0, "tests")
+from recognizer.store import LocalStore, open_store
+from recognizer.versions import ModelVersions
+from test_versions import learned, tiny
+
+def stall():
+    print("writing", flush=True)
+    time.sleep(120)
+
+class StallingBody(io.BytesIO):
+    def read(self, size=-1):
+        if self.tell():
+            stall()
+        return super().read(16384)
+
+def stalling_temp(self, path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / ".tmp-partial", "wb") as f:
+        f.write(data[:len(data) // 2])
+        f.flush()
+        stall()
+
+store = open_store(sys.argv[1])
+if isinstance(store, LocalStore):
+    LocalStore._temp = stalling_temp
+else:
+    put_object = store.client.put_object
+    store.client.put_object = lambda Body, **kwargs: put_object(Body=StallingBody(Body), **kwargs)
+big = np.full((4000, 28, 28), 7, dtype=np.uint8)
+ModelVersions(store, tiny()).commit(lambda state: learned(state, recent_x=big))
+"""
+
+
+def tiny():
+    """Stand-in updated models: ModelVersions only stores and loads them, so the weights' size does not matter."""
+    fnn = FNN({name: np.zeros((2, 2)) for name in FNN.names})
+    return UpdatedModels(0, fnn, ConvNet({name: np.zeros((2, 2)) for name in ConvNet.names}))
+
+
+def learned(state, tag="", **changes):
+    """What one accepted correction does to the version: one more, and a line in the history."""
+    return replace(state, version=state.version + 1, history=state.history + [{"version": state.version + 1,
+                                                                               "tag": tag}], **changes)
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_url(request, tmp_path):
+    if request.param == "local":
+        return f"file://{tmp_path / 'store'}"
+    return request.getfixturevalue("s3_env")[1]
+
+
+@pytest.fixture
+def store(store_url):
+    return open_store(store_url)
+
+
+def test_nothing_committed_means_the_originals(store):
+    originals = tiny()
+    versions = ModelVersions(store, originals)
+    assert versions.refresh() is originals and versions.history() == []
+
+
+def test_commit_then_refresh_elsewhere(store):
+    writer, reader = ModelVersions(store, tiny()), ModelVersions(store, tiny())
+    for _ in range(3):
+        assert writer.commit(learned).version == writer.state.version
+    assert writer.state.version == 3
+    seen = reader.refresh()
+    assert seen.version == 3 and [h["version"] for h in seen.history] == [1, 2, 3]
+    assert reader.refresh() is seen                          # unchanged pointer: nothing is downloaded again
+    pointer = json.loads(store.get(POINTER)[0])
+    assert pointer["version"] == 3 and pointer["key"] == writer.history()[-1]
+
+
+def test_loser_of_the_race_reapplies_on_top(store):
+    """A, having read version 0, loses the swap to B; it reloads version 1 and learns its correction on top."""
+    a, b = ModelVersions(store, tiny()), ModelVersions(store, tiny())
+    seen = []
+
+    def change(state):
+        seen.append(state.version)
+        if len(seen) == 1:
+            b.commit(lambda s: learned(s, "b"))              # B finishes while A is still computing
+        return learned(state, "a")
+
+    result = a.commit(change)
+    assert seen == [0, 1]
+    assert result.version == 2 and [h["tag"] for h in result.history] == ["b", "a"]
+    assert len(a.history()) == 2                              # A's losing attempt left no version behind
+
+
+def test_always_losing_gives_up_as_contended(store):
+    a, b = ModelVersions(store, tiny(), attempts=3), ModelVersions(store, tiny())
+
+    def change(state):
+        b.commit(learned)
+        return learned(state, "a")
+
+    with pytest.raises(Contended):
+        a.commit(change)
+    assert [h["tag"] for h in ModelVersions(store, tiny()).refresh().history] == ["", "", ""]
+
+
+def test_a_swap_reported_lost_that_landed_counts_as_won(store_url, store):
+    """An S3 retry can see its own first attempt as a conflict; the version it published must not be deleted."""
+    swap = store.swap
+    store.swap = lambda key, data, etag: swap(key, data, etag) and False
+    versions = ModelVersions(store, tiny())
+    assert versions.commit(learned).version == 1
+    assert ModelVersions(open_store(store_url), tiny()).refresh().version == 1
+
+
+def test_prune_keeps_the_newest(store):
+    versions = ModelVersions(store, tiny(), keep=3)
+    for _ in range(6):
+        versions.commit(learned)
+    history = versions.history()
+    assert len(history) == 3 and history == sorted(history)
+    assert json.loads(store.get(POINTER)[0])["key"] == history[-1]
+    assert [k.split("-")[1] for k in history] == ["v00000004", "v00000005", "v00000006"]
+
+
+def test_prune_after_a_reset_keeps_the_reset_version(store):
+    """A reset publishes version 0 again; history is in commit order, so pruning must not take the current one."""
+    versions = ModelVersions(store, tiny(), keep=2)
+    for _ in range(4):
+        versions.commit(learned)
+    versions.commit(lambda state: replace(tiny(), history=state.history + [{"reset": True}]))
+    versions.commit(learned)
+    fresh = ModelVersions(store, tiny())
+    assert fresh.refresh().version == 1 and fresh.state.history[-2] == {"reset": True}
+    assert [k.split("-")[1] for k in versions.history()] == ["v00000000", "v00000001"]
+
+
+def test_refresh_rereads_when_the_version_was_pruned_meanwhile(store_url, store):
+    writer, reader = ModelVersions(open_store(store_url), tiny(), keep=1), ModelVersions(store, tiny())
+    writer.commit(learned)
+    get = store.get
+
+    def get_racing_a_prune(key):
+        if key.endswith(".npz") and writer.state.version < 2:
+            writer.commit(learned)                            # the version the pointer named is gone now
+        return get(key)
+
+    store.get = get_racing_a_prune
+    assert reader.refresh().version == 2
+
+
+def test_a_pointer_to_a_missing_version_is_unavailable_not_a_crash(store):
+    store.swap(POINTER, json.dumps({"version": 1, "seq": 1, "key": "models/gone.npz"}).encode(), None)
+    with pytest.raises(StoreUnavailable):
+        ModelVersions(store, tiny(), attempts=2).refresh()
+
+
+def test_keep_comes_from_model_versions_kept(monkeypatch, tmp_path):
+    from web import create_app
+    monkeypatch.setenv("MODEL_VERSIONS_KEPT", "3")
+    app = create_app({"TESTING": True, "STORE_URL": f"file://{tmp_path / 'store'}"})
+    assert app.extensions["recognizer"].versions.keep == 3
+
+
+def test_a_writer_killed_mid_write_leaves_the_previous_version(store_url, store):
+    versions = ModelVersions(store, tiny())
+    versions.commit(learned)
+    before = store.keys("models/")
+    env = {**os.environ, "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required"}   # stream the body as it is read
+    child = subprocess.Popen([sys.executable, "-c", STALLED_WRITER, store_url], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "writing\n"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    if store_url.startswith("file://"):
+        assert list((store.root / "models").glob(".tmp-*"))     # the half-written file is there, but is no key
+    assert store.keys("models/") == before
+    fresh = ModelVersions(open_store(store_url), tiny())
+    assert fresh.refresh().version == 1
+    assert fresh.commit(learned).version == 2
+    assert ModelVersions(store, tiny()).refresh().history[-1]["version"] == 2
