@@ -44,9 +44,9 @@ def check(response, status=200):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300, help="timed calls per row (/train: n/5)")
+    parser.add_argument("--n", type=int, default=300, help="timed calls per row (/train, /samples: n/10)")
     args = parser.parse_args()
-    n, n_train = args.n, max(20, args.n // 5)
+    n, n_train = args.n, max(20, args.n // 10)
 
     strokes = data.load_strokes()
     urls = [drawing_url(s) for s in strokes[:40]]
@@ -96,8 +96,8 @@ def main():
             rows.append(("/samples, gunicorn loopback", timed(sample, n_train, warmup=3)))
 
     base_p50 = float(np.median(forward))
-    print(f"\nLatency on {os.cpu_count()} CPU(s), {n} calls per row ({n_train} for /train and /samples); "
-          f"one {image.shape[0]}x{image.shape[1]} image from a {ink.shape[1]}x{ink.shape[0]} canvas.\n")
+    print(f"\nLatency on {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}, {n} calls per row "
+          f"({n_train} for /train and /samples); a {ink.shape[1]}x{ink.shape[0]} canvas drawing.\n")
     print(f"| {'what':<34} | {'p50 ms':>7} | {'p99 ms':>7} | {'p50 / forward':>13} |")
     print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 15}|")
     for name, times in rows:
@@ -105,9 +105,10 @@ def main():
         print(f"| {name:<34} | {p50:7.2f} | {p99:7.2f} | {p50 / base_p50:12.1f}x |")
     predict = float(np.median(dict(rows)["/predict, gunicorn loopback"]))
     train = float(np.median(dict(rows)["/train, gunicorn loopback"]))
-    print(f"\n/predict p50 {predict:.2f} ms end to end (aim < 10 ms: {'met' if predict < 10 else 'NOT met'}); "
-          f"{predict / base_p50:.1f}x the raw forward pass (aim <= 3x: {'met' if predict <= 3 * base_p50 else 'NOT met'})"
-          f"; /train p50 {train:.1f} ms (aim < 200 ms: {'met' if train < 200 else 'NOT met'}).")
+    verdict = {True: "met", False: "NOT met"}
+    print(f"\n/predict p50 {predict:.2f} ms end to end (aim < 10 ms: {verdict[predict < 10]}); "
+          f"{predict / base_p50:.1f}x the raw forward pass (aim <= 3x: {verdict[predict <= 3 * base_p50]}); "
+          f"/train p50 {train:.1f} ms (aim < 200 ms: {verdict[train < 200]}).")
 
 
 if __name__ == "__main__":

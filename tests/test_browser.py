@@ -109,7 +109,7 @@ class Console:
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, base_url=server)
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, reduced_motion="reduce", base_url=server)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.console = Console(page)
@@ -140,7 +140,7 @@ def pad_box(page):
     return box
 
 
-def to_screen(box, stroke, spacing=3.0):
+def to_screen(box, stroke, spacing=5.0):
     """A stroke's points on the screen, thinned to about `spacing` CSS px apart (fewer round trips)."""
     points = [(box["x"] + x / SOURCE * box["width"], box["y"] + y / SOURCE * box["height"]) for x, y in stroke]
     kept = points[:1]
@@ -165,7 +165,7 @@ def draw_mouse(page, sample):
 
 
 def draw_touch(page, cdp, sample):
-    box = page.locator("#pad").bounding_box()
+    box = pad_box(page)
     for stroke in sample["strokes"]:
         points = to_screen(box, stroke)
         x, y = points[0]
@@ -190,8 +190,9 @@ def version_of(page):
 
 
 def ink_pixels(page):
-    """How many pixels of the pad's bitmap are not white."""
-    return page.evaluate("""() => {
+    """How many pixels of the pad's bitmap are not white (after the page's pending repaint)."""
+    return page.evaluate("""async () => {
+        await new Promise(resolve => requestAnimationFrame(() => resolve()));
         const c = document.getElementById('pad');
         const copy = document.createElement('canvas');
         copy.width = c.width;
@@ -202,6 +203,23 @@ def ink_pixels(page):
         let n = 0;
         for (let i = 0; i < d.length; i += 4) { if (d[i] < 200) n++; }
         return n;
+    }""")
+
+
+def overflowing(page):
+    """Boxes on the page whose content sticks out sideways (text wider than its card, a table past its edge)."""
+    return page.evaluate("""() => {
+        const out = [];
+        for (const e of document.querySelectorAll('body *')) {
+            if (e.closest('svg, .visually-hidden, [hidden]') || e.clientWidth === 0) continue;
+            const style = getComputedStyle(e);
+            if (['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX)) continue;
+            if (e.scrollWidth > e.clientWidth + 1) {
+                out.push(`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}: ` +
+                         `${e.scrollWidth} > ${e.clientWidth} (${e.textContent.trim().slice(0, 30)})`);
+            }
+        }
+        return out;
     }""")
 
 
@@ -233,7 +251,7 @@ def test_mouse_drawings_are_recognized(page, clear_samples):
 
 def test_touch_drawing_on_a_phone(browser, server, clear_samples):
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, has_touch=True,
-                                  is_mobile=True, base_url=server)
+                                  is_mobile=True, reduced_motion="reduce", base_url=server)
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -252,9 +270,14 @@ def test_touch_drawing_on_a_phone(browser, server, clear_samples):
         assert ink_pixels(page) > 500
         page.locator("#recognize").tap()
         assert answer_of(page) == str(digit)
-        playwright_sync.expect(page.locator("#status")).to_contain_text(f"Is it a {digit}?")
+        expect = playwright_sync.expect
+        expect(page.locator("#status")).to_contain_text(f"Is it a {digit}?")
+        # the results sit below the pad on a phone: the page brings the answer and the buttons into view
+        expect(page.locator("#answer")).to_be_in_viewport()
+        expect(page.locator("#correct")).to_be_in_viewport()
 
         # a second digit drawn with touch on the same page, after Clear (tapped)
+        page.evaluate("window.scrollTo(0, 0)")
         page.locator("#clear").tap()
         page.wait_for_function("document.getElementById('undo').disabled")
         before = page.evaluate("window.scrollY")
@@ -263,7 +286,8 @@ def test_touch_drawing_on_a_phone(browser, server, clear_samples):
         assert page.evaluate("window.scrollY") == before
         page.locator("#recognize").tap()
         assert answer_of(page) == str(second)
-        shot(page, "phone-touch.png")
+        shot(page, "phone-touch.png", full_page=False)        # what the phone shows after Recognize
+        shot(page, "phone-touch-full.png")
         assert not console.messages, console.messages
     finally:
         context.close()
@@ -420,7 +444,7 @@ def test_no_console_errors_or_csp_violations(browser, server):
 
 def test_narrow_screens_do_not_overflow(browser, server):
     context = browser.new_context(viewport={"width": 320, "height": 640}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2, base_url=server)
+                                  device_scale_factor=2, reduced_motion="reduce", base_url=server)
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -429,12 +453,14 @@ def test_narrow_screens_do_not_overflow(browser, server):
             page.wait_for_load_state("networkidle")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} is {overflow} px wider than a 320 px screen"
+            assert overflowing(page) == [], path
             shot(page, name)
         page.goto("/")
         wait_ready(page)
         page.check("#mode-collect")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"collect mode is {overflow} px wider than a 320 px screen"
+        assert overflowing(page) == [], "collect mode"
         shot(page, "narrow-collect.png")
     finally:
         context.close()
@@ -457,15 +483,19 @@ def test_keyboard_escape_clears_and_enter_recognizes(page, clear_samples):
     assert answer_of(page) == str(digit)
     expect(page.locator("#status")).to_contain_text(f"Is it a {digit}?")
 
-    # Enter with the pad focused recognizes too; Ctrl+Z undoes a stroke
-    page.keyboard.press("Escape")
-    expect(page.locator("#answer")).to_have_text("?")
-    draw_mouse(page, clear_samples[digit][0])
-    page.focus("#pad")
-    page.keyboard.press("Enter")
-    assert answer_of(page) == str(digit)
+    # Ctrl+Z undoes the strokes one by one
     strokes = len(clear_samples[digit][0]["strokes"])
     for _ in range(strokes):
         page.keyboard.press("Control+z")
     expect(page.locator("#undo")).to_be_disabled()
+    expect(page.locator("#answer")).to_have_text("?")
+    assert ink_pixels(page) == 0
+
+    # Esc clears a recognized drawing and its result
+    draw_mouse(page, clear_samples[digit][0])
+    page.keyboard.press("Enter")
+    assert answer_of(page) == str(digit)
+    page.keyboard.press("Escape")
+    expect(page.locator("#answer")).to_have_text("?")
+    expect(page.locator("#correct")).to_be_disabled()
     assert ink_pixels(page) == 0

@@ -81,7 +81,7 @@ def test_guard_refuses_an_update_that_wrecks_held_out_accuracy(monkeypatch, lear
 
 
 def test_guard_can_refuse_one_model_and_let_the_other_learn(monkeypatch, learner, originals, strokes):
-    monkeypatch.setattr(online, "RATES", {"fnn": 50.0, "cnn": 0.02})
+    monkeypatch.setattr(online, "RATES", {"fnn": 50.0, "cnn": 0.05})
     sample = strokes[1]
     image, variants = correction(sample, np.random.default_rng(5))
     state = learner.learn(originals, image, variants, sample["label"], right={})
