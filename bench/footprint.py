@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # as app.py sets it for the server, before numpy loads
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 

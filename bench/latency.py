@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # as app.py sets it for the server, before numpy loads
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
@@ -26,16 +27,23 @@ from tests.conftest import drawing_url, gunicorn  # noqa: E402
 from web import create_app  # noqa: E402
 
 
-def timed(fn, n, warmup=10):
-    """Milliseconds of each of n calls, after a few untimed ones."""
-    for _ in range(warmup):
-        fn()
-    times = np.empty(n)
-    for i in range(n):
-        start = time.perf_counter()
-        fn()
-        times[i] = time.perf_counter() - start
-    return times * 1000.0
+def interleaved(cases, n, seed=0):
+    """Milliseconds per call of each case, measured round-robin in a shuffled order each round, so that every
+    row sees the same background load (this machine is shared); a case (name, fn, every) runs every `every`
+    rounds. A few untimed calls of each first."""
+    rng = np.random.default_rng(seed)
+    for _, fn, every in cases:
+        for _ in range(3 if every > 1 else 10):
+            fn()
+    times = {name: [] for name, _, _ in cases}
+    for round_ in range(n):
+        for index in rng.permutation(len(cases)):
+            name, fn, every = cases[index]
+            if round_ % every == 0:
+                start = time.perf_counter()
+                fn()
+                times[name].append((time.perf_counter() - start) * 1000.0)
+    return [(name, np.asarray(times[name])) for name, _, _ in cases]
 
 
 def check(response, status=200):
@@ -44,15 +52,15 @@ def check(response, status=200):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300, help="timed calls per row (/train, /samples: n/10)")
+    parser.add_argument("--n", type=int, default=300,
+                        help="rounds: timed calls per row (/train, /samples: every 10th round)")
     args = parser.parse_args()
-    n, n_train = args.n, max(20, args.n // 10)
+    n, n_train = args.n, (args.n + 9) // 10
 
     strokes = data.load_strokes()
     urls = [drawing_url(s) for s in strokes[:40]]
     samples = strokes[:40]
     url = urls[0]
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         store_url = f"file://{tmp}/store"
         recognizer = Recognizer(open_store(store_url), ROOT / "models")
@@ -62,38 +70,35 @@ def main():
         batch = image[None]
         models = {"fnn": recognizer.fnn, "cnn": recognizer.cnn,
                   "fnn_updated": state.fnn, "cnn_updated": state.cnn}
-        for name, model in models.items():
-            rows.append((f"forward {name}", timed(lambda m=model: m.probabilities(batch), n)))
-        forward = timed(lambda: recognizer.probabilities(image, state), n)
-        rows.append(("forward, all four (baseline)", forward))
-        rows.append(("decode data URL", timed(lambda: decode_data_url(url), n)))
-        rows.append(("preprocess (to_mnist)", timed(lambda: to_mnist(ink), n)))
-        rows.append(("decode + preprocess", timed(lambda: to_mnist(decode_data_url(url)), n)))
-        rows.append(("Recognizer.predict (no HTTP)", timed(lambda: recognizer.predict(ink), n)))
-
-        app = create_app({"STORE_URL": f"file://{tmp}/store-client", "MODEL_REFRESH_SECONDS": 1.0})
-        client = app.test_client()
-        rows.append(("/predict, Flask test client", timed(lambda: check(client.post("/predict", json={"image": url})),
-                                                          n)))
+        cases = [(f"forward {name}", lambda m=model: m.probabilities(batch), 1) for name, model in models.items()]
+        cases += [
+            ("forward, all four (baseline)", lambda: recognizer.probabilities(image, state), 1),
+            ("decode data URL", lambda: decode_data_url(url), 1),
+            ("preprocess (to_mnist)", lambda: to_mnist(ink), 1),
+            ("decode + preprocess", lambda: to_mnist(decode_data_url(url)), 1),
+            ("Recognizer.predict (no HTTP)", lambda: recognizer.predict(ink), 1),
+        ]
+        client = create_app({"STORE_URL": f"file://{tmp}/store-client", "MODEL_REFRESH_SECONDS": 1.0}).test_client()
+        cases.append(("/predict, Flask test client", lambda: check(client.post("/predict", json={"image": url})), 1))
 
         env = {"STORE_URL": f"file://{tmp}/store-http", "TRAIN_RATE_LIMIT": "100000/minute",
                "MODEL_REFRESH_SECONDS": "1.0"}
         with gunicorn(env, workers=1) as base:
             session = requests.Session()
-            rows.append(("GET /health, gunicorn loopback", timed(lambda: check(session.get(base + "/health")), n)))
-            rows.append(("/predict, gunicorn loopback", timed(
-                lambda: check(session.post(base + "/predict", json={"image": url})), n)))
             counter = iter(range(10 ** 9))
 
-            def train():
+            def labelled(route, status):
                 i = next(counter) % len(samples)
-                check(session.post(base + "/train", json={"image": urls[i], "digit": samples[i]["label"]}))
-            rows.append(("/train, gunicorn loopback", timed(train, n_train, warmup=3)))
-
-            def sample():
-                i = next(counter) % len(samples)
-                check(session.post(base + "/samples", json={"image": urls[i], "digit": samples[i]["label"]}), 201)
-            rows.append(("/samples, gunicorn loopback", timed(sample, n_train, warmup=3)))
+                check(session.post(base + route, json={"image": urls[i], "digit": samples[i]["label"]}), status)
+            cases += [
+                ("GET /health, gunicorn loopback", lambda: check(session.get(base + "/health")), 1),
+                ("/predict, gunicorn loopback",
+                 lambda: check(session.post(base + "/predict", json={"image": url})), 1),
+                ("/train, gunicorn loopback", lambda: labelled("/train", 200), 10),
+                ("/samples, gunicorn loopback", lambda: labelled("/samples", 201), 10),
+            ]
+            rows = interleaved(cases, n)
+    forward = dict(rows)["forward, all four (baseline)"]
 
     base_p50 = float(np.median(forward))
     print(f"\nLatency on {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}, {n} calls per row "

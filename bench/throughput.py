@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # as app.py sets it for the server, before numpy loads
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
@@ -91,7 +92,9 @@ def main():
             latencies, errors = run(base, args.seconds, args.clients, "mix", bodies)
             rows.append(("/predict (10 of 11)", latencies["predict"], errors["predict"], args.seconds))
             rows.append(("/train (1 of 11)", latencies["train"], errors["train"], args.seconds))
-            final = requests.get(base + "/health", timeout=10).json()
+            time.sleep(1.5)                       # past MODEL_REFRESH_SECONDS: every worker sees the newest version
+            final = {"model_version": max(requests.get(base + "/health", timeout=10).json()["model_version"]
+                                          for _ in range(6))}
             if args.predict_only_seconds > 0:
                 alone, alone_errors = run(base, args.predict_only_seconds, args.clients, "predict", bodies)
                 rows.append(("/predict alone", alone["predict"], alone_errors["predict"], args.predict_only_seconds))

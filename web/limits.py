@@ -60,6 +60,7 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
         self._local = threading.local()
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection().execute("PRAGMA journal_mode=WAL")   # persistent: readers never block the writer
         with self._transaction() as db:
             db.execute("CREATE TABLE IF NOT EXISTS counters "
                        "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expiry REAL NOT NULL)")
@@ -73,8 +74,7 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA synchronous=NORMAL")      # per connection; WAL mode is the file's, set once below
             local.db, local.pid = db, os.getpid()
         return local.db
 
