@@ -47,18 +47,15 @@ def ink_from_bytes(raw, expected_format):
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageError(f"image is {width}x{height}; the smallest accepted is {MIN_SIDE}x{MIN_SIDE}")
     try:
-        rgba = image.convert("RGBA")
+        luminance_alpha = np.asarray(image.convert("LA"), dtype=np.float32) / 255.0
     except Exception:
         raise ImageError("'image' is truncated or corrupt and cannot be decoded") from None
-    return ink_from_rgba(np.asarray(rgba, dtype=np.float32) / 255.0)
+    return ink_from_luminance_alpha(luminance_alpha)
 
 
-def ink_from_rgba(rgba):
+def ink_from_luminance_alpha(la):
     """Composite over white (a transparent canvas is paper) and invert, so dark strokes become ink."""
-    gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    alpha = rgba[..., 3]
-    paper = gray * alpha + (1.0 - alpha)
-    return (1.0 - paper).astype(np.float32)
+    return (la[..., 1] * (1.0 - la[..., 0])).astype(np.float32)
 
 
 def to_png_data_url(pixels):

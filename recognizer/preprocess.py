@@ -8,6 +8,7 @@ BOX = 20
 INK_THRESHOLD = 0.2   # a pixel darker than this counts as ink when finding the drawing's box
 MIN_INK_PIXELS = 4    # fewer inked pixels than this is a blank canvas (a stray click, JPEG noise)
 MIN_STROKE = 0.09     # thinnest pen, as a share of the box's long side (MNIST's pens: about 0.13)
+WORKING = 64          # a large drawing is first shrunk to this long side: 20 px are kept in the end anyway
 
 
 class BlankDrawing(ValueError):
@@ -48,15 +49,14 @@ def thicken(ink, min_ratio=MIN_STROKE):
     return np.maximum(padded, np.clip(radius + 0.5 - distance, 0.0, 1.0)).astype(np.float32)
 
 
-def fit_box(ink, box=BOX):
-    """Scale so the longer side is `box` pixels, keeping the aspect ratio, with area-averaging resampling."""
+def fit_box(ink, box=BOX, resample=Image.Resampling.LANCZOS):
+    """Scale so the longer side is `box` pixels, keeping the aspect ratio, with anti-aliased resampling."""
     height, width = ink.shape
     scale = box / max(height, width)
     new_w = max(1, int(round(width * scale)))
     new_h = max(1, int(round(height * scale)))
     image = Image.fromarray(ink.astype(np.float32), mode="F")
-    resized = np.asarray(image.resize((new_w, new_h), Image.Resampling.LANCZOS, reducing_gap=3.0))
-    return np.clip(resized, 0.0, 1.0)
+    return np.clip(np.asarray(image.resize((new_w, new_h), resample)), 0.0, 1.0)
 
 
 def centre_by_mass(digit, size=SIZE):
@@ -77,7 +77,10 @@ def centre_by_mass(digit, size=SIZE):
 
 def to_mnist(ink):
     """Preprocess a canvas ink array (any size, ink = 1) to the 28x28 float32 image the models read."""
-    digit = fit_box(thicken(crop_ink(ink)))
+    box = crop_ink(ink)
+    if max(box.shape) > WORKING:
+        box = fit_box(box, WORKING, Image.Resampling.BOX)
+    digit = fit_box(thicken(box))
     peak = digit.max()
     if peak <= 0:
         raise BlankDrawing("nothing is drawn")

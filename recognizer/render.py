@@ -22,12 +22,6 @@ def strokes_to_ink(strokes, width, size=CANVAS):
     return np.asarray(small, dtype=np.float32) / 255.0
 
 
-def ink_to_rgba(ink):
-    """Show ink as the page's canvas does: black on opaque white, RGBA."""
-    gray = np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
-
-
 def mnist_to_canvas(digit, size=CANVAS):
     """Enlarge a 28x28 MNIST digit (uint8, white on black) to a size x size canvas ink array."""
     image = Image.fromarray(np.asarray(digit, dtype=np.uint8))

@@ -19,7 +19,7 @@ from recognizer.fnn import FNN
 from recognizer.images import to_png_data_url
 from recognizer.online import OnlineLearner, UpdatedModels
 from recognizer.preprocess import to_mnist
-from recognizer.versions import ModelVersions
+from recognizer.versions import ModelVersions, host_lock
 
 MODELS = ("fnn", "fnn_updated", "cnn", "cnn_updated")
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Recognizer:
         originals = UpdatedModels(0, self.fnn, self.cnn)
         self.learner = OnlineLearner(originals, replay["replay_x"], replay["replay_y"],
                                      replay["holdout_x"], replay["holdout_y"], seed=seed)
-        self.versions = ModelVersions(store, originals, keep=keep_versions)
+        self.versions = ModelVersions(store, originals, keep=keep_versions, lock=host_lock(store))
         self.refresh_seconds = refresh_seconds
         self._refreshed = 0.0
         self._lock = threading.Lock()

@@ -61,6 +61,9 @@ class LocalStore(Store):
     def __init__(self, root):
         self.root = Path(root)
 
+    def __repr__(self):
+        return f"LocalStore({str(self.root.resolve())!r})"
+
     def _path(self, key):
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
@@ -141,6 +144,9 @@ class S3Store(Store):
         self.client = client or boto3.client("s3", config=config)
         self._quiet_until = 0.0
 
+    def __repr__(self):
+        return f"S3Store({self.bucket!r}, {self.prefix!r})"
+
     def _call(self, method, **kwargs):
         from botocore.exceptions import BotoCoreError, ClientError
         if time.monotonic() < self._quiet_until:
@@ -159,9 +165,22 @@ class S3Store(Store):
             if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "NoSuchBucket", "AccessDenied"):
                 raise StoreUnavailable(f"S3 {method} failed: {code}") from None
             raise
-        except BotoCoreError as error:     # unreachable: the next requests fail fast rather than each time out
-            self._quiet_until = time.monotonic() + OUTAGE_PAUSE
-            raise StoreUnavailable(f"S3 is unreachable: {error}") from None
+        except BotoCoreError as error:
+            raise self._unreachable(error) from None
+
+    def _unreachable(self, error):
+        """The error to raise when S3 did not answer; the next requests fail fast rather than each time out."""
+        self._quiet_until = time.monotonic() + OUTAGE_PAUSE
+        return StoreUnavailable(f"S3 is unreachable: {error}")
+
+    def _get(self, key, **condition):
+        """(bytes, etag), or None for 304 Not Modified; reading the body can time out too."""
+        from botocore.exceptions import BotoCoreError
+        response = self._call("get_object", Key=self.prefix + key, **condition)
+        try:
+            return None if response is None else (response["Body"].read(), response["ETag"])
+        except BotoCoreError as error:
+            raise self._unreachable(error) from None
 
     def _landed(self, key, data):
         """Whether `key` holds exactly `data`: then a retried write whose first attempt landed was ours."""
@@ -179,12 +198,10 @@ class S3Store(Store):
                 raise
 
     def get(self, key):
-        response = self._call("get_object", Key=self.prefix + key)
-        return response["Body"].read(), response["ETag"]
+        return self._get(key)
 
     def get_if_changed(self, key, etag):
-        response = self._call("get_object", Key=self.prefix + key, **({"IfNoneMatch": etag} if etag else {}))
-        return None if response is None else (response["Body"].read(), response["ETag"])
+        return self._get(key, **({"IfNoneMatch": etag} if etag else {}))
 
     def swap(self, key, data, expected_etag):
         condition = {"IfMatch": expected_etag} if expected_etag else {"IfNoneMatch": "*"}
@@ -208,6 +225,11 @@ class S3Store(Store):
 
     def check(self):
         self._call("head_bucket")
+
+
+def url_from_environment():
+    """STORE_URL, with the app's default: tmp/store in the repository."""
+    return os.environ.get("STORE_URL") or f"file://{Path(__file__).resolve().parents[1] / 'tmp' / 'store'}"
 
 
 def open_store(url):

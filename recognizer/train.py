@@ -27,7 +27,7 @@ def train_fnn(images, targets, epochs, seed, log):
         order, losses = rng.permutation(len(x)), []
         for step in range(steps_per_epoch):
             batch = order[step * 128:(step + 1) * 128]
-            lr = 0.05 * 0.5 * (1 + np.cos(np.pi * (epoch * steps_per_epoch + step) / total))
+            lr = 0.08 * 0.5 * (1 + np.cos(np.pi * (epoch * steps_per_epoch + step) / total))
             loss, grads = net.loss_and_gradients(x[batch], None, l2=1e-4, targets=targets[batch])
             velocity = net.apply(grads, lr, velocity, momentum=0.9)
             losses.append(loss)
@@ -47,7 +47,9 @@ def train_cnn(images, targets, epochs, seed, verbose):
     model = build_keras(seed)
     steps = epochs * int(np.ceil(len(images) / 128))
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
+    # An exponential moving average of the weights (swapped in when fit ends) smooths out the last noisy steps.
+    optimizer = keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=0.999)
+    model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     fit = model.fit(images[..., None], targets, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
     return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
@@ -73,7 +75,7 @@ def save_plot(fnn_history, cnn_history, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=MODELS, help="where to write the weights (default: models/)")
-    parser.add_argument("--fnn-epochs", type=int, default=30)
+    parser.add_argument("--fnn-epochs", type=int, default=50)
     parser.add_argument("--cnn-epochs", type=int, default=16)
     parser.add_argument("--pen-copies", type=int, default=5, help="pen re-drawings of each MNIST train digit")
     parser.add_argument("--distorted-copies", type=int, default=3, help="elastic/affine copies of each digit")

@@ -1,9 +1,14 @@
 """The updated models' versions in a store: immutable version objects and a pointer moved by compare-and-swap."""
+import fcntl
+import hashlib
 import json
 import logging
 import random
+import tempfile
 import time
 import uuid
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 from recognizer.online import UpdatedModels
 from recognizer.store import StoreUnavailable
@@ -16,14 +21,34 @@ class Contended(Exception):
     """Other writers kept winning the compare-and-swap; the correction was not applied."""
 
 
-class ModelVersions:
-    """Reads the current updated models and commits new versions, serialised across workers and machines."""
+def host_lock(store):
+    """The lock file that serialises this machine's committers to `store` (see ModelVersions)."""
+    return Path(tempfile.gettempdir()) / f"digits-commit-{hashlib.md5(repr(store).encode()).hexdigest()[:16]}.lock"
 
-    def __init__(self, store, originals, keep=20, attempts=30):
+
+@contextmanager
+def _locked(path):
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)        # released by the kernel too if this process dies holding it
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class ModelVersions:
+    """Reads the current updated models and commits new versions, serialised across workers and machines.
+
+    The compare-and-swap alone keeps every update; `lock` (a file, see host_lock) additionally makes the
+    workers of one machine take turns, so that they do not each compute an update of which only one can win.
+    """
+
+    def __init__(self, store, originals, keep=20, attempts=30, lock=None):
         self.store = store
         self.originals = originals           # version 0: what the updated models are after a reset
         self.keep = keep
         self.attempts = attempts
+        self.lock = lock
         self._etag = None
         self._state = originals
         self._seq = 0                        # commits so far, resets included: orders the version objects
@@ -55,6 +80,11 @@ class ModelVersions:
 
     def commit(self, change):
         """Apply `change(state) -> new state` to the newest version and publish it; retry if another writer won."""
+        with _locked(self.lock) if self.lock else nullcontext():
+            self._commit(change)
+        return self.refresh()
+
+    def _commit(self, change):
         for attempt in range(self.attempts):
             current, etag, seq = self.refresh(), self._etag, self._seq + 1
             new = change(current)
@@ -63,7 +93,7 @@ class ModelVersions:
             pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "previous": etag}).encode()
             if self.store.swap(POINTER, pointer, etag) or self._published(key):
                 self._prune()
-                return self.refresh()
+                return
             self.store.delete(key)           # lost the race: that version was never current
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")
@@ -76,7 +106,7 @@ class ModelVersions:
             return False
 
     def history(self):
-        """Keys of the stored versions, oldest first (named by commit number, so a reset's version 0 sorts last)."""
+        """Keys of the stored versions, oldest first (named by commit number: a reset's version 0 sorts in its turn)."""
         return [k for k in self.store.keys("models/") if k.endswith(".npz")]
 
     def _prune(self):

@@ -23,3 +23,27 @@ def test_predict_and_train_over_http(tmp_path, strokes):
         assert versions == [1, 2, 3, 4]                 # one per /train, whichever of the 2 workers served it
         page = requests.get(base + "/", timeout=5)
         assert page.status_code == 200 and "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_answers_through_gunicorn_meet_the_accuracy_floor(tmp_path, strokes):
+    """All 1000 MNIST test digits as 200x200 canvas images and all 300 dev drawings, over HTTP."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from recognizer import data, render
+    from tests.conftest import ink_url
+    _, _, x_test, y_test = data.load_mnist()
+    cases = [(ink_url(render.mnist_to_canvas(x)), int(y), "mnist") for x, y in zip(x_test, y_test)]
+    cases += [(drawing_url(s), s["label"], "dev") for s in strokes]
+    env = {"STORE_URL": f"file://{tmp_path / 'store'}"}
+    with gunicorn(env, workers=2) as base, requests.Session() as session:
+        def answer(case):
+            response = session.post(base + "/predict", json={"image": case[0]}, timeout=30)
+            assert response.status_code == 200
+            return response.json()["answer"] == case[1], case[2]
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(answer, cases))
+    accuracy = {name: sum(ok for ok, n in results if n == name) / sum(n == name for _, n in results)
+                for name in ("mnist", "dev")}
+    print(f"accuracy through gunicorn: {accuracy}")
+    assert accuracy["mnist"] >= 0.97
+    assert accuracy["dev"] >= 0.90

@@ -78,9 +78,21 @@ def test_blank_and_near_blank_canvases_are_detected(ink):
         to_mnist(ink.astype(np.float32))
 
 
+def transparent_png_url(rgba):
+    import base64
+    import io
+
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def test_transparent_canvas_counts_as_white_paper():
-    rgba = np.zeros((50, 50, 4), dtype=np.float32)          # fully transparent black = nothing drawn
-    assert images.ink_from_rgba(rgba).max() == 0.0
+    rgba = np.zeros((50, 50, 4), dtype=np.uint8)            # fully transparent black = nothing drawn
+    rgba[10:40, 20:24] = (0, 0, 0, 255)                     # one opaque black bar
+    ink = images.decode_data_url(transparent_png_url(rgba))
+    assert ink[0, 0] == 0.0 and ink[20, 21] == 1.0
 
 
 def test_data_url_round_trip_keeps_the_drawing(strokes):

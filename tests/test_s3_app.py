@@ -120,15 +120,18 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
             assert post(base, "/train", labelled(sample)).status_code == 200
         wait_until(lambda: all(health_version(base) == 4 for _ in range(6)), 10, "both workers seeing version 4")
         moto.send_signal(signal.SIGSTOP)                              # hangs every connection: worse than refused
+        times = {}
         try:
             for sample in strokes[4:8]:
                 response, took = timed(lambda: post(base, "/predict", {"image": drawing_url(sample)}))
                 assert response.status_code == 200 and took < 10
                 assert response.json()["model_versions"]["fnn_updated"] == 4
+                times.setdefault("/predict", []).append(round(took, 1))
             for route in ("/train", "/samples", "/train"):
                 response, took = timed(lambda: post(base, route, labelled(strokes[8])))
                 assert response.status_code == 503 and took < 10
                 assert "store is unreachable" in response.json()["error"]
+                times.setdefault(route, []).append(round(took, 1))
             response, took = timed(lambda: requests.get(base + "/stats", timeout=30))
             assert response.status_code == 503 and took < 10
             assert requests.get(base + "/health", timeout=30).status_code == 200
@@ -149,6 +152,7 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
         stored = drawings(store)
         assert all("png" in extensions for extensions in stored.values())  # no metadata without its drawing
         assert sum(extensions == {"png", "json"} for extensions in stored.values()) >= accepted
+        print(f"seconds per request with the store paused: {times}")
 
 
 def test_train_whose_weight_update_fails_keeps_the_drawing(s3_env, strokes):

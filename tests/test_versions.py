@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, drawing_url
 from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
 from recognizer.online import UpdatedModels
@@ -201,3 +201,15 @@ def test_a_writer_killed_mid_write_leaves_the_previous_version(store_url, store)
     assert fresh.refresh().version == 1
     assert fresh.commit(learned).version == 2
     assert ModelVersions(store, tiny()).refresh().history[-1]["version"] == 2
+
+
+def test_admin_versions_lists_the_history(client, strokes):
+    assert client.get("/admin/versions").status_code == 401
+    assert client.get("/admin/versions", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    admin = {"Authorization": "Bearer test-admin-token"}
+    assert client.get("/admin/versions", headers=admin).get_json() == {"model_version": 0, "versions": []}
+    for sample in strokes[:2]:
+        assert client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).status_code == 200
+    body = client.get("/admin/versions", headers=admin).get_json()
+    assert body["model_version"] == 2 and len(body["versions"]) == 2
+    assert [key.split("-")[1] for key in body["versions"]] == ["v00000001", "v00000002"]

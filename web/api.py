@@ -1,4 +1,4 @@
-"""The JSON routes of the contract: /health, /predict, /train, /samples, /stats, /admin/reset."""
+"""The JSON routes of the contract: /health, /predict, /train, /samples, /stats, /admin/reset, /admin/versions."""
 import hmac
 import logging
 
@@ -97,16 +97,31 @@ def stats():
     return jsonify(body)
 
 
-@bp.post("/admin/reset")
-def reset():
+def require_admin():
     token = current_app.config["ADMIN_TOKEN"]
     if not token:
         raise ApiError(404, "admin routes are disabled: ADMIN_TOKEN is not set")
     given = request.headers.get("Authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         raise ApiError(401, "admin routes need the header Authorization: Bearer <ADMIN_TOKEN>")
+
+
+@bp.post("/admin/reset")
+def reset():
+    require_admin()
     try:
         state = recognizer().reset()
+        return jsonify(model_version=state.version, versions=recognizer().versions.history())
     except (StoreUnavailable, Contended) as error:
         raise ApiError(503, f"{STORE_DOWN} ({error})") from None
-    return jsonify(model_version=state.version, versions=recognizer().versions.history())
+
+
+@bp.get("/admin/versions")
+def versions():
+    """The stored versions of the updated models, oldest first: what an audit or a roll-back starts from."""
+    require_admin()
+    try:
+        return jsonify(model_version=recognizer().versions.refresh().version,
+                       versions=recognizer().versions.history())
+    except StoreUnavailable as error:
+        raise ApiError(503, f"the store is unreachable right now ({error})") from None

@@ -1,0 +1,74 @@
+"""The offline commands on a local store: rebuild the updated models from the corrections, export the data set."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, drawing_url
+from recognizer.drawings import stored_drawings
+from recognizer.store import open_store
+from recognizer.versions import POINTER, ModelVersions
+
+
+@pytest.fixture
+def collected(client, store_url, strokes):
+    """A store holding 5 corrections (/train) and 3 plain samples (/samples), as the app wrote them."""
+    trained = []
+    for sample in strokes[:5]:
+        response = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]})
+        assert response.status_code == 200
+        trained.append((response.get_json()["sample_id"], sample["label"]))
+    for sample in strokes[5:8]:
+        assert client.post("/samples", json={"image": drawing_url(sample), "digit": sample["label"]}).status_code == 201
+    return trained
+
+
+def command(module, store_url, *args):
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "STORE_URL": store_url}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_rebuild_replays_the_corrections_in_order(collected, store_url, app):
+    store = open_store(store_url)
+    app.extensions["recognizer"].reset()                      # the online updates are gone: rebuild restores them
+    output = command("recognizer.rebuild", store_url)
+    assert "5 corrections learned, 0 refused; model_version 5" in output
+    assert json.loads(store.get(POINTER)[0])["version"] == 5
+    state = ModelVersions(store, None).refresh()
+    rebuilt = state.history[-5:]
+    assert state.history[-6] == {"reset": True}
+    assert [(h["version"], h["digit"]) for h in rebuilt] == [(v + 1, digit) for v, (_, digit) in enumerate(collected)]
+    assert len(state.recent_y) == 5 and list(state.recent_y) == [digit for _, digit in collected]
+    assert len(stored_drawings(store)) == 8                   # it only reads drawings
+
+
+def test_rebuild_on_an_empty_store_resets(tmp_path):
+    output = command("recognizer.rebuild", f"file://{tmp_path / 'store'}")
+    assert "0 corrections learned, 0 refused; model_version 0" in output
+
+
+def test_export_writes_the_data_set(collected, store_url, strokes, tmp_path):
+    out = tmp_path / "export"
+    assert "exported 8 drawings" in command("recognizer.export", store_url, "--out", str(out))
+    with np.load(out / "dataset.npz", allow_pickle=False) as data:
+        x, y, ids = data["x"], data["y"], data["sample_ids"]
+    assert x.shape == (8, 28, 28) and x.dtype == np.uint8
+    assert list(y) == [sample["label"] for sample in strokes[:8]]   # sent one after another: oldest first
+    assert list(ids) == sorted(ids) and set(ids) >= {sample_id for sample_id, _ in collected}
+    assert (x[:, 0, :] == 0).all() and (x[:, :, 0] == 0).all() and (x.max(axis=(1, 2)) == 255).all()  # white on black
+    store = open_store(store_url)
+    for sample_id, digit in zip(ids, y):
+        png = out / "png" / str(digit) / f"{sample_id}.png"
+        assert png.read_bytes() == store.get(f"drawings/{digit}/{sample_id}.png")[0]
+
+
+def test_export_of_an_empty_store(tmp_path):
+    out = tmp_path / "export"
+    assert "exported 0 drawings" in command("recognizer.export", f"file://{tmp_path / 'store'}", "--out", str(out))
+    with np.load(out / "dataset.npz", allow_pickle=False) as data:
+        assert data["x"].shape == (0, 28, 28) and data["y"].shape == (0,)
