@@ -38,18 +38,29 @@ def test_24_variants_of_a_correction(strokes):
     assert len({v.tobytes() for v in variants}) == 24
 
 
-def test_learning_a_new_label_makes_both_updated_models_name_it(learner, originals, strokes):
+def misread(net, strokes, count=5):
+    """Dev drawings that `net` names wrongly, with their true labels."""
+    found = []
+    for sample in strokes:
+        image = to_mnist(strokes_to_ink(sample["strokes"], sample["width"]))
+        if net.probabilities(image[None])[0].argmax() != sample["label"]:
+            found.append(sample)
+    assert len(found) >= 3, "the shipped models misread too few dev drawings to test a fix"
+    return found[:count]
+
+
+@pytest.mark.parametrize("model", ["fnn", "cnn"])
+def test_one_correction_fixes_a_misread_drawing(learner, originals, strokes, model):
     rng = np.random.default_rng(1)
-    sample = strokes[10]
-    image, variants = correction(sample, rng)
-    label = int(originals.cnn.probabilities(image[None])[0].argsort()[-2])    # what the CNN thinks second
-    assert originals.cnn.probabilities(image[None])[0].argmax() != label
-    state = learner.learn(originals, image, variants, label, right={})
-    assert state.version == 1
-    assert state.history[-1]["learned"] == {"fnn_updated": True, "cnn_updated": True}
-    assert state.fnn.probabilities(image[None])[0].argmax() == label
-    assert state.cnn.probabilities(image[None])[0].argmax() == label
-    assert originals.cnn.probabilities(image[None])[0].argmax() != label   # the originals are untouched
+    cases = misread(getattr(originals, model), strokes)
+    fixed = 0
+    for sample in cases:
+        image, variants = correction(sample, rng)
+        state = learner.learn(originals, image, variants, sample["label"], right={})
+        assert state.version == 1
+        fixed += getattr(state, model).probabilities(image[None])[0].argmax() == sample["label"]
+        assert getattr(originals, model).probabilities(image[None])[0].argmax() != sample["label"]  # untouched
+    assert fixed >= len(cases) - 1
 
 
 def test_corrections_are_kept_for_replay_and_capped(learner, originals, strokes):
