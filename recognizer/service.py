@@ -17,12 +17,21 @@ from recognizer.augment import correction_variants
 from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
 from recognizer.images import to_png_data_url
-from recognizer.online import OnlineLearner, UpdatedModels
+from recognizer.online import OnlineLearner, Refused, UpdatedModels
 from recognizer.preprocess import to_mnist
-from recognizer.versions import ModelVersions, host_lock
+from recognizer.store import StoreUnavailable
+from recognizer.versions import Contended, ModelVersions, host_lock
 
 MODELS = ("fnn", "fnn_updated", "cnn", "cnn_updated")
 log = logging.getLogger(__name__)
+
+
+class NotLearned(Exception):
+    """A correction was stored but not learned: `refused` by the guard, or the store failed during the update."""
+
+    def __init__(self, sample_id, cause):
+        super().__init__(str(cause))
+        self.sample_id, self.refused = sample_id, isinstance(cause, Refused)
 
 
 def new_sample_id():
@@ -107,15 +116,18 @@ class Recognizer:
     def train(self, ink, digit):
         """Store a correction, then learn it into the updated models as a new version.
 
-        Returns (sample_id, response body). Raises Refused / Contended / StoreUnavailable after the drawing is
-        stored, so a failed update can be replayed from the store.
+        Returns (sample_id, response body). Raises StoreUnavailable if the drawing could not be stored, and
+        NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
         """
         image = to_mnist(ink)
         with self._lock:
             shown = self.describe(image, self.current())
             sample_id = self._store_drawing(ink, image, digit, "train", shown)
             variants = correction_variants(ink, self.rng)
-            state = self.learn(image, variants, digit)
+            try:
+                state = self.learn(image, variants, digit)
+            except (Refused, Contended, StoreUnavailable) as error:
+                raise NotLearned(sample_id, error) from error
             body = self.describe(image, state)
         learned = state.history[-1]["learned"]
         return sample_id, {"model_version": state.version, "sample_id": sample_id, "learned": learned, **body}

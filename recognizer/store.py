@@ -71,13 +71,20 @@ class LocalStore(Store):
         return path
 
     def _temp(self, path, data):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        return temp
+        """Write `data` to a temporary file beside `path`; a full or read-only disk is the store being down."""
+        temp = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            return temp
+        except OSError as error:
+            if temp:
+                Path(temp).unlink(missing_ok=True)
+            raise StoreUnavailable(f"cannot write to the local store {self.root}: {error.strerror}") from None
 
     def put_new(self, key, data):
         path = self._path(key)
@@ -140,7 +147,7 @@ class S3Store(Store):
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         # Bounded timeouts and few retries: an unreachable store must fail fast, not hang a worker.
-        config = Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 2, "mode": "standard"})
+        config = Config(connect_timeout=2, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"})
         self.client = client or boto3.client("s3", config=config)
         self._quiet_until = 0.0
 

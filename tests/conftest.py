@@ -4,6 +4,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import contextmanager
@@ -44,13 +45,18 @@ def gunicorn(env=None, workers=1, timeout=60):
     """Run `gunicorn app:app` from the repository root on a free loopback port; yield its base URL."""
     port = free_port()
     environment = {**os.environ, **(env or {})}
+    log = tempfile.TemporaryFile()                  # a file, not a pipe: a chatty server can never block on it
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60", "app:app"],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: process.poll() is None and requests.get(base + "/health", timeout=2).ok,
-                   timeout, "gunicorn")
+        try:
+            wait_until(lambda: process.poll() is None and requests.get(base + "/health", timeout=2).ok,
+                       timeout, "gunicorn")
+        except TimeoutError:
+            log.seek(0)
+            raise TimeoutError("gunicorn did not come up:\n" + log.read().decode(errors="replace")[-3000:]) from None
         yield base
     finally:
         process.terminate()
@@ -58,6 +64,7 @@ def gunicorn(env=None, workers=1, timeout=60):
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @pytest.fixture(scope="session")

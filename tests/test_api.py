@@ -82,18 +82,23 @@ def test_train_stores_the_drawing_and_bumps_the_version(client, strokes, store_u
 
 
 def test_train_moves_the_updated_models_toward_the_given_digit(client, strokes):
-    sample = strokes[7]
-    image = drawing_url(sample)
-    before = client.post("/predict", json={"image": image}).get_json()
-    wrong = before["predictions"]["cnn"][1]["digit"]          # a plausible mistake: the CNN's second guess
+    def probability(body, model, digit):
+        return next((g["probability"] for g in body["predictions"][model] if g["digit"] == digit), 0.0)
 
-    def probability(body, model):
-        return next((g["probability"] for g in body["predictions"][model] if g["digit"] == wrong), 0.0)
-
-    after = client.post("/train", json={"image": image, "digit": wrong}).get_json()
+    for sample in strokes:                               # a drawing some model misreads, as a person would correct
+        image = drawing_url(sample)
+        before = client.post("/predict", json={"image": image}).get_json()
+        if any(before["predictions"][m][0]["digit"] != sample["label"] for m in ("fnn_updated", "cnn_updated")):
+            break
+    else:
+        pytest.fail("no dev drawing is misread by the shipped models")
+    after = client.post("/train", json={"image": image, "digit": sample["label"]}).get_json()
     for model in ("fnn_updated", "cnn_updated"):
-        assert probability(after, model) > 2 * probability(before, model) + 0.01
-    assert probability(after, "cnn") == probability(before, "cnn")       # the originals never change
+        if before["predictions"][model][0]["digit"] != sample["label"]:
+            assert after["predictions"][model][0]["digit"] == sample["label"]
+        assert probability(after, model, sample["label"]) >= probability(before, model, sample["label"])
+    assert after["predictions"]["cnn"] == before["predictions"]["cnn"]          # the originals never change
+    assert after["predictions"]["fnn"] == before["predictions"]["fnn"]
 
 
 def test_samples_store_without_training(client, strokes, store_url):

@@ -115,10 +115,9 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
     """With the store paused, /predict answers from memory, writes answer 503 quickly, /health stays 200
     (the models still serve); once the store is back the app recovers by itself and nothing is corrupt."""
     moto, env, url = own_moto
-    with gunicorn(app_env((env, url)), workers=2) as base:
+    with gunicorn(app_env((env, url)), workers=1) as base:           # one worker: it surely holds version 4
         for sample in strokes[:4]:
             assert post(base, "/train", labelled(sample)).status_code == 200
-        wait_until(lambda: all(health_version(base) == 4 for _ in range(6)), 10, "both workers seeing version 4")
         moto.send_signal(signal.SIGSTOP)                              # hangs every connection: worse than refused
         times = {}
         try:
@@ -138,7 +137,7 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
         finally:
             moto.send_signal(signal.SIGCONT)
 
-        time.sleep(OUTAGE_PAUSE)                                      # then every worker asks the store again
+        time.sleep(OUTAGE_PAUSE)                                      # then the worker asks the store again
         for sample in strokes[9:15]:                                  # and has recovered by itself
             assert post(base, "/train", labelled(sample)).status_code == 200
         accepted = 4 + 6

@@ -190,3 +190,13 @@ def test_s3_silent_endpoint_times_out_then_fails_at_once_for_a_while(monkeypatch
     time.sleep(1.0)
     with pytest.raises(StoreUnavailable, match="unreachable"):       # after the pause it asks S3 again
         store.check()
+
+
+def test_local_store_that_cannot_write_is_unavailable_not_a_crash(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    store = LocalStore(blocker / "store")
+    with pytest.raises(StoreUnavailable):
+        store.put_new("drawings/1/x.png", b"png")
+    with pytest.raises(StoreUnavailable):
+        store.check()

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from recognizer.service import Recognizer
-from recognizer.store import StoreUnavailable, open_store
+from recognizer.store import StoreUnavailable, open_store, url_from_environment
 from web import api, errors, pages
 from web import limits
 
@@ -21,7 +21,7 @@ def settings_from_environment():
     """The configuration the contract names, read from the environment with its defaults."""
     env = os.environ
     return {
-        "STORE_URL": env.get("STORE_URL") or f"file://{ROOT / 'tmp' / 'store'}",
+        "STORE_URL": url_from_environment(),
         "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
         "ADMIN_TOKEN": env.get("ADMIN_TOKEN", ""),
         "TRAIN_RATE_LIMIT": env.get("TRAIN_RATE_LIMIT", "30/minute"),

@@ -4,8 +4,8 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from recognizer.online import Refused
 from recognizer.preprocess import BlankDrawing
+from recognizer.service import NotLearned
 from recognizer.store import StoreUnavailable
 from recognizer.versions import Contended
 from web import requests
@@ -62,11 +62,14 @@ def train():
         sample_id, body = recognizer().train(ink, digit)
     except BlankDrawing as error:
         raise ApiError(422, str(error)) from None
-    except Refused as error:
-        log.warning("refused a correction to %d: %s", digit, error)
-        raise ApiError(422, f"{error}; the drawing was kept but not learned") from None
-    except (StoreUnavailable, Contended) as error:
+    except StoreUnavailable as error:
         raise ApiError(503, f"{STORE_DOWN} ({error})") from None
+    except NotLearned as error:
+        if error.refused:
+            log.warning("refused a correction to %d: %s", digit, error)
+            raise ApiError(422, f"{error}; the drawing was kept but not learned", sample_id=error.sample_id) from None
+        raise ApiError(503, f"the drawing was kept, but the models could not be updated right now ({error}); "
+                            "it can be learned later", sample_id=error.sample_id) from None
     return jsonify(body)
 
 
