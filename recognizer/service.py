@@ -98,7 +98,7 @@ class Recognizer:
         """Recognize a drawing (ink array); raises BlankDrawing."""
         return self.describe(to_mnist(ink), self.current())
 
-    def _store_drawing(self, ink, image, digit, route, shown):
+    def _store_drawing(self, ink, digit, route, shown):
         """Write the labelled drawing and its metadata: immutable, before anything else happens."""
         sample_id = new_sample_id()
         meta = {"sample_id": sample_id, "digit": digit, "route": route, "time": time.time(),
@@ -111,7 +111,7 @@ class Recognizer:
     def save_sample(self, ink, digit):
         """Keep a labelled drawing for the data set without learning from it."""
         image = to_mnist(ink)
-        return self._store_drawing(ink, image, digit, "samples", self.describe(image, self.current()))
+        return self._store_drawing(ink, digit, "samples", self.describe(image, self.current()))
 
     def train(self, ink, digit):
         """Store a correction, then learn it into the updated models as a new version.
@@ -122,7 +122,7 @@ class Recognizer:
         image = to_mnist(ink)
         with self._lock:
             shown = self.describe(image, self.current())
-            sample_id = self._store_drawing(ink, image, digit, "train", shown)
+            sample_id = self._store_drawing(ink, digit, "train", shown)
             variants = correction_variants(ink, self.rng)
             try:
                 state = self.learn(image, variants, digit)

@@ -79,10 +79,12 @@ class ModelVersions:
         raise StoreUnavailable(f"the current model version kept vanishing while it was read from {POINTER}")
 
     def commit(self, change):
-        """Apply `change(state) -> new state` to the newest version and publish it; retry if another writer won."""
+        """Apply `change(state) -> new state` to the newest version and publish it; retry if another writer won.
+        Returns the version this call published (a newer one may already be current elsewhere)."""
         with _locked(self.lock) if self.lock else nullcontext():
-            self._commit(change)
-        return self.refresh()
+            published = self._commit(change)
+        self.refresh()
+        return published
 
     def _commit(self, change):
         for attempt in range(self.attempts):
@@ -93,7 +95,7 @@ class ModelVersions:
             pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "previous": etag}).encode()
             if self.store.swap(POINTER, pointer, etag) or self._published(key):
                 self._prune()
-                return
+                return new
             self.store.delete(key)           # lost the race: that version was never current
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")

@@ -165,7 +165,8 @@ def test_train_whose_weight_update_fails_keeps_the_drawing(s3_env, strokes):
         assert store.swap(POINTER, broken, etag)                     # the weights cannot be read any more
 
         response = post(base, "/train", labelled(strokes[1]))
-        assert response.status_code == 503 and "store is unreachable" in response.json()["error"]
+        assert response.status_code == 503 and "the drawing was kept" in response.json()["error"]
+        assert response.json()["sample_id"] in drawings(store)
         assert len(drawings(store)) == 2
 
         assert store.swap(POINTER, good, store.get(POINTER)[1])     # repaired: learning goes on
