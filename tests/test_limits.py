@@ -56,6 +56,18 @@ def test_bad_requests_count_against_the_limit_too(tmp_path):
         [415, 415, 429]
 
 
+@pytest.mark.parametrize("hops, separate", [(0, False), (1, True)])
+def test_behind_a_router_each_forwarded_client_has_its_own_limit(tmp_path, hops, separate):
+    """With PROXY_HOPS=1 (Heroku) the limit keys on X-Forwarded-For; without it, on the router's address."""
+    client = limited_app(tmp_path, "2/minute", PROXY_HOPS=hops).test_client()
+    junk = {"data": "junk", "content_type": "text/plain"}
+    first = [client.post("/samples", headers={"X-Forwarded-For": "203.0.113.7"}, **junk).status_code
+             for _ in range(3)]
+    other = client.post("/samples", headers={"X-Forwarded-For": "198.51.100.9"}, **junk).status_code
+    assert first == [415, 415, 429]
+    assert other == (415 if separate else 429)
+
+
 def test_an_explicit_storage_uri_is_honoured(tmp_path):
     app = limited_app(tmp_path, RATELIMIT_STORAGE_URI="memory://")
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"

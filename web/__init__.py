@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from recognizer.service import Recognizer
 from recognizer.store import StoreUnavailable, open_store, url_from_environment
@@ -29,6 +30,7 @@ def settings_from_environment():
         "MODEL_REFRESH_SECONDS": float(env.get("MODEL_REFRESH_SECONDS", "1.0")),
         "MODEL_VERSIONS_KEPT": int(env.get("MODEL_VERSIONS_KEPT", "20")),
         "MODELS_DIR": env.get("MODELS_DIR", str(ROOT / "models")),
+        "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),   # trusted proxies in front (Heroku's router: 1)
     }
 
 
@@ -39,7 +41,7 @@ def create_app(config=None):
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     app.config.update(config or {})
 
-    store = app.config.get("STORE") or open_store(app.config["STORE_URL"])
+    store = open_store(app.config["STORE_URL"])
     app.extensions["recognizer"] = Recognizer(
         store, app.config["MODELS_DIR"], refresh_seconds=app.config["MODEL_REFRESH_SECONDS"],
         keep_versions=app.config["MODEL_VERSIONS_KEPT"])
@@ -50,6 +52,11 @@ def create_app(config=None):
     except StoreUnavailable as error:
         log.error("store unreachable at start-up: %s", error)
 
+    if app.config["PROXY_HOPS"]:
+        # Behind a router every request comes from the router's address; take the client's from
+        # X-Forwarded-For, trusting only as many hops as there are proxies, so rate limits are per client.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if app.config["CORS_ORIGINS"]:
         CORS(app, origins=app.config["CORS_ORIGINS"])
     limits.init_app(app)
