@@ -16,6 +16,7 @@ import requests
 
 from recognizer import data, render
 from recognizer.images import to_png_data_url
+from recognizer.store import open_store
 from web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,3 +126,16 @@ def s3_env(moto_endpoint, monkeypatch):
     bucket = f"digits-{uuid.uuid4().hex[:12]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     yield env, f"s3://{bucket}/app"
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend_url(request, tmp_path):
+    """A STORE_URL of each backend, so both pass one test suite: a local directory, and S3 (moto over HTTP)."""
+    if request.param == "local":
+        return f"file://{tmp_path / 'store'}"
+    return request.getfixturevalue("s3_env")[1]
+
+
+@pytest.fixture
+def store(backend_url):
+    return open_store(backend_url)

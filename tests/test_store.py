@@ -25,18 +25,6 @@ for _ in range(int(sys.argv[2])):
 """
 
 
-@pytest.fixture(params=["local", "s3"])
-def store_url(request, tmp_path):
-    if request.param == "local":
-        return f"file://{tmp_path / 'store'}"
-    return request.getfixturevalue("s3_env")[1]
-
-
-@pytest.fixture
-def store(store_url):
-    return open_store(store_url)
-
-
 def increment(store):
     """Read the counter and write it plus one, only if nobody wrote in between; return the retries it took."""
     retries = 0
@@ -107,27 +95,27 @@ def test_keys_with_prefix_and_delete(store):
     store.check()
 
 
-def test_keys_pages_through_long_listings(store_url):
-    store = open_store(store_url)
+def test_keys_pages_through_long_listings(backend_url):
+    store = open_store(backend_url)
     keys = [f"drawings/5/{i:04d}.png" for i in range(1005)]   # S3 lists at most 1000 keys per call
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda key: store.put_new(key, b"x"), keys))
     assert store.keys("drawings/") == keys
 
 
-def test_concurrent_increments_in_threads_lose_nothing(store_url):
-    stores = [open_store(store_url) for _ in range(8)]        # one client each, like separate workers
+def test_concurrent_increments_in_threads_lose_nothing(backend_url):
+    stores = [open_store(backend_url) for _ in range(8)]        # one client each, like separate workers
     with ThreadPoolExecutor(8) as pool:
         retries = sum(pool.map(lambda i: sum(increment(stores[i % 8]) for _ in range(10)), range(8)))
     assert json.loads(stores[0].get(COUNTER)[0]) == {"n": 80}
     print(f"80 increments in 8 threads: {retries} lost races retried")
 
 
-def test_concurrent_increments_in_processes_lose_nothing(store_url):
-    processes = [subprocess.Popen([sys.executable, "-c", INCREMENT, store_url, "10"], cwd=ROOT)
+def test_concurrent_increments_in_processes_lose_nothing(backend_url):
+    processes = [subprocess.Popen([sys.executable, "-c", INCREMENT, backend_url, "10"], cwd=ROOT)
                  for _ in range(4)]
     assert all(p.wait(120) == 0 for p in processes)
-    assert json.loads(open_store(store_url).get(COUNTER)[0]) == {"n": 40}
+    assert json.loads(open_store(backend_url).get(COUNTER)[0]) == {"n": 40}
 
 
 def test_local_temp_files_are_never_keys(tmp_path):

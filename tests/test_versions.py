@@ -65,18 +65,6 @@ def learned(state, tag="", **changes):
                                                                                "tag": tag}], **changes)
 
 
-@pytest.fixture(params=["local", "s3"])
-def store_url(request, tmp_path):
-    if request.param == "local":
-        return f"file://{tmp_path / 'store'}"
-    return request.getfixturevalue("s3_env")[1]
-
-
-@pytest.fixture
-def store(store_url):
-    return open_store(store_url)
-
-
 def test_nothing_committed_means_the_originals(store):
     originals = tiny()
     versions = ModelVersions(store, originals)
@@ -124,13 +112,13 @@ def test_always_losing_gives_up_as_contended(store):
     assert [h["tag"] for h in ModelVersions(store, tiny()).refresh().history] == ["", "", ""]
 
 
-def test_a_swap_reported_lost_that_landed_counts_as_won(store_url, store):
+def test_a_swap_reported_lost_that_landed_counts_as_won(backend_url, store):
     """An S3 retry can see its own first attempt as a conflict; the version it published must not be deleted."""
     swap = store.swap
     store.swap = lambda key, data, etag: swap(key, data, etag) and False
     versions = ModelVersions(store, tiny())
     assert versions.commit(learned).version == 1
-    assert ModelVersions(open_store(store_url), tiny()).refresh().version == 1
+    assert ModelVersions(open_store(backend_url), tiny()).refresh().version == 1
 
 
 def test_prune_keeps_the_newest(store):
@@ -155,8 +143,8 @@ def test_prune_after_a_reset_keeps_the_reset_version(store):
     assert [k.split("-")[1] for k in versions.history()] == ["v00000000", "v00000001"]
 
 
-def test_refresh_rereads_when_the_version_was_pruned_meanwhile(store_url, store):
-    writer, reader = ModelVersions(open_store(store_url), tiny(), keep=1), ModelVersions(store, tiny())
+def test_refresh_rereads_when_the_version_was_pruned_meanwhile(backend_url, store):
+    writer, reader = ModelVersions(open_store(backend_url), tiny(), keep=1), ModelVersions(store, tiny())
     writer.commit(learned)
     get = store.get
 
@@ -182,22 +170,22 @@ def test_keep_comes_from_model_versions_kept(monkeypatch, tmp_path):
     assert app.extensions["recognizer"].versions.keep == 3
 
 
-def test_a_writer_killed_mid_write_leaves_the_previous_version(store_url, store):
+def test_a_writer_killed_mid_write_leaves_the_previous_version(backend_url, store):
     versions = ModelVersions(store, tiny())
     versions.commit(learned)
     before = store.keys("models/")
     env = {**os.environ, "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required"}   # stream the body as it is read
-    child = subprocess.Popen([sys.executable, "-c", STALLED_WRITER, store_url], cwd=ROOT, env=env,
+    child = subprocess.Popen([sys.executable, "-c", STALLED_WRITER, backend_url], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline() == "writing\n"
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
-    if store_url.startswith("file://"):
+    if backend_url.startswith("file://"):
         assert list((store.root / "models").glob(".tmp-*"))     # the half-written file is there, but is no key
     assert store.keys("models/") == before
-    fresh = ModelVersions(open_store(store_url), tiny())
+    fresh = ModelVersions(open_store(backend_url), tiny())
     assert fresh.refresh().version == 1
     assert fresh.commit(learned).version == 2
     assert ModelVersions(store, tiny()).refresh().history[-1]["version"] == 2
