@@ -3,6 +3,7 @@ import base64
 import binascii
 import io
 import re
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -34,8 +35,10 @@ def decode_data_url(data_url):
 def ink_from_bytes(raw, expected_format):
     """Decode PNG/JPEG bytes to ink, checking the header's size before any pixel is decoded."""
     try:
-        image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"])
-    except Image.DecompressionBombError:     # PIL's own header check (> ~179 Mpixel), before our MAX_SIDE one
+        with warnings.catch_warnings():      # PIL only warns from ~89 Mpixel: such a header is refused the same way
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):   # PIL's header check, before ours
         raise ImageError(f"image is far too large; the largest accepted is {MAX_SIDE}x{MAX_SIDE}") from None
     except Exception:
         raise ImageError("'image' is not a decodable PNG or JPEG image") from None
