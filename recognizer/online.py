@@ -1,9 +1,10 @@
 """Learn from one correction without forgetting: augmented variants, replay, a few steps, and a guard.
 
 Each updated model learns on its own: a few SGD steps on the drawing, its 24 variants, exemplars of every
-digit and earlier corrections (replay), stopping once the drawing is named right. A guard then checks the
-model on held-out digits; if the step cost too much it is retried at half the rate, then a quarter, and
-otherwise that model is left as it was. A correction neither model can learn safely is refused.
+digit and earlier corrections (replay), with a pull back toward the original weights (L2-SP), stopping once
+the drawing is named right. A guard then checks the model on held-out digits; if the step cost too much it
+is retried at half the rate, then a quarter, and otherwise that model is left as it was. A correction
+neither model can learn safely is refused.
 """
 import json
 from dataclasses import dataclass, field, replace
@@ -15,11 +16,12 @@ from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
 
 RECENT = 64                 # earlier corrections kept in the state and replayed with new ones
-REPLAY_BATCH = 64           # exemplars mixed into every step
+REPLAY_BATCH = 128          # exemplars mixed into every step
 RECENT_BATCH = 8            # earlier corrections mixed into every step
 MIN_STEPS, MAX_STEPS = 2, 8
 RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
+ANCHOR = 0.2               # pull toward the original weights per step (L2-SP), against drift over many corrections
 GUARD_STEP = 0.01           # one update may cost a model at most this much held-out accuracy ...
 GUARD_TOTAL = 0.015         # ... and an updated model may drift at most this far below its original
 HISTORY = 10_000            # corrections remembered for /stats
@@ -69,6 +71,7 @@ class OnlineLearner:
         self.replay = {name: net.features(replay_x) for name, net in originals.nets().items()}
         self.holdout = {name: net.features(holdout_x) for name, net in originals.nets().items()}
         self.baseline = self.holdout_accuracy(originals)
+        self.originals = originals.nets()
         self.rng = np.random.default_rng(seed)
 
     def holdout_accuracy(self, state):
@@ -112,6 +115,8 @@ class OnlineLearner:
                 labels = np.concatenate([np.full(len(new), label), self.replay_y[pick], recent_y[old]])
                 inputs = np.concatenate([new, self.replay[name][pick], recent[old]])
                 _, grads = candidate.head_loss_and_gradients(inputs, np.eye(10, dtype=np.float32)[labels])
+                for weight, grad in grads.items():
+                    grad += ANCHOR * (candidate.params[weight] - self.originals[name].params[weight])
                 candidate.apply(grads, RATES[name] * backoff)
                 if step + 1 >= MIN_STEPS and candidate.head_probabilities(new[:1])[0].argmax() == label:
                     break
