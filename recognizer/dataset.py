@@ -49,7 +49,7 @@ def non_digits(count, seed, kind=None, chunk=500):
                      [(min(chunk, count - i), seed * 7919 + i, kind) for i in range(0, count, chunk)])
 
 
-def training_set(x_train, y_train, pen_copies=5, distorted_copies=3, non_digit_count=4000, seed=0):
+def training_set(x_train, y_train, pen_copies, distorted_copies, non_digit_count=4000, seed=0):
     """Return (images, soft targets): clean, distorted and pen re-drawn digits plus non-digits."""
     rng = np.random.default_rng(seed)
     canvas = canvas_renderings(x_train)
