@@ -4,7 +4,7 @@ Sets: MNIST test digits rendered as 200x200 canvas images; the 300 dev pen drawi
 of MNIST *train* digits (fresh renderings, never test digits); and non-digits, where abstaining is right.
 The baseline row is the answer you would get by always taking the CNN alone.
 """
-from common import ROOT, table  # noqa: F401  (puts the repository on sys.path)
+from common import table  # (importing common puts the repository on sys.path)
 
 from recognizer import dataset, synth, weights
 from recognizer.cnn import ConvNet
@@ -13,8 +13,8 @@ from recognizer.fnn import FNN
 
 
 def main():
-    fnn = FNN(weights.load(ROOT / "models" / "fnn.npz"))
-    cnn = ConvNet(weights.load(ROOT / "models" / "cnn.npz"))
+    fnn = FNN(weights.load(weights.SHIPPED / "fnn.npz"))
+    cnn = ConvNet(weights.load(weights.SHIPPED / "cnn.npz"))
     rows = accuracy_table(fnn, cnn, dataset.evaluation_sets())
     table(["set", "images", "fnn", "cnn", "answer", "answer abstained"],
           [[name, str(r["images"]), f"{r['fnn']:.2%}", f"{r['cnn']:.2%}", f"{r['answer']:.2%}",

@@ -6,13 +6,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from recognizer import weights  # noqa: E402
 from recognizer.service import Recognizer  # noqa: E402
 from recognizer.store import LocalStore  # noqa: E402
 
 
 def recognizer(seed=0):
     """A Recognizer with the shipped models on a fresh temporary store."""
-    return Recognizer(LocalStore(tempfile.mkdtemp(prefix="bench-store-")), ROOT / "models", seed=seed)
+    return Recognizer(LocalStore(tempfile.mkdtemp(prefix="bench-store-")), weights.SHIPPED, seed=seed)
 
 
 def table(headers, rows):

@@ -21,6 +21,7 @@ import requests  # noqa: E402
 from recognizer import data  # noqa: E402
 from recognizer.images import decode_data_url  # noqa: E402
 from recognizer.preprocess import to_mnist  # noqa: E402
+from recognizer import weights  # noqa: E402
 from recognizer.service import Recognizer  # noqa: E402
 from recognizer.store import open_store  # noqa: E402
 from tests.conftest import drawing_url, gunicorn  # noqa: E402
@@ -63,7 +64,7 @@ def main():
     url = urls[0]
     with tempfile.TemporaryDirectory() as tmp:
         store_url = f"file://{tmp}/store"
-        recognizer = Recognizer(open_store(store_url), ROOT / "models")
+        recognizer = Recognizer(open_store(store_url), weights.SHIPPED)
         state = recognizer.current()
         ink = decode_data_url(url)
         image = to_mnist(ink)

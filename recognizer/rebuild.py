@@ -5,8 +5,6 @@ then each correction people made (route "train") is learned again in the order i
 as a new version, so model_version ends at the number of corrections learned.
 """
 import argparse
-import os
-from pathlib import Path
 
 from recognizer.augment import correction_variants
 from recognizer.drawings import stored_drawings
@@ -14,11 +12,10 @@ from recognizer.online import Refused
 from recognizer.preprocess import to_mnist
 from recognizer.service import Recognizer
 from recognizer.store import open_store, url_from_environment
+from recognizer.weights import MODELS_DIR
 
-MODELS = Path(os.environ.get("MODELS_DIR", Path(__file__).resolve().parents[1] / "models"))
 
-
-def rebuild(store, models_dir=MODELS, seed=0, log=print):
+def rebuild(store, models_dir=MODELS_DIR, seed=0, log=print):
     """Reset, then replay the corrections; return (learned, refused, the model_version reached)."""
     recognizer = Recognizer(store, models_dir, seed=seed)
     corrections = [d for d in stored_drawings(store) if (d.meta(store) or {}).get("route") == "train"]
@@ -38,7 +35,7 @@ def rebuild(store, models_dir=MODELS, seed=0, log=print):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=str(MODELS), help="the original weights (default: %(default)s)")
+    parser.add_argument("--models", default=str(MODELS_DIR), help="the original weights (default: %(default)s)")
     args = parser.parse_args()
     url = url_from_environment()
     learned, refused, version = rebuild(open_store(url), args.models)

@@ -11,7 +11,6 @@ from recognizer.cnn import ConvNet, build_keras
 from recognizer.evaluate import accuracy_table
 from recognizer.fnn import FNN, softmax
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
 REPLAY_SIZE = 1000      # exemplars mixed into online updates
 HOLDOUT_SIZE = 300      # digits the online guard checks an update against
 
@@ -74,7 +73,7 @@ def save_plot(fnn_history, cnn_history, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=MODELS, help="where to write the weights (default: models/)")
+    parser.add_argument("--out", type=Path, default=weights.SHIPPED, help="where to write the weights (default: models/)")
     parser.add_argument("--fnn-epochs", type=int, default=50)
     parser.add_argument("--cnn-epochs", type=int, default=16)
     parser.add_argument("--pen-copies", type=int, default=8, help="pen re-drawings of each MNIST train digit")

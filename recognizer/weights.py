@@ -1,7 +1,13 @@
 """Save and load named weight arrays as .npz, from files or bytes (the store keeps bytes)."""
 import io
+import os
+from pathlib import Path
 
 import numpy as np
+
+# The original models ship here; the server reads them from MODELS_DIR when that is set.
+SHIPPED = Path(__file__).resolve().parents[1] / "models"
+MODELS_DIR = Path(os.environ.get("MODELS_DIR", SHIPPED))
 
 
 def save(path, arrays):

@@ -7,6 +7,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from recognizer import weights
 from recognizer.service import Recognizer
 from recognizer.store import StoreUnavailable, open_store, url_from_environment
 from web import api, errors, pages
@@ -29,7 +30,7 @@ def settings_from_environment():
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", ""),  # "": a SQLite file, see web/limits.py
         "MODEL_REFRESH_SECONDS": float(env.get("MODEL_REFRESH_SECONDS", "1.0")),
         "MODEL_VERSIONS_KEPT": int(env.get("MODEL_VERSIONS_KEPT", "20")),
-        "MODELS_DIR": env.get("MODELS_DIR", str(ROOT / "models")),
+        "MODELS_DIR": str(weights.MODELS_DIR),
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),   # trusted proxies in front (Heroku's router: 1)
     }
 
