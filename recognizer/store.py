@@ -169,9 +169,9 @@ class S3Store(Store):
                 raise FileExistsError(kwargs.get("Key")) from None
             if code == "304" or status == 304:
                 return None
-            if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "NoSuchBucket", "AccessDenied"):
-                raise StoreUnavailable(f"S3 {method} failed: {code}") from None
-            raise
+            # Anything else (throttling, 5xx, a missing bucket, credentials refused) means the store cannot be
+            # used right now: a 503 for the client, not a crash.
+            raise StoreUnavailable(f"S3 {method} failed: {code or status}") from None
         except BotoCoreError as error:
             raise self._unreachable(error) from None
 

@@ -188,3 +188,16 @@ def test_local_store_that_cannot_write_is_unavailable_not_a_crash(tmp_path):
         store.put_new("drawings/1/x.png", b"png")
     with pytest.raises(StoreUnavailable):
         store.check()
+
+
+def test_s3_refusing_the_credentials_is_unavailable_not_a_crash(s3_env, monkeypatch):
+    """moto accepts any key, so S3's answer to a revoked one is played by the client: a 403 ClientError."""
+    from botocore.exceptions import ClientError
+    store = open_store(s3_env[1])
+
+    def refused(**kwargs):
+        raise ClientError({"Error": {"Code": "InvalidAccessKeyId"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+                          "PutObject")
+    monkeypatch.setattr(store.client, "put_object", refused)
+    with pytest.raises(StoreUnavailable, match="InvalidAccessKeyId"):
+        store.put_new("drawings/1/x.png", b"png")
