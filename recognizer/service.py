@@ -116,7 +116,7 @@ class Recognizer:
     def train(self, ink, digit):
         """Store a correction, then learn it into the updated models as a new version.
 
-        Returns (sample_id, response body). Raises StoreUnavailable if the drawing could not be stored, and
+        Returns the response body. Raises StoreUnavailable if the drawing could not be stored, and
         NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
         """
         image = to_mnist(ink)
@@ -130,7 +130,7 @@ class Recognizer:
                 raise NotLearned(sample_id, error) from error
             body = self.describe(image, state)
         learned = state.history[-1]["learned"]
-        return sample_id, {"model_version": state.version, "sample_id": sample_id, "learned": learned, **body}
+        return {"model_version": state.version, "sample_id": sample_id, "learned": learned, **body}
 
     def learn(self, image, variants, digit):
         """Commit one correction on top of whatever version is newest in the store."""

@@ -4,6 +4,9 @@ import logging
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
+from recognizer.preprocess import BlankDrawing
+from recognizer.store import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -34,6 +37,15 @@ def register(app):
     @app.errorhandler(ApiError)
     def api_error(error):
         return error_response(error.status, error.message, **error.extra)
+
+    @app.errorhandler(BlankDrawing)
+    def blank_drawing(error):
+        return error_response(422, str(error))
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error):
+        return error_response(503, f"the store is unreachable right now, so nothing was saved; "
+                                   f"please try again shortly ({error})")
 
     @app.errorhandler(HTTPException)
     def http_error(error):
