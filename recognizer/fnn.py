@@ -11,11 +11,6 @@ def softmax(logits):
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def cross_entropy(probs, labels):
-    """Mean negative log-likelihood of the true labels."""
-    return float(-np.log(probs[np.arange(len(labels)), labels] + 1e-12).mean())
-
-
 class FNN:
     """The numpy network; `params` is a dict of float32 arrays so weights round-trip through .npz unchanged."""
 

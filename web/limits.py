@@ -11,13 +11,13 @@ import random
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits.storage import SlidingWindowCounterSupport, Storage
-from limits.storage.base import TimestampedSlidingWindow
+from limits.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,9 +42,9 @@ def init_app(app):
     limiter.init_app(app)
 
 
-class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
-    """A `limits` storage in one SQLite file: counters with an expiry time, for the fixed-window (default) and
-    sliding-window-counter strategies. Registered for URIs like `sqlite:///abs/path/limits.sqlite`.
+class SQLiteStorage(Storage):
+    """A `limits` storage in one SQLite file: counters with an expiry time, for the fixed-window strategy
+    (flask-limiter's default). Registered for URIs like `sqlite:///abs/path/limits.sqlite`.
     Safe across processes (SQLite's file locks) and threads (one connection per thread and process)."""
 
     STORAGE_SCHEME = ["sqlite"]
@@ -78,22 +78,19 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
             local.db, local.pid = db, os.getpid()
         return local.db
 
-    class _Transaction:
-        def __init__(self, db):
-            self.db = db
-
-        def __enter__(self):
-            self.db.execute("BEGIN IMMEDIATE")   # take the write lock now: read-modify-write is atomic
-            return self.db
-
-        def __exit__(self, kind, error, trace):
-            self.db.execute("ROLLBACK" if kind else "COMMIT")
-            return False
-
+    @contextmanager
     def _transaction(self):
-        return self._Transaction(self._connection())
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")            # take the write lock now: read-modify-write is atomic
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def _read(self, key):
+        """(count, expiry) of a live counter, or None; inside a transaction it reads that transaction's view."""
         row = self._connection().execute("SELECT count, expiry FROM counters WHERE key = ?", (key,)).fetchone()
         return row if row and row[1] > time.time() else None
 
@@ -102,8 +99,8 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
         with self._transaction() as db:
             if random.random() < self.PURGE_CHANCE:
                 db.execute("DELETE FROM counters WHERE expiry <= ?", (now,))
-            row = db.execute("SELECT count, expiry FROM counters WHERE key = ?", (key,)).fetchone()
-            if row and row[1] > now:
+            row = self._read(key)
+            if row:
                 count, until = row[0] + amount, row[1]
             else:
                 count, until = amount, now + expiry
@@ -112,8 +109,8 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
 
     def decr(self, key, amount=1):
         with self._transaction() as db:
-            row = db.execute("SELECT count, expiry FROM counters WHERE key = ?", (key,)).fetchone()
-            if not row or row[1] <= time.time():
+            row = self._read(key)
+            if not row:
                 return 0
             count = max(row[0] - amount, 0)
             db.execute("UPDATE counters SET count = ? WHERE key = ?", (count, key))
@@ -141,32 +138,3 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
     def clear(self, key):
         with self._transaction() as db:
             db.execute("DELETE FROM counters WHERE key = ?", (key,))
-
-    # sliding-window-counter support, on the same counters (as limits' MemoryStorage does it)
-    def acquire_sliding_window_entry(self, key, limit, expiry, amount=1):
-        if amount > limit:
-            return False
-        now = time.time()
-        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
-        previous_count, previous_ttl, current_count, _ = self._window(previous_key, current_key, expiry, now)
-        if int(previous_count * previous_ttl / expiry + current_count) + amount > limit:
-            return False
-        current_count = self.incr(current_key, 2 * expiry, amount=amount)
-        if int(previous_count * previous_ttl / expiry + current_count) > limit:
-            self.decr(current_key, amount)       # another hit won the race: undo ours and refuse it
-            return False
-        return True
-
-    def _window(self, previous_key, current_key, expiry, now):
-        previous_count, current_count = self.get(previous_key), self.get(current_key)
-        previous_ttl = 0.0 if previous_count == 0 else (1 - (((now - expiry) / expiry) % 1)) * expiry
-        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
-        return previous_count, previous_ttl, current_count, current_ttl
-
-    def get_sliding_window(self, key, expiry):
-        now = time.time()
-        return self._window(*self.sliding_window_keys(key, expiry, now), expiry, now)
-
-    def clear_sliding_window(self, key, expiry):
-        for part in self.sliding_window_keys(key, expiry, time.time()):
-            self.clear(part)
