@@ -49,29 +49,17 @@ def non_digits(count, seed, kind=None, chunk=500):
                      [(min(chunk, count - i), seed * 7919 + i, kind) for i in range(0, count, chunk)])
 
 
-class TrainingSet:
-    """Canvas renderings, pen re-drawings and non-digits, fixed; plus elastic/affine copies drawn anew per sample.
-
-    Fresh distortions every epoch give the CNN new variants of each digit instead of the same few again.
-    """
-
-    def __init__(self, x_train, y_train, pen_copies, distorted_copies, seed=0):
-        non_digit_count = len(x_train) * 4 // 7             # 4000 for MNIST's 7000 train digits
-        self.rng = np.random.default_rng(seed)
-        self.canvas, self.labels, self.distorted_copies = canvas_renderings(x_train), y_train, distorted_copies
-        pens = [pen_drawings(x_train, seed + 1 + k) for k in range(pen_copies)]
-        self.fixed = np.concatenate([self.canvas] + pens + [non_digits(non_digit_count, seed + 99)]).astype(np.float32)
-        self.fixed_targets = np.concatenate([np.eye(10, dtype=np.float32)[np.tile(y_train, 1 + pen_copies)],
-                                             np.tile(UNIFORM, (non_digit_count, 1))])
-
-    def __len__(self):
-        return len(self.fixed) + self.distorted_copies * len(self.canvas)
-
-    def sample(self):
-        """(images, soft targets): the fixed images and a new draw of distorted copies."""
-        distorted = [augment.distort(self.canvas, self.rng) for _ in range(self.distorted_copies)]
-        targets = np.eye(10, dtype=np.float32)[np.tile(self.labels, self.distorted_copies)]
-        return np.concatenate([self.fixed] + distorted), np.concatenate([self.fixed_targets, targets])
+def training_set(x_train, y_train, pen_copies, distorted_copies, seed=0):
+    """Return (images, soft targets): clean, distorted and pen re-drawn digits plus non-digits."""
+    rng = np.random.default_rng(seed)
+    non_digit_count = len(x_train) * 4 // 7             # 4000 for MNIST's 7000 train digits
+    canvas = canvas_renderings(x_train)
+    parts = [canvas] + [augment.distort(canvas, rng) for _ in range(distorted_copies)]
+    parts += [pen_drawings(x_train, seed + 1 + k) for k in range(pen_copies)]
+    labels = np.tile(y_train, 1 + distorted_copies + pen_copies)
+    images = np.concatenate(parts + [non_digits(non_digit_count, seed + 99)])
+    targets = np.concatenate([np.eye(10, dtype=np.float32)[labels], np.tile(UNIFORM, (non_digit_count, 1))])
+    return images.astype(np.float32), targets
 
 
 def evaluation_sets(seed=12345):

@@ -4,7 +4,6 @@ import json
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from recognizer import data, dataset, weights
@@ -42,38 +41,18 @@ def distilled(targets, teacher_logits, temperature=3.0, share=0.5):
     return (1 - share) * targets + share * softmax(teacher_logits / temperature)
 
 
-class FreshEpochs(keras.utils.PyDataset):
-    """Shuffled batches of the training set, with a new sample of its distorted copies every epoch."""
-
-    def __init__(self, examples, seed):
-        super().__init__()
-        self.examples, self.rng = examples, np.random.default_rng(seed)
-        self.on_epoch_end()
-
-    def __len__(self):
-        return int(np.ceil(len(self.examples) / BATCH))
-
-    def __getitem__(self, index):
-        batch = self.order[index * BATCH:(index + 1) * BATCH]
-        return self.images[batch][..., None], self.targets[batch]
-
-    def on_epoch_end(self):
-        self.images, self.targets = self.examples.sample()
-        self.order = self.rng.permutation(len(self.images))
-
-
-def train_cnn(examples, epochs, seed, verbose):
+def train_cnn(images, targets, epochs, seed, verbose):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
+    import keras
     model = build_keras(seed)
-    batches = FreshEpochs(examples, seed)
-    steps = epochs * len(batches)
+    steps = epochs * int(np.ceil(len(images) / BATCH))
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
     # An exponential moving average of the weights (swapped in when fit ends) smooths out the last noisy steps:
     # it spans about 1000 steps, or the last tenth of a shorter run.
     optimizer = keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=1 - 1 / min(1000, max(steps / 10, 1)))
     model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
-    fit = model.fit(batches, epochs=epochs, verbose=verbose)
+    fit = model.fit(images[..., None], targets, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=verbose)
     return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
 
 
@@ -100,7 +79,7 @@ def main(argv=None):
     parser.add_argument("--fnn-epochs", type=int, default=50)
     parser.add_argument("--cnn-epochs", type=int, default=16)
     parser.add_argument("--pen-copies", type=int, default=8, help="pen re-drawings of each MNIST train digit")
-    parser.add_argument("--distorted-copies", type=int, default=4, help="elastic/affine copies of each digit, drawn anew every CNN epoch")
+    parser.add_argument("--distorted-copies", type=int, default=4, help="elastic/affine copies of each digit")
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
@@ -112,11 +91,10 @@ def main(argv=None):
     x_train, y_train, _, _ = data.load_mnist()
     digits, labels = x_train[:args.digits], y_train[:args.digits]
     log(f"building the training set from {len(digits)} MNIST digits ...")
-    examples = dataset.TrainingSet(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed)
-    log(f"{len(examples)} training images an epoch, ready in {time.time() - started:.0f} s")
+    images, targets = dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed)
+    log(f"{len(images)} training images ready in {time.time() - started:.0f} s")
 
-    cnn, cnn_history = train_cnn(examples, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
-    images, targets = examples.sample()
+    cnn, cnn_history = train_cnn(images, targets, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
     fnn, fnn_history = train_fnn(images, distilled(targets, cnn.logits(images)), args.fnn_epochs, args.seed, log)
     weights.save(args.out / "fnn.npz", fnn.params)
     weights.save(args.out / "cnn.npz", cnn.params)

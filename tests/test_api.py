@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import drawing_url, ink_url
+from conftest import drawing_url, ink_url
 
 
 def stored(store_url, pattern):

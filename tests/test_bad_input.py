@@ -14,7 +14,7 @@ from PIL import Image
 
 from recognizer import render
 from recognizer.images import ImageError, decode_data_url
-from tests.conftest import drawing_url
+from conftest import drawing_url
 from web import create_app
 
 TOKEN = "test-admin-token"

@@ -13,7 +13,7 @@ import requests
 
 from recognizer import render
 from recognizer.images import to_png_data_url
-from tests.conftest import gunicorn
+from conftest import gunicorn
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from recognizer.images import ImageError, decode_data_url
-from tests.conftest import drawing_url
+from conftest import drawing_url
 from web import create_app
 from web import requests as body_reader
 from web.errors import ApiError

@@ -1,7 +1,10 @@
 """The app as deployed: real gunicorn on a loopback port, /predict and /train over HTTP."""
+from concurrent.futures import ThreadPoolExecutor
+
 import requests
 
-from tests.conftest import drawing_url, gunicorn
+from conftest import drawing_url, gunicorn, ink_url
+from recognizer import data, render
 
 
 def test_predict_and_train_over_http(tmp_path, strokes):
@@ -27,10 +30,6 @@ def test_predict_and_train_over_http(tmp_path, strokes):
 
 def test_answers_through_gunicorn_meet_the_accuracy_floor(tmp_path, strokes):
     """All 1000 MNIST test digits as 200x200 canvas images and all 300 dev drawings, over HTTP."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from recognizer import data, render
-    from tests.conftest import ink_url
     _, _, x_test, y_test = data.load_mnist()
     cases = [(ink_url(render.mnist_to_canvas(x)), int(y), "mnist") for x, y in zip(x_test, y_test)]
     cases += [(drawing_url(s), s["label"], "dev") for s in strokes]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import drawing_url, gunicorn
+from conftest import drawing_url, gunicorn
 from web import create_app
 from web.limits import SQLiteStorage, default_storage_uri
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import drawing_url
+from conftest import drawing_url
 from web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""The training set's fresh distortions, and the training command end to end on a few hundred digits."""
+"""The training set, and the training command end to end on a few hundred digits."""
 import json
 import subprocess
 import sys
@@ -8,23 +8,20 @@ import numpy as np
 from recognizer import data, dataset, weights
 from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
-from tests.conftest import ROOT
+from conftest import ROOT
 
 
-def test_each_sample_keeps_the_fixed_images_and_draws_new_distortions():
+def test_training_set_holds_every_kind_of_image_with_its_target():
     x_train, y_train, _, _ = data.load_mnist()
-    examples = dataset.TrainingSet(x_train[:35], y_train[:35], pen_copies=1, distorted_copies=2, seed=5)
-    first_images, first_targets = examples.sample()
-    second_images, second_targets = examples.sample()
-    fixed = len(examples.fixed)
-    assert fixed == 35 * 2 + 20                               # canvas + 1 pen copy + 4 non-digits per 7 digits
-    assert len(first_images) == len(examples) == fixed + 2 * 35
-    assert np.array_equal(first_images[:fixed], second_images[:fixed])
-    assert not np.allclose(first_images[fixed:], second_images[fixed:])
-    assert np.array_equal(first_targets, second_targets)
-    assert np.array_equal(first_targets[fixed:].argmax(1), np.tile(y_train[:35], 2))
-    assert np.allclose(first_targets[35 * 2:fixed], 0.1)       # non-digits: a uniform guess
-    assert first_images.dtype == np.float32 and first_images.min() >= 0 and first_images.max() <= 1
+    images, targets = dataset.training_set(x_train[:35], y_train[:35], pen_copies=1, distorted_copies=2, seed=5)
+    digits = 35 * (1 + 2 + 1)                                   # canvas, 2 distorted copies, 1 pen re-drawing
+    assert images.shape == (digits + 20, 28, 28)                # plus 4 non-digits per 7 digits
+    assert np.array_equal(targets[:digits].argmax(1), np.tile(y_train[:35], 4))
+    assert np.allclose(targets[:digits].max(1), 1) and np.allclose(targets[digits:], 0.1)
+    canvas, distorted, pens = images[:35], images[35:70], images[105:140]
+    assert not np.allclose(canvas, distorted) and not np.allclose(canvas, pens)
+    assert images.dtype == np.float32 and images.min() >= 0 and images.max() <= 1
+    assert np.all(images.reshape(len(images), -1).max(1) > 0.5)  # every image has ink
 
 
 def test_training_command_writes_working_weights(tmp_path):
