@@ -76,8 +76,10 @@ class OnlineLearner:
 
     def holdout_accuracy(self, state):
         """Each model's accuracy on the held-out digits the guard watches."""
-        return {name: float((net.head_probabilities(self.holdout[name]).argmax(1) == self.holdout_y).mean())
-                for name, net in state.nets().items()}
+        return {name: self._holdout_accuracy(name, net) for name, net in state.nets().items()}
+
+    def _holdout_accuracy(self, name, net):
+        return float((net.head_probabilities(self.holdout[name]).argmax(1) == self.holdout_y).mean())
 
     def learn(self, state, drawing, variants, label, right):
         """Return a new state one version on, having learned `label` for `drawing` (28x28) and its variants.
@@ -106,7 +108,7 @@ class OnlineLearner:
         """A copy of `net` that has learned the correction and passes the guard, or None."""
         new = net.features(new_x)
         recent = net.features(recent_x)
-        before = float((net.head_probabilities(self.holdout[name]).argmax(1) == self.holdout_y).mean())
+        before = self._holdout_accuracy(name, net)
         for backoff in BACKOFF:
             candidate = net.copy()
             for step in range(MAX_STEPS):
@@ -120,7 +122,7 @@ class OnlineLearner:
                 candidate.apply(grads, RATES[name] * backoff)
                 if step + 1 >= MIN_STEPS and candidate.head_probabilities(new[:1])[0].argmax() == label:
                     break
-            after = float((candidate.head_probabilities(self.holdout[name]).argmax(1) == self.holdout_y).mean())
+            after = self._holdout_accuracy(name, candidate)
             if after >= before - GUARD_STEP and after >= self.baseline[name] - GUARD_TOTAL:
                 return candidate
         return None
