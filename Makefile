@@ -22,6 +22,7 @@ train: setup
 
 bench: setup
 	$(PY) bench/accuracy.py
+	$(PY) bench/threshold.py
 	$(PY) bench/online.py
 	$(PY) bench/latency.py
 	$(PY) bench/throughput.py

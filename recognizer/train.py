@@ -14,6 +14,7 @@ from recognizer.fnn import FNN, softmax
 REPLAY_SIZE = 1000      # exemplars mixed into online updates
 HOLDOUT_SIZE = 300      # digits the online guard checks an update against
 BATCH = 128
+TEACHER_CACHE = weights.SHIPPED.parent / "tmp" / "teachers"
 
 
 def train_fnn(images, targets, epochs, seed, log):
@@ -37,7 +38,7 @@ def train_fnn(images, targets, epochs, seed, log):
 
 
 def distilled(targets, teacher_logits, temperature=3.0, share=0.5):
-    """Soft targets for the FNN: half the labels, half the CNN's softened beliefs (knowledge distillation)."""
+    """Soft targets: half the labels, half a teacher's softened beliefs (knowledge distillation carries its doubts)."""
     return (1 - share) * targets + share * softmax(teacher_logits / temperature)
 
 
@@ -54,6 +55,26 @@ def train_cnn(images, targets, epochs, seed, verbose):
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     fit = model.fit(images[..., None], targets, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=verbose)
     return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
+
+
+def teacher(digits, labels, args, seed, log):
+    """A CNN trained by the plain recipe at `seed`; kept in the teacher cache so a rerun (or a resumed one) skips it."""
+    recipe = f"n{len(digits)}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}"
+    path = args.teacher_cache / f"cnn-{recipe}.npz"
+    if path.exists():
+        log(f"teacher {seed}: {path} (cached)")
+        return ConvNet(weights.load(path))
+    log(f"teacher {seed}: training on its own training set ...")
+    images, targets = dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=seed)
+    net, _ = train_cnn(images, targets, args.cnn_epochs, seed, verbose=0 if args.quiet else 2)
+    args.teacher_cache.mkdir(parents=True, exist_ok=True)
+    weights.save(path, net.params)
+    return net
+
+
+def mean_logits(nets, images):
+    """The ensemble's belief: the average of its members' logits."""
+    return np.mean([net.logits(images) for net in nets], axis=0)
 
 
 def save_plot(fnn_history, cnn_history, path):
@@ -81,6 +102,10 @@ def main(argv=None):
     parser.add_argument("--pen-copies", type=int, default=8, help="pen re-drawings of each MNIST train digit")
     parser.add_argument("--distorted-copies", type=int, default=4, help="elastic/affine copies of each digit")
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
+    parser.add_argument("--teachers", type=int, default=3,
+                        help="CNNs (seeds SEED, SEED+1, ...) whose averaged beliefs the shipped CNN learns from")
+    parser.add_argument("--teacher-cache", type=Path, default=TEACHER_CACHE,
+                        help="where trained teachers are kept (default: tmp/teachers; empty it after changing the recipe)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -90,12 +115,15 @@ def main(argv=None):
     started = time.time()
     x_train, y_train, _, _ = data.load_mnist()
     digits, labels = x_train[:args.digits], y_train[:args.digits]
+    teachers = [teacher(digits, labels, args, args.seed + k, log) for k in range(args.teachers)]
     log(f"building the training set from {len(digits)} MNIST digits ...")
     images, targets = dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed)
     log(f"{len(images)} training images ready in {time.time() - started:.0f} s")
 
-    cnn, cnn_history = train_cnn(images, targets, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
-    fnn, fnn_history = train_fnn(images, distilled(targets, cnn.logits(images)), args.fnn_epochs, args.seed, log)
+    cnn_targets = distilled(targets, mean_logits(teachers, images)) if teachers else targets
+    cnn, cnn_history = train_cnn(images, cnn_targets, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
+    fnn_targets = distilled(targets, mean_logits(teachers + [cnn], images))
+    fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
     weights.save(args.out / "fnn.npz", fnn.params)
     weights.save(args.out / "cnn.npz", cnn.params)
 
@@ -112,8 +140,11 @@ def main(argv=None):
     })
     save_plot(fnn_history, cnn_history, args.out / "training.png")
 
-    table = accuracy_table(fnn, cnn, dataset.evaluation_sets())
-    (args.out / "training.json").write_text(json.dumps({"accuracy": table, "args": {
+    sets = dataset.evaluation_sets()
+    table = accuracy_table(fnn, cnn, sets)
+    teacher_cnn = {name: float((mean_logits(teachers, x).argmax(1) == y).mean())
+                   for name, (x, y) in sets.items() if teachers}
+    (args.out / "training.json").write_text(json.dumps({"accuracy": table, "teachers' cnn": teacher_cnn, "args": {
         k: str(v) for k, v in vars(args).items()}, "seconds": round(time.time() - started)}, indent=2) + "\n")
     log(f"\n{'set':32} {'fnn':>7} {'cnn':>7} {'answer':>7} {'abstain':>8}")
     for name, row in table.items():

@@ -1,11 +1,12 @@
 """The training set, and the training command end to end on a few hundred digits."""
+import argparse
 import json
 import subprocess
 import sys
 
 import numpy as np
 
-from recognizer import data, dataset, weights
+from recognizer import data, dataset, train, weights
 from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
 from conftest import ROOT
@@ -25,12 +26,17 @@ def test_training_set_holds_every_kind_of_image_with_its_target():
 
 
 def test_training_command_writes_working_weights(tmp_path):
+    cache = tmp_path / "teachers"
     result = subprocess.run(
         [sys.executable, "-m", "recognizer.train", "--out", str(tmp_path), "--digits", "700", "--cnn-epochs", "2",
-         "--fnn-epochs", "5", "--pen-copies", "1", "--distorted-copies", "1", "--quiet"],
+         "--fnn-epochs", "5", "--pen-copies", "1", "--distorted-copies", "1", "--teachers", "1",
+         "--teacher-cache", str(cache), "--quiet"],
         cwd=ROOT, capture_output=True, text=True, timeout=280)
     assert result.returncode == 0, result.stderr[-3000:]
     assert {"fnn.npz", "cnn.npz", "replay.npz", "training.png", "training.json"} <= {p.name for p in tmp_path.iterdir()}
+    teacher = [p.name for p in cache.iterdir()]
+    assert teacher == ["cnn-n700-e2-p1-d1-s0.npz"]              # kept for the next run with the same recipe
+    assert not np.allclose(weights.load(cache / teacher[0])["dense2_w"], weights.load(tmp_path / "cnn.npz")["dense2_w"])
 
     _, _, x_test, y_test = data.load_mnist()
     canvas = dataset.canvas_renderings(x_test[:300])
@@ -43,3 +49,14 @@ def test_training_command_writes_working_weights(tmp_path):
     report = json.loads((tmp_path / "training.json").read_text())
     assert set(report["accuracy"]) == {"mnist-test canvas", "dev-strokes-300", "synthetic pens (train digits)"}
     assert report["args"]["digits"] == "700"
+    assert set(report["teachers' cnn"]) == set(report["accuracy"])
+
+
+def test_a_cached_teacher_is_reused_rather_than_trained_again(tmp_path):
+    x_train, y_train, _, _ = data.load_mnist()
+    shipped = weights.load(ROOT / "models" / "cnn.npz")
+    weights.save(tmp_path / "cnn-n35-e16-p8-d4-s3.npz", shipped)
+    args = argparse.Namespace(cnn_epochs=16, pen_copies=8, distorted_copies=4, teacher_cache=tmp_path, quiet=True)
+    messages = []
+    net = train.teacher(x_train[:35], y_train[:35], args, seed=3, log=messages.append)
+    assert np.array_equal(net.params["conv1_w"], shipped["conv1_w"]) and "cached" in messages[0]
