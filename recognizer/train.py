@@ -72,11 +72,6 @@ def teacher(digits, labels, args, seed, log):
     return net
 
 
-def mean_logits(nets, images):
-    """The ensemble's belief: the average of its members' logits."""
-    return np.mean([net.logits(images) for net in nets], axis=0)
-
-
 def save_plot(fnn_history, cnn_history, path):
     """Training-loss curves of both models."""
     import matplotlib
@@ -120,9 +115,10 @@ def main(argv=None):
     images, targets = dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed)
     log(f"{len(images)} training images ready in {time.time() - started:.0f} s")
 
-    cnn_targets = distilled(targets, mean_logits(teachers, images)) if teachers else targets
+    beliefs = [net.logits(images) for net in teachers]
+    cnn_targets = distilled(targets, np.mean(beliefs, axis=0)) if teachers else targets
     cnn, cnn_history = train_cnn(images, cnn_targets, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
-    fnn_targets = distilled(targets, mean_logits(teachers + [cnn], images))
+    fnn_targets = distilled(targets, np.mean(beliefs + [cnn.logits(images)], axis=0))
     fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
     weights.save(args.out / "fnn.npz", fnn.params)
     weights.save(args.out / "cnn.npz", cnn.params)
@@ -142,8 +138,8 @@ def main(argv=None):
 
     sets = dataset.evaluation_sets()
     table = accuracy_table(fnn, cnn, sets)
-    teacher_cnn = {name: float((mean_logits(teachers, x).argmax(1) == y).mean())
-                   for name, (x, y) in sets.items() if teachers}
+    teacher_cnn = {name: float((np.mean([net.logits(x) for net in teachers], axis=0).argmax(1) == y).mean())
+                   for name, (x, y) in sets.items()} if teachers else {}
     (args.out / "training.json").write_text(json.dumps({"accuracy": table, "teachers' cnn": teacher_cnn, "args": {
         k: str(v) for k, v in vars(args).items()}, "seconds": round(time.time() - started)}, indent=2) + "\n")
     log(f"\n{'set':32} {'fnn':>7} {'cnn':>7} {'answer':>7} {'abstain':>8}")
