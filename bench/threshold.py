@@ -9,6 +9,7 @@ from common import table  # (importing common puts the repository on sys.path)
 
 from recognizer import answer, data, dataset, synth, weights
 from recognizer.cnn import ConvNet
+from recognizer.evaluate import fresh_mix
 from recognizer.fnn import FNN
 
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
@@ -16,9 +17,8 @@ SEED = 777
 
 
 def mixed(fnn, cnn, images):
-    """The answer's weighted mix with fresh models, where the updated copies equal the originals."""
-    f, c = fnn.probabilities(images), cnn.probabilities(images)
-    return answer.combined({"cnn": c, "cnn_updated": c, "fnn": f, "fnn_updated": f})
+    """The answer's combined probabilities for each image."""
+    return fresh_mix(fnn.probabilities(images), cnn.probabilities(images))
 
 
 def main():

@@ -16,7 +16,11 @@ def combined(probabilities):
 
 def choose(probabilities):
     """Return (digit or None, message) from each model's probability vector."""
-    mix = combined(probabilities)
+    return decide(combined(probabilities))
+
+
+def decide(mix):
+    """Return (digit or None, message) from the combined probability vector."""
     best = int(np.argmax(mix))
     if mix[best] < MIN_CONFIDENCE:
         return None, NOT_A_DIGIT

@@ -4,10 +4,14 @@ import numpy as np
 from recognizer import answer
 
 
+def fresh_mix(fnn_probs, cnn_probs):
+    """The answer's combined probabilities per image, for original models (updated ones equal to them)."""
+    return answer.combined({"fnn": fnn_probs, "fnn_updated": fnn_probs, "cnn": cnn_probs, "cnn_updated": cnn_probs})
+
+
 def answers(fnn_probs, cnn_probs):
-    """The chosen answer (digit or None) per image, for original models (updated ones equal to them)."""
-    return [answer.choose({"fnn": f, "fnn_updated": f, "cnn": c, "cnn_updated": c})[0]
-            for f, c in zip(fnn_probs, cnn_probs)]
+    """The chosen answer (digit or None) per image, for original models."""
+    return [answer.decide(mix)[0] for mix in fresh_mix(fnn_probs, cnn_probs)]
 
 
 def accuracy_table(fnn, cnn, sets):
