@@ -57,15 +57,18 @@ def train_cnn(images, targets, epochs, seed, verbose):
     return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
 
 
-def teacher(digits, labels, args, seed, log):
-    """A CNN trained by the plain recipe at `seed`; kept in the teacher cache so a rerun (or a resumed one) skips it."""
+def teacher(digits, labels, args, seed, log, built=None):
+    """A CNN trained by the plain recipe at `seed`; kept in the teacher cache so a rerun (or a resumed one) skips it.
+
+    `built` is seed's training set where the caller already has it (the student's own seed).
+    """
     recipe = f"n{len(digits)}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}"
     path = args.teacher_cache / f"cnn-{recipe}.npz"
     if path.exists():
         log(f"teacher {seed}: {path} (cached)")
         return ConvNet(weights.load(path))
     log(f"teacher {seed}: training on its own training set ...")
-    images, targets = dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=seed)
+    images, targets = built or dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=seed)
     net, _ = train_cnn(images, targets, args.cnn_epochs, seed, verbose=0 if args.quiet else 2)
     args.teacher_cache.mkdir(parents=True, exist_ok=True)
     weights.save(path, net.params)
@@ -110,10 +113,11 @@ def main(argv=None):
     started = time.time()
     x_train, y_train, _, _ = data.load_mnist()
     digits, labels = x_train[:args.digits], y_train[:args.digits]
-    teachers = [teacher(digits, labels, args, args.seed + k, log) for k in range(args.teachers)]
     log(f"building the training set from {len(digits)} MNIST digits ...")
     images, targets = dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed)
     log(f"{len(images)} training images ready in {time.time() - started:.0f} s")
+    teachers = [teacher(digits, labels, args, args.seed + k, log, (images, targets) if k == 0 else None)
+                for k in range(args.teachers)]
 
     beliefs = [net.logits(images) for net in teachers]
     cnn_targets = distilled(targets, np.mean(beliefs, axis=0)) if teachers else targets
