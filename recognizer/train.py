@@ -4,9 +4,10 @@ import json
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from recognizer import data, dataset, weights
+from recognizer import augment, data, dataset, weights
 from recognizer.cnn import ConvNet, build_keras
 from recognizer.evaluate import accuracy_table
 from recognizer.fnn import FNN, softmax
@@ -42,19 +43,67 @@ def distilled(targets, teacher_logits, temperature=3.0, share=0.5):
     return (1 - share) * targets + share * softmax(teacher_logits / temperature)
 
 
-def train_cnn(images, targets, epochs, seed, verbose):
+class Shuffled(keras.utils.PyDataset):
+    """Batches of (images, soft targets), reshuffled every epoch."""
+
+    def __init__(self, images, targets, seed):
+        super().__init__()
+        self.images, self.targets, self.rng = images, targets, np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(images))
+
+    def __len__(self):
+        return int(np.ceil(len(self.images) / BATCH))
+
+    def __getitem__(self, index):
+        batch = self.order[index * BATCH:(index + 1) * BATCH]
+        return self.images[batch][..., None], self.targets[batch]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.images))
+
+
+class FreshDistortions(Shuffled):
+    """The student's batches: every epoch, new elastic/affine copies of the canvas digits, labelled by the teachers.
+
+    Teachers and student judge the same image (consistent distillation, Beyer et al. 2022), so each new copy
+    carries the teachers' opinion of exactly what the student sees, not just the label of the digit it came from.
+    `images` is laid out as `dataset.training_set` builds it: `digits` canvas renderings, then `copies` blocks of
+    distorted copies of them; `teach(images, labels)` turns one-hot labels into the student's targets.
+    """
+
+    def __init__(self, images, labels, digits, copies, teach, seed):
+        super().__init__(images.copy(), np.array(teach(images, labels), dtype=np.float32), seed)
+        self.labels, self.teach = labels, teach
+        self.canvas, self.block = images[:digits], slice(digits, digits * (1 + copies))
+        self.copies, self.distort_rng = copies, np.random.default_rng(seed + 1)
+
+    def on_epoch_end(self):
+        fresh = np.concatenate([augment.distort(self.canvas, self.distort_rng) for _ in range(self.copies)])
+        self.images[self.block] = fresh
+        self.targets[self.block] = self.teach(fresh, self.labels[self.block])
+        super().on_epoch_end()
+
+
+def train_cnn(batches, epochs, seed, verbose):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
-    import keras
+    import tensorflow as tf
+    tf.config.experimental.enable_op_determinism()     # with the seeds, the same command writes the same weights
     model = build_keras(seed)
-    steps = epochs * int(np.ceil(len(images) / BATCH))
+    steps = epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
     # An exponential moving average of the weights (swapped in when fit ends) smooths out the last noisy steps:
     # it spans about 1000 steps, or the last tenth of a shorter run.
     optimizer = keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=1 - 1 / min(1000, max(steps / 10, 1)))
     model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
-    fit = model.fit(images[..., None], targets, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=verbose)
+    fit = model.fit(batches, epochs=epochs, verbose=verbose)
     return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
+
+
+def mean_logits(nets):
+    """A function giving the nets' averaged logits, run through Keras (several times faster than the numpy port)."""
+    models = [net.to_keras() for net in nets]
+    return lambda images: np.mean([m.predict(images[..., None], batch_size=2048, verbose=0) for m in models], axis=0)
 
 
 def teacher(digits, labels, args, seed, log, built=None):
@@ -69,7 +118,7 @@ def teacher(digits, labels, args, seed, log, built=None):
         return ConvNet(weights.load(path))
     log(f"teacher {seed}: training on its own training set ...")
     images, targets = built or dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=seed)
-    net, _ = train_cnn(images, targets, args.cnn_epochs, seed, verbose=0 if args.quiet else 2)
+    net, _ = train_cnn(Shuffled(images, targets, seed), args.cnn_epochs, seed, verbose=0 if args.quiet else 2)
     args.teacher_cache.mkdir(parents=True, exist_ok=True)
     weights.save(path, net.params)
     return net
@@ -119,10 +168,12 @@ def main(argv=None):
     teachers = [teacher(digits, labels, args, args.seed + k, log, (images, targets) if k == 0 else None)
                 for k in range(args.teachers)]
 
-    beliefs = [net.logits(images) for net in teachers]
-    cnn_targets = distilled(targets, np.mean(beliefs, axis=0)) if teachers else targets
-    cnn, cnn_history = train_cnn(images, cnn_targets, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
-    fnn_targets = distilled(targets, np.mean(beliefs + [cnn.logits(images)], axis=0))
+    teachers_say = mean_logits(teachers)
+    teach = (lambda x, labels: distilled(labels, teachers_say(x))) if teachers else (lambda x, labels: labels)
+    student = FreshDistortions(images, targets, len(digits), args.distorted_copies, teach, args.seed)
+    cnn, cnn_history = train_cnn(student, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
+    everyone = mean_logits(teachers + [cnn])
+    fnn_targets = distilled(targets, everyone(images))
     fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
     weights.save(args.out / "fnn.npz", fnn.params)
     weights.save(args.out / "cnn.npz", cnn.params)
@@ -142,7 +193,7 @@ def main(argv=None):
 
     sets = dataset.evaluation_sets()
     table = accuracy_table(fnn, cnn, sets)
-    teacher_cnn = {name: float((np.mean([net.logits(x) for net in teachers], axis=0).argmax(1) == y).mean())
+    teacher_cnn = {name: float((teachers_say(x).argmax(1) == y).mean())
                    for name, (x, y) in sets.items()} if teachers else {}
     (args.out / "training.json").write_text(json.dumps({"accuracy": table, "teachers' cnn": teacher_cnn, "args": {
         k: str(v) for k, v in vars(args).items()}, "seconds": round(time.time() - started)}, indent=2) + "\n")

@@ -1,10 +1,11 @@
-"""The training set, and the training command end to end on a few hundred digits."""
+"""The training set, the student's fresh distortions, and the training command end to end on a few hundred digits."""
 import argparse
 import json
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from recognizer import data, dataset, train, weights
 from recognizer.cnn import ConvNet
@@ -25,14 +26,48 @@ def test_training_set_holds_every_kind_of_image_with_its_target():
     assert np.all(images.reshape(len(images), -1).max(1) > 0.5)  # every image has ink
 
 
-def test_training_command_writes_working_weights(tmp_path):
-    cache = tmp_path / "teachers"
-    result = subprocess.run(
-        [sys.executable, "-m", "recognizer.train", "--out", str(tmp_path), "--digits", "700", "--cnn-epochs", "2",
-         "--fnn-epochs", "5", "--pen-copies", "1", "--distorted-copies", "1", "--teachers", "1",
-         "--teacher-cache", str(cache), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=280)
+QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--pen-copies", "1", "--distorted-copies", "1",
+         "--teachers", "1", "--quiet"]
+
+
+def run_training(out, cache):
+    """The training command on 700 digits, writing to `out` with teachers kept in `cache`."""
+    result = subprocess.run([sys.executable, "-m", "recognizer.train", "--out", str(out), "--teacher-cache", str(cache)]
+                            + QUICK, cwd=ROOT, capture_output=True, text=True, timeout=280)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quick")
+    run_training(out, out / "teachers")
+    return out
+
+
+def test_student_sees_new_distorted_copies_every_epoch_labelled_by_the_teacher():
+    x_train, y_train, _, _ = data.load_mnist()
+    images, labels = dataset.training_set(x_train[:40], y_train[:40], pen_copies=1, distorted_copies=2, seed=5)
+    before = images.copy()
+    cnn = ConvNet(weights.load(ROOT / "models" / "cnn.npz"))
+    student = train.FreshDistortions(images, labels, 40, 2, lambda x, y: train.distilled(y, cnn.logits(x)), seed=3)
+    block = slice(40, 120)                                       # the two blocks of distorted copies
+    old = student.images[block].copy()
+    np.testing.assert_allclose(student.targets, train.distilled(labels, cnn.logits(images)), atol=1e-6)
+
+    student.on_epoch_end()
+    fresh = student.images[block]
+    assert not np.allclose(fresh, old)                           # new copies ...
+    assert np.all(fresh.reshape(len(fresh), -1).max(1) > 0.3)    # ... that still hold a digit
+    np.testing.assert_array_equal(student.images[:40], images[:40])     # canvas, pens, non-digits stay
+    np.testing.assert_array_equal(student.images[120:], images[120:])
+    np.testing.assert_allclose(student.targets[block], train.distilled(labels[block], cnn.logits(fresh)), atol=1e-6)
+    np.testing.assert_array_equal(images, before)                # the caller's set (the FNN's) is untouched
+    seen = np.concatenate([student[i][1] for i in range(len(student))])
+    assert len(seen) == len(images) and np.allclose(seen.sum(0), student.targets.sum(0), atol=1e-3)   # each once
+
+
+def test_training_command_writes_working_weights(quick_run):
+    tmp_path, cache = quick_run, quick_run / "teachers"
     assert {"fnn.npz", "cnn.npz", "replay.npz", "training.png", "training.json"} <= {p.name for p in tmp_path.iterdir()}
     teacher = [p.name for p in cache.iterdir()]
     assert teacher == ["cnn-n700-e2-p1-d1-s0.npz"]              # kept for the next run with the same recipe
@@ -50,6 +85,13 @@ def test_training_command_writes_working_weights(tmp_path):
     assert set(report["accuracy"]) == {"mnist-test canvas", "dev-strokes-300", "synthetic pens (train digits)"}
     assert report["args"]["digits"] == "700"
     assert set(report["teachers' cnn"]) == set(report["accuracy"])
+
+
+def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
+    run_training(tmp_path, tmp_path / "teachers")                # from nothing: the teacher is trained again too
+    for name in ("cnn.npz", "fnn.npz", "replay.npz"):
+        first, again = weights.load(quick_run / name), weights.load(tmp_path / name)
+        assert all(np.array_equal(first[k], again[k]) for k in first), name
 
 
 def test_a_cached_teacher_is_reused_rather_than_trained_again(tmp_path):
