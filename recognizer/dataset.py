@@ -50,11 +50,7 @@ def non_digits(count, seed, kind=None, chunk=500):
 
 
 def training_set(x_train, y_train, pen_copies, distorted_copies, seed=0):
-    """Return (images, soft targets): clean, distorted and pen re-drawn digits plus non-digits, in that order.
-
-    The first len(x_train) images are the canvas renderings, then `distorted_copies` blocks of distorted copies
-    of them (the student redraws those every epoch: `train.FreshDistortions`).
-    """
+    """Return (images, soft targets): clean, distorted and pen re-drawn digits plus non-digits."""
     rng = np.random.default_rng(seed)
     non_digit_count = len(x_train) * 4 // 7             # 4000 for MNIST's 7000 train digits
     canvas = canvas_renderings(x_train)

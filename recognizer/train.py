@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from recognizer import augment, data, dataset, weights
+from recognizer import data, dataset, weights
 from recognizer.cnn import ConvNet, build_keras
 from recognizer.evaluate import accuracy_table
 from recognizer.fnn import FNN, softmax
@@ -44,7 +44,7 @@ def distilled(targets, teacher_logits, temperature=3.0, share=0.5):
 
 
 class Shuffled(keras.utils.PyDataset):
-    """Batches of (images, soft targets), reshuffled every epoch."""
+    """Batches of (images, soft targets), reshuffled every epoch by a generator of its own seed: runs repeat exactly."""
 
     def __init__(self, images, targets, seed):
         super().__init__()
@@ -60,28 +60,6 @@ class Shuffled(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.order = self.rng.permutation(len(self.images))
-
-
-class FreshDistortions(Shuffled):
-    """The student's batches: every epoch, new elastic/affine copies of the canvas digits, labelled by the teachers.
-
-    Teachers and student judge the same image (consistent distillation, Beyer et al. 2022), so each new copy
-    carries the teachers' opinion of exactly what the student sees, not just the label of the digit it came from.
-    `images` is laid out as `dataset.training_set` builds it: `digits` canvas renderings, then `copies` blocks of
-    distorted copies of them; `teach(images, labels)` turns one-hot labels into the student's targets.
-    """
-
-    def __init__(self, images, labels, digits, copies, teach, seed):
-        super().__init__(images.copy(), np.array(teach(images, labels), dtype=np.float32), seed)
-        self.labels, self.teach = labels, teach
-        self.canvas, self.block = images[:digits], slice(digits, digits * (1 + copies))
-        self.copies, self.distort_rng = copies, np.random.default_rng(seed + 1)
-
-    def on_epoch_end(self):
-        fresh = np.concatenate([augment.distort(self.canvas, self.distort_rng) for _ in range(self.copies)])
-        self.images[self.block] = fresh
-        self.targets[self.block] = self.teach(fresh, self.labels[self.block])
-        super().on_epoch_end()
 
 
 def train_cnn(batches, epochs, seed, verbose):
@@ -169,9 +147,9 @@ def main(argv=None):
                 for k in range(args.teachers)]
 
     teachers_say = mean_logits(teachers)
-    teach = (lambda x, labels: distilled(labels, teachers_say(x))) if teachers else (lambda x, labels: labels)
-    student = FreshDistortions(images, targets, len(digits), args.distorted_copies, teach, args.seed)
-    cnn, cnn_history = train_cnn(student, args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2)
+    cnn_targets = distilled(targets, teachers_say(images)) if teachers else targets
+    cnn, cnn_history = train_cnn(Shuffled(images, cnn_targets, args.seed), args.cnn_epochs, args.seed,
+                                 verbose=0 if args.quiet else 2)
     everyone = mean_logits(teachers + [cnn])
     fnn_targets = distilled(targets, everyone(images))
     fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
