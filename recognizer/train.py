@@ -49,7 +49,7 @@ class Shuffled(keras.utils.PyDataset):
     def __init__(self, images, targets, seed):
         super().__init__()
         self.images, self.targets, self.rng = images, targets, np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(images))
+        self.on_epoch_end()
 
     def __len__(self):
         return int(np.ceil(len(self.images) / BATCH))
@@ -78,10 +78,10 @@ def train_cnn(batches, epochs, seed, verbose):
     return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
 
 
-def mean_logits(nets):
-    """A function giving the nets' averaged logits, run through Keras (several times faster than the numpy port)."""
+def keras_logits(nets):
+    """A function giving each net's logits for images, run through Keras (several times faster than the numpy port)."""
     models = [net.to_keras() for net in nets]
-    return lambda images: np.mean([m.predict(images[..., None], batch_size=2048, verbose=0) for m in models], axis=0)
+    return lambda images: [m.predict(images[..., None], batch_size=2048, verbose=0) for m in models]
 
 
 def teacher(digits, labels, args, seed, log, built=None):
@@ -146,12 +146,12 @@ def main(argv=None):
     teachers = [teacher(digits, labels, args, args.seed + k, log, (images, targets) if k == 0 else None)
                 for k in range(args.teachers)]
 
-    teachers_say = mean_logits(teachers)
-    cnn_targets = distilled(targets, teachers_say(images)) if teachers else targets
+    teachers_say = keras_logits(teachers)
+    beliefs = teachers_say(images)                      # once: the CNN's targets and the FNN's both use them
+    cnn_targets = distilled(targets, np.mean(beliefs, axis=0)) if teachers else targets
     cnn, cnn_history = train_cnn(Shuffled(images, cnn_targets, args.seed), args.cnn_epochs, args.seed,
                                  verbose=0 if args.quiet else 2)
-    everyone = mean_logits(teachers + [cnn])
-    fnn_targets = distilled(targets, everyone(images))
+    fnn_targets = distilled(targets, np.mean(beliefs + keras_logits([cnn])(images), axis=0))
     fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
     weights.save(args.out / "fnn.npz", fnn.params)
     weights.save(args.out / "cnn.npz", cnn.params)
@@ -171,7 +171,7 @@ def main(argv=None):
 
     sets = dataset.evaluation_sets()
     table = accuracy_table(fnn, cnn, sets)
-    teacher_cnn = {name: float((teachers_say(x).argmax(1) == y).mean())
+    teacher_cnn = {name: float((np.mean(teachers_say(x), axis=0).argmax(1) == y).mean())
                    for name, (x, y) in sets.items()} if teachers else {}
     (args.out / "training.json").write_text(json.dumps({"accuracy": table, "teachers' cnn": teacher_cnn, "args": {
         k: str(v) for k, v in vars(args).items()}, "seconds": round(time.time() - started)}, indent=2) + "\n")

@@ -45,21 +45,21 @@ def quick_run(tmp_path_factory):
 
 
 def test_training_command_writes_working_weights(quick_run):
-    tmp_path, cache = quick_run, quick_run / "teachers"
-    assert {"fnn.npz", "cnn.npz", "replay.npz", "training.png", "training.json"} <= {p.name for p in tmp_path.iterdir()}
+    out, cache = quick_run, quick_run / "teachers"
+    assert {"fnn.npz", "cnn.npz", "replay.npz", "training.png", "training.json"} <= {p.name for p in out.iterdir()}
     teacher = [p.name for p in cache.iterdir()]
     assert teacher == ["cnn-n700-e2-p1-d1-s0.npz"]              # kept for the next run with the same recipe
-    assert not np.allclose(weights.load(cache / teacher[0])["dense2_w"], weights.load(tmp_path / "cnn.npz")["dense2_w"])
+    assert not np.allclose(weights.load(cache / teacher[0])["dense2_w"], weights.load(out / "cnn.npz")["dense2_w"])
 
     _, _, x_test, y_test = data.load_mnist()
     canvas = dataset.canvas_renderings(x_test[:300])
-    fnn = FNN(weights.load(tmp_path / "fnn.npz"))
-    cnn = ConvNet(weights.load(tmp_path / "cnn.npz"))
+    fnn = FNN(weights.load(out / "fnn.npz"))
+    cnn = ConvNet(weights.load(out / "cnn.npz"))
     assert (fnn.probabilities(canvas).argmax(1) == y_test[:300]).mean() > 0.6       # chance is 0.1
     assert (cnn.probabilities(canvas).argmax(1) == y_test[:300]).mean() > 0.6
-    replay = weights.load(tmp_path / "replay.npz")
+    replay = weights.load(out / "replay.npz")
     assert replay["replay_x"].shape == (1000, 28, 28) and replay["holdout_x"].shape == (300, 28, 28)
-    report = json.loads((tmp_path / "training.json").read_text())
+    report = json.loads((out / "training.json").read_text())
     assert set(report["accuracy"]) == {"mnist-test canvas", "dev-strokes-300", "synthetic pens (train digits)"}
     assert report["args"]["digits"] == "700"
     assert set(report["teachers' cnn"]) == set(report["accuracy"])
