@@ -1,4 +1,4 @@
-"""Bring a drawing to MNIST's form: ink box (thin pens widened) scaled to 20 px on its long side, centred by mass in 28x28."""
+"""Bring a drawing to MNIST's form: ink box (slant removed, thin pens widened) scaled to 20 px on its long side, centred by mass in 28x28."""
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -9,6 +9,7 @@ INK_THRESHOLD = 0.2   # a pixel darker than this counts as ink when finding the 
 MIN_INK_PIXELS = 4    # fewer inked pixels than this is a blank canvas (a stray click, JPEG noise)
 MIN_STROKE = 0.09     # thinnest pen, as a share of the box's long side (MNIST's pens: about 0.13)
 WORKING = 64          # a large drawing is first shrunk to this long side: 20 px are kept in the end anyway
+MAX_SLANT = 0.5       # the most shear removed (about 27 degrees): a tilted line stays a line and does not become a 1
 
 
 class BlankDrawing(ValueError):
@@ -49,6 +50,30 @@ def thicken(ink, min_ratio=MIN_STROKE):
     return np.maximum(padded, np.clip(radius + 0.5 - distance, 0.0, 1.0)).astype(np.float32)
 
 
+def slant(ink):
+    """How far the drawing leans: horizontal drift per row of its ink's centre line, from second moments."""
+    rows, cols = np.indices(ink.shape)
+    total = ink.sum()
+    dy = rows - (rows * ink).sum() / total
+    dx = cols - (cols * ink).sum() / total
+    var_y = (dy * dy * ink).sum() / total
+    return float((dy * dx * ink).sum() / total / var_y) if var_y > 0 else 0.0
+
+
+def deslant(ink, limit=MAX_SLANT):
+    """Shear the drawing upright (moment deskewing), so a writer's slant is not something the models must learn."""
+    shear = float(np.clip(slant(ink), -limit, limit))
+    height, width = ink.shape
+    pad = int(np.ceil(abs(shear) * height)) + 1
+    centre = (np.indices(ink.shape)[0] * ink).sum() / ink.sum()
+    # output (r, c) reads input (r, c - pad + shear * (r - centre)): each row slides back by its lean
+    upright = ndimage.affine_transform(ink.astype(np.float32), [[1.0, 0.0], [shear, 1.0]],
+                                       offset=(0.0, -pad - shear * centre), output_shape=(height, width + 2 * pad),
+                                       order=1, mode="grid-constant")
+    cols = np.flatnonzero(upright.max(axis=0) > upright.max() / 255)   # the faint edge of a shifted column
+    return upright[:, cols[0]:cols[-1] + 1]
+
+
 def fit_box(ink, box=BOX, resample=Image.Resampling.LANCZOS):
     """Scale so the longer side is `box` pixels, keeping the aspect ratio, with anti-aliased resampling."""
     height, width = ink.shape
@@ -80,7 +105,7 @@ def to_mnist(ink):
     box = crop_ink(ink)
     if max(box.shape) > WORKING:
         box = fit_box(box, WORKING, Image.Resampling.BOX)
-    digit = fit_box(thicken(box))
+    digit = fit_box(thicken(deslant(box)))
     peak = digit.max()
     if peak <= 0:
         raise BlankDrawing("nothing is drawn")

@@ -1,5 +1,6 @@
 """Train the original models from MNIST plus canvas-like renderings: `python -m recognizer.train`."""
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ REPLAY_SIZE = 1000      # exemplars mixed into online updates
 HOLDOUT_SIZE = 300      # digits the online guard checks an update against
 BATCH = 128
 TEACHER_CACHE = weights.SHIPPED.parent / "tmp" / "teachers"
+TEACHER_CODE = ("augment", "cnn", "dataset", "preprocess", "render", "synth", "train")   # modules a teacher depends on
 
 
 def train_fnn(images, targets, epochs, seed, log):
@@ -84,12 +86,19 @@ def keras_logits(nets):
     return lambda images: [m.predict(images[..., None], batch_size=2048, verbose=0) for m in models]
 
 
+def code_digest():
+    """A short hash of the code that makes a teacher (its data, preprocessing, model and training), for cache names."""
+    sources = [(Path(__file__).parent / f"{name}.py").read_bytes() for name in TEACHER_CODE]
+    return hashlib.sha256(b"".join(sources)).hexdigest()[:10]
+
+
 def teacher(digits, labels, args, seed, log, built=None):
     """A CNN trained by the plain recipe at `seed`; kept in the teacher cache so a rerun (or a resumed one) skips it.
 
+    Its name spells the recipe and hashes the code, so a teacher of other code is never reused.
     `built` is seed's training set where the caller already has it (the student's own seed).
     """
-    recipe = f"n{len(digits)}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}"
+    recipe = f"n{len(digits)}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}-{code_digest()}"
     path = args.teacher_cache / f"cnn-{recipe}.npz"
     if path.exists():
         log(f"teacher {seed}: {path} (cached)")
@@ -130,7 +139,7 @@ def main(argv=None):
     parser.add_argument("--teachers", type=int, default=3,
                         help="CNNs (seeds SEED, SEED+1, ...) whose averaged beliefs the shipped CNN learns from")
     parser.add_argument("--teacher-cache", type=Path, default=TEACHER_CACHE,
-                        help="where trained teachers are kept (default: tmp/teachers; empty it after changing the recipe)")
+                        help="where trained teachers are kept (default: tmp/teachers)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)

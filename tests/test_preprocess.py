@@ -107,3 +107,24 @@ def test_centre_by_mass_keeps_every_pixel_of_a_20px_digit():
     digit[:, :3] = 1.0                                      # all mass at the left edge: shift is clamped
     field = preprocess.centre_by_mass(digit)
     assert field.sum() == pytest.approx(digit.sum())
+
+
+def test_a_slanted_one_comes_out_upright():
+    out = to_mnist(line([[80, 30], [120, 170]]))           # leans 40 px over 140 rows
+    assert abs(preprocess.slant(out)) < 0.03
+    assert ink_extent(out)[1] <= 5                          # a vertical bar, not a diagonal
+
+
+def test_a_tilted_line_is_straightened_only_up_to_the_limit():
+    box = preprocess.crop_ink(line([[40, 160], [160, 40]]))  # 45 degrees: a slash, not a slanted 1
+    upright = preprocess.deslant(box)
+    assert preprocess.slant(box) == pytest.approx(-1.0, abs=0.05)
+    assert preprocess.slant(upright) == pytest.approx(-1.0 + preprocess.MAX_SLANT, abs=0.05)
+
+
+def test_deslanting_keeps_the_ink_and_leaves_upright_drawings_alone():
+    slanted = preprocess.crop_ink(line([[60, 40], [140, 40], [70, 170]]))
+    assert preprocess.deslant(slanted).sum() == pytest.approx(slanted.sum(), rel=0.01)
+    upright = preprocess.crop_ink(render.strokes_to_ink([[[80, 20], [120, 20], [120, 180], [80, 180], [80, 20]]], 6))
+    same = preprocess.crop_ink(preprocess.deslant(upright))
+    assert same.shape == upright.shape and np.abs(same - upright).max() < 0.1

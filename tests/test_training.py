@@ -48,7 +48,7 @@ def test_training_command_writes_working_weights(quick_run):
     out, cache = quick_run, quick_run / "teachers"
     assert {"fnn.npz", "cnn.npz", "replay.npz", "training.png", "training.json"} <= {p.name for p in out.iterdir()}
     teacher = [p.name for p in cache.iterdir()]
-    assert teacher == ["cnn-n700-e2-p1-d1-s0.npz"]              # kept for the next run with the same recipe
+    assert teacher == [f"cnn-n700-e2-p1-d1-s0-{train.code_digest()}.npz"]    # kept for the next run of this recipe
     assert not np.allclose(weights.load(cache / teacher[0])["dense2_w"], weights.load(out / "cnn.npz")["dense2_w"])
 
     _, _, x_test, y_test = data.load_mnist()
@@ -72,11 +72,23 @@ def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
         assert all(np.array_equal(first[k], again[k]) for k in first), name
 
 
-def test_a_cached_teacher_is_reused_rather_than_trained_again(tmp_path):
+def cached_teacher(tmp_path, digest):
+    """Train (or fetch) a 35-digit teacher at seed 3, with the shipped CNN kept in the cache under `digest`."""
     x_train, y_train, _, _ = data.load_mnist()
-    shipped = weights.load(ROOT / "models" / "cnn.npz")
-    weights.save(tmp_path / "cnn-n35-e16-p8-d4-s3.npz", shipped)
-    args = argparse.Namespace(cnn_epochs=16, pen_copies=8, distorted_copies=4, teacher_cache=tmp_path, quiet=True)
+    weights.save(tmp_path / f"cnn-n35-e1-p1-d1-s3-{digest}.npz", weights.load(ROOT / "models" / "cnn.npz"))
+    args = argparse.Namespace(cnn_epochs=1, pen_copies=1, distorted_copies=1, teacher_cache=tmp_path, quiet=True)
     messages = []
-    net = train.teacher(x_train[:35], y_train[:35], args, seed=3, log=messages.append)
+    return train.teacher(x_train[:35], y_train[:35], args, seed=3, log=messages.append), messages
+
+
+def test_a_cached_teacher_is_reused_rather_than_trained_again(tmp_path):
+    net, messages = cached_teacher(tmp_path, train.code_digest())
+    shipped = weights.load(ROOT / "models" / "cnn.npz")
     assert np.array_equal(net.params["conv1_w"], shipped["conv1_w"]) and "cached" in messages[0]
+
+
+def test_a_teacher_of_other_code_is_trained_anew(tmp_path):
+    net, messages = cached_teacher(tmp_path, "0123456789")       # as if preprocessing had changed since
+    shipped = weights.load(ROOT / "models" / "cnn.npz")
+    assert not np.array_equal(net.params["conv1_w"], shipped["conv1_w"]) and "training" in messages[0]
+    assert (tmp_path / f"cnn-n35-e1-p1-d1-s3-{train.code_digest()}.npz").exists()
