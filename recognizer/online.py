@@ -18,7 +18,12 @@ from recognizer.fnn import FNN
 RECENT = 64                 # earlier corrections kept in the state and replayed with new ones
 REPLAY_BATCH = 128          # exemplars mixed into every step
 RECENT_BATCH = 8            # earlier corrections mixed into every step
-MIN_STEPS, MAX_STEPS = 2, 8
+MIN_STEPS = 2
+# A model stops once it names the drawing right and this share of its variants too, or after MAX_STEPS. The FNN
+# (every weight learns, and it drifts) stops at the drawing; the CNN's head over frozen features hardly drifts
+# and its rare mistakes are confident ones, so it goes on until the variants are mostly right as well.
+MAX_STEPS = {"fnn": 8, "cnn": 16}
+VARIANTS_RIGHT = {"fnn": 0.0, "cnn": 0.75}
 RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
 ANCHOR = 0.2               # pull toward the original weights per step (L2-SP), against drift over many corrections
@@ -111,7 +116,7 @@ class OnlineLearner:
         before = self._holdout_accuracy(name, net)
         for backoff in BACKOFF:
             candidate = net.copy()
-            for step in range(MAX_STEPS):
+            for step in range(MAX_STEPS[name]):
                 pick = self.rng.choice(len(self.replay_y), REPLAY_BATCH, replace=False)
                 old = self.rng.choice(len(recent_y), min(RECENT_BATCH, len(recent_y)), replace=False)
                 labels = np.concatenate([np.full(len(new), label), self.replay_y[pick], recent_y[old]])
@@ -120,7 +125,8 @@ class OnlineLearner:
                 for weight, grad in grads.items():
                     grad += ANCHOR * (candidate.params[weight] - self.originals[name].params[weight])
                 candidate.apply(grads, RATES[name] * backoff)
-                if step + 1 >= MIN_STEPS and candidate.head_probabilities(new[:1])[0].argmax() == label:
+                named = candidate.head_probabilities(new).argmax(1) == label
+                if step + 1 >= MIN_STEPS and named[0] and named.mean() >= VARIANTS_RIGHT[name]:
                     break
             after = self._holdout_accuracy(name, candidate)
             if after >= before - GUARD_STEP and after >= self.baseline[name] - GUARD_TOTAL:

@@ -63,6 +63,25 @@ def test_one_correction_fixes_a_misread_drawing(learner, originals, strokes, mod
     assert fixed >= len(cases) - 1
 
 
+def variants_named(learner, originals, cases, rule):
+    """The share of each correction's 24 variants the updated CNN names right, learning under `rule`."""
+    shares = []
+    for k, sample in enumerate(cases):
+        image, variants = correction(sample, np.random.default_rng(10 + k))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(online, "VARIANTS_RIGHT", {"fnn": 0.0, "cnn": rule})
+            state = learner.learn(originals, image, variants, sample["label"], right={})
+        shares.append((state.cnn.probabilities(variants).argmax(1) == sample["label"]).mean())
+    return np.array(shares)
+
+
+def test_the_cnn_learns_until_most_variants_of_the_drawing_are_right(learner, originals, strokes):
+    cases = misread(originals.cnn, strokes)
+    shares = variants_named(learner, originals, cases, online.VARIANTS_RIGHT["cnn"])
+    assert online.VARIANTS_RIGHT["cnn"] >= 0.75 and (shares >= 0.75).mean() >= 0.8
+    assert shares.mean() > variants_named(learner, originals, cases, 0.0).mean()   # more than the drawing alone
+
+
 def test_corrections_are_kept_for_replay_and_capped(learner, originals, strokes):
     rng = np.random.default_rng(2)
     state = originals
