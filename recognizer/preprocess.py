@@ -50,12 +50,19 @@ def thicken(ink, min_ratio=MIN_STROKE):
     return np.maximum(padded, np.clip(radius + 0.5 - distance, 0.0, 1.0)).astype(np.float32)
 
 
+def centre_of_mass(ink):
+    """(row, column) of the ink's centre of mass."""
+    rows, cols = np.indices(ink.shape)
+    total = ink.sum()
+    return (rows * ink).sum() / total, (cols * ink).sum() / total
+
+
 def slant(ink):
     """How far the drawing leans: horizontal drift per row of its ink's centre line, from second moments."""
     rows, cols = np.indices(ink.shape)
+    cy, cx = centre_of_mass(ink)
+    dy, dx = rows - cy, cols - cx
     total = ink.sum()
-    dy = rows - (rows * ink).sum() / total
-    dx = cols - (cols * ink).sum() / total
     var_y = (dy * dy * ink).sum() / total
     return float((dy * dx * ink).sum() / total / var_y) if var_y > 0 else 0.0
 
@@ -65,7 +72,7 @@ def deslant(ink, limit=MAX_SLANT):
     shear = float(np.clip(slant(ink), -limit, limit))
     height, width = ink.shape
     pad = int(np.ceil(abs(shear) * height)) + 1
-    centre = (np.indices(ink.shape)[0] * ink).sum() / ink.sum()
+    centre = centre_of_mass(ink)[0]
     # output (r, c) reads input (r, c - pad + shear * (r - centre)): each row slides back by its lean
     upright = ndimage.affine_transform(ink.astype(np.float32), [[1.0, 0.0], [shear, 1.0]],
                                        offset=(0.0, -pad - shear * centre), output_shape=(height, width + 2 * pad),
@@ -87,10 +94,7 @@ def fit_box(ink, box=BOX, resample=Image.Resampling.LANCZOS):
 def centre_by_mass(digit, size=SIZE):
     """Place the digit in a size x size field with its centre of mass at the centre, as MNIST did."""
     height, width = digit.shape
-    total = digit.sum()
-    rows, cols = np.indices(digit.shape)
-    cy = (rows * digit).sum() / total
-    cx = (cols * digit).sum() / total
+    cy, cx = centre_of_mass(digit)
     top = int(round(size / 2 - 0.5 - cy))
     left = int(round(size / 2 - 0.5 - cx))
     top = min(max(top, 0), size - height)
