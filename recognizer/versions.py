@@ -11,7 +11,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from recognizer.online import UpdatedModels
-from recognizer.store import StoreUnavailable
+from recognizer.store import LocalStore, StoreUnavailable
 
 POINTER = "models/current.json"
 log = logging.getLogger(__name__)
@@ -22,12 +22,19 @@ class Contended(Exception):
 
 
 def host_lock(store):
-    """The lock file that serialises this machine's committers to `store` (see ModelVersions)."""
+    """The lock file that serialises this machine's committers to `store` (see ModelVersions).
+
+    A local store keeps it in its own directory, so it goes when the store goes; another store's lives in
+    the temporary directory, one per bucket and prefix.
+    """
+    if isinstance(store, LocalStore):
+        return store.root / "commit.lock"
     return Path(tempfile.gettempdir()) / f"digits-commit-{hashlib.md5(repr(store).encode()).hexdigest()[:16]}.lock"
 
 
 @contextmanager
 def _locked(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)        # released by the kernel too if this process dies holding it
         try:

@@ -13,8 +13,8 @@ from conftest import ROOT, drawing_url
 from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
 from recognizer.online import UpdatedModels
-from recognizer.store import StoreUnavailable, open_store
-from recognizer.versions import POINTER, Contended, ModelVersions
+from recognizer.store import LocalStore, StoreUnavailable, open_store
+from recognizer.versions import POINTER, Contended, ModelVersions, host_lock
 
 # A writer that refreshes, then starts committing a big version and stalls half-way through writing it.
 STALLED_WRITER = """
@@ -161,6 +161,14 @@ def test_a_pointer_to_a_missing_version_is_unavailable_not_a_crash(store):
     store.swap(POINTER, json.dumps({"version": 1, "seq": 1, "key": "models/gone.npz"}).encode(), None)
     with pytest.raises(StoreUnavailable):
         ModelVersions(store, tiny(), attempts=2).refresh()
+
+
+def test_a_local_store_keeps_its_commit_lock_inside_itself(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    lock = host_lock(store)
+    ModelVersions(store, tiny(), lock=lock).commit(learned)
+    assert lock == tmp_path / "store" / "commit.lock" and lock.exists()    # removed with the store, not left in /tmp
+    assert store.keys("") and not [key for key in store.keys("") if "lock" in key]
 
 
 def test_keep_comes_from_model_versions_kept(monkeypatch, tmp_path):
