@@ -3,9 +3,9 @@ import numpy as np
 
 # The CNNs are the stronger models; the FNNs add a second opinion that tips close calls. The threshold is the
 # highest that abstains on at most 0.1% of validation drawings of MNIST *train* digits (never the test sets);
-# it refuses 80% of fresh scribbles and all lines, blobs and dots (`python bench/threshold.py`).
+# it refuses 92% of fresh scribbles and all lines, blobs and dots (`python bench/threshold.py`).
 WEIGHTS = {"cnn": 0.4, "cnn_updated": 0.4, "fnn": 0.1, "fnn_updated": 0.1}
-MIN_CONFIDENCE = 0.4
+MIN_CONFIDENCE = 0.45
 NOT_A_DIGIT = "can't recognize this as a digit"
 
 

@@ -22,11 +22,12 @@ MIN_STEPS = 2
 # A model stops once it names the drawing right and this share of its variants too, or after MAX_STEPS. The FNN
 # (every weight learns, and it drifts) stops at the drawing; the CNN's head over frozen features hardly drifts
 # and its rare mistakes are confident ones, so it goes on until the variants are mostly right as well.
-MAX_STEPS = {"fnn": 8, "cnn": 16}
+MAX_STEPS = {"fnn": 12, "cnn": 16}
 VARIANTS_RIGHT = {"fnn": 0.0, "cnn": 0.75}
 RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
-ANCHOR = 0.2               # pull toward the original weights per step (L2-SP), against drift over many corrections
+# Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
+ANCHOR = {"fnn": 0.5, "cnn": 0.2}
 GUARD_STEP = 0.01           # one update may cost a model at most this much held-out accuracy ...
 GUARD_TOTAL = 0.015         # ... and an updated model may drift at most this far below its original
 HISTORY = 10_000            # corrections remembered for /stats
@@ -123,7 +124,7 @@ class OnlineLearner:
                 inputs = np.concatenate([new, self.replay[name][pick], recent[old]])
                 _, grads = candidate.head_loss_and_gradients(inputs, np.eye(10, dtype=np.float32)[labels])
                 for weight, grad in grads.items():
-                    grad += ANCHOR * (candidate.params[weight] - self.originals[name].params[weight])
+                    grad += ANCHOR[name] * (candidate.params[weight] - self.originals[name].params[weight])
                 candidate.apply(grads, RATES[name] * backoff)
                 named = candidate.head_probabilities(new).argmax(1) == label
                 if step + 1 >= MIN_STEPS and named[0] and named.mean() >= VARIANTS_RIGHT[name]:

@@ -16,6 +16,7 @@ from recognizer.fnn import FNN, softmax
 REPLAY_SIZE = 1000      # exemplars mixed into online updates
 HOLDOUT_SIZE = 300      # digits the online guard checks an update against
 BATCH = 128
+FNN_EPOCHS = 17         # over the three teachers' sets together: as many steps as 50 epochs over one
 TEACHER_CACHE = weights.SHIPPED.parent / "tmp" / "teachers"
 TEACHER_CODE = ("augment", "cnn", "dataset", "preprocess", "render", "synth", "train")   # modules a teacher depends on
 
@@ -92,20 +93,19 @@ def code_digest():
     return hashlib.sha256(b"".join(sources)).hexdigest()[:10]
 
 
-def teacher(digits, labels, args, seed, log, built=None):
-    """A CNN trained by the plain recipe at `seed`; kept in the teacher cache so a rerun (or a resumed one) skips it.
+def teacher(training, digit_count, args, seed, log):
+    """A CNN trained by the plain recipe at `seed` on its `training` set (images, targets) of `digit_count` digits.
 
-    Its name spells the recipe and hashes the code, so a teacher of other code is never reused.
-    `built` is seed's training set where the caller already has it (the student's own seed).
+    It is kept in the teacher cache so a rerun (or a resumed one) skips it: its name spells the recipe and
+    hashes the code, so a teacher of other code is never reused.
     """
-    recipe = f"n{len(digits)}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}-{code_digest()}"
+    recipe = f"n{digit_count}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}-{code_digest()}"
     path = args.teacher_cache / f"cnn-{recipe}.npz"
     if path.exists():
         log(f"teacher {seed}: {path} (cached)")
         return ConvNet(weights.load(path))
     log(f"teacher {seed}: training on its own training set ...")
-    images, targets = built or dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=seed)
-    net, _ = train_cnn(Shuffled(images, targets, seed), args.cnn_epochs, seed, verbose=0 if args.quiet else 2)
+    net, _ = train_cnn(Shuffled(*training, seed), args.cnn_epochs, seed, verbose=0 if args.quiet else 2)
     args.teacher_cache.mkdir(parents=True, exist_ok=True)
     weights.save(path, net.params)
     return net
@@ -131,13 +131,14 @@ def save_plot(fnn_history, cnn_history, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=weights.SHIPPED, help="where to write the weights (default: models/)")
-    parser.add_argument("--fnn-epochs", type=int, default=50)
-    parser.add_argument("--cnn-epochs", type=int, default=16)
+    parser.add_argument("--fnn-epochs", type=int, default=FNN_EPOCHS, help="passes over all the training sets")
+    parser.add_argument("--cnn-epochs", type=int, default=16, help="passes over its training set(s), for each CNN")
     parser.add_argument("--pen-copies", type=int, default=8, help="pen re-drawings of each MNIST train digit")
     parser.add_argument("--distorted-copies", type=int, default=4, help="elastic/affine copies of each digit")
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
     parser.add_argument("--teachers", type=int, default=3,
-                        help="CNNs (seeds SEED, SEED+1, ...) whose averaged beliefs the shipped CNN learns from")
+                        help="CNNs (seeds SEED, SEED+1, ...), each on its own training set, whose averaged beliefs "
+                             "on all those sets the shipped models learn from")
     parser.add_argument("--teacher-cache", type=Path, default=TEACHER_CACHE,
                         help="where trained teachers are kept (default: tmp/teachers)")
     parser.add_argument("--seed", type=int, default=0)
@@ -149,11 +150,14 @@ def main(argv=None):
     started = time.time()
     x_train, y_train, _, _ = data.load_mnist()
     digits, labels = x_train[:args.digits], y_train[:args.digits]
-    log(f"building the training set from {len(digits)} MNIST digits ...")
-    images, targets = dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed)
-    log(f"{len(images)} training images ready in {time.time() - started:.0f} s")
-    teachers = [teacher(digits, labels, args, args.seed + k, log, (images, targets) if k == 0 else None)
-                for k in range(args.teachers)]
+    views = max(args.teachers, 1)
+    log(f"building {views} training set(s) from {len(digits)} MNIST digits ...")
+    sets = [dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed + k)
+            for k in range(views)]
+    log(f"{views} x {len(sets[0][0])} training images ready in {time.time() - started:.0f} s")
+    teachers = [teacher(sets[k], len(digits), args, args.seed + k, log) for k in range(args.teachers)]
+    images, targets = np.concatenate([s[0] for s in sets]), np.concatenate([s[1] for s in sets])
+    del sets
 
     teachers_say = keras_logits(teachers)
     beliefs = teachers_say(images)                      # once: the CNN's targets and the FNN's both use them

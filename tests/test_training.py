@@ -78,7 +78,8 @@ def cached_teacher(tmp_path, digest):
     weights.save(tmp_path / f"cnn-n35-e1-p1-d1-s3-{digest}.npz", weights.load(ROOT / "models" / "cnn.npz"))
     args = argparse.Namespace(cnn_epochs=1, pen_copies=1, distorted_copies=1, teacher_cache=tmp_path, quiet=True)
     messages = []
-    return train.teacher(x_train[:35], y_train[:35], args, seed=3, log=messages.append), messages
+    training = dataset.training_set(x_train[:35], y_train[:35], pen_copies=1, distorted_copies=1, seed=3)
+    return train.teacher(training, 35, args, seed=3, log=messages.append), messages
 
 
 def test_a_cached_teacher_is_reused_rather_than_trained_again(tmp_path):
