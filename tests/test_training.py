@@ -72,6 +72,20 @@ def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
         assert all(np.array_equal(first[k], again[k]) for k in first), name
 
 
+def test_the_student_learns_from_every_teachers_training_set(tmp_path, monkeypatch):
+    trained_on, train_cnn = [], train.train_cnn
+
+    def recording(batches, epochs, seed, verbose):
+        trained_on.append(batches.images)
+        return train_cnn(batches, epochs, seed, verbose)
+    monkeypatch.setattr(train, "train_cnn", recording)
+    train.main(["--digits", "70", "--cnn-epochs", "1", "--fnn-epochs", "1", "--pen-copies", "1", "--distorted-copies",
+                "1", "--teachers", "2", "--quiet", "--out", str(tmp_path), "--teacher-cache", str(tmp_path / "cache")])
+    first, second, student = trained_on                        # two teachers, then the shipped CNN
+    assert len(first) == len(second) == 70 * 3 + 40 and not np.allclose(first, second)   # each its own set
+    assert np.array_equal(student, np.concatenate([first, second]))
+
+
 def cached_teacher(tmp_path, digest):
     """Train (or fetch) a 35-digit teacher at seed 3, with the shipped CNN kept in the cache under `digest`."""
     x_train, y_train, _, _ = data.load_mnist()
