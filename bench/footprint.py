@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from recognizer import data  # noqa: E402
-from tests.conftest import drawing_url, free_port  # noqa: E402
+from tests.conftest import drawing_url, free_port, stop  # noqa: E402
 
 MINIMAL_APP = '''from flask import Flask, jsonify
 app = Flask(__name__)
@@ -91,11 +91,7 @@ def start_gunicorn(module, chdir, workers, env, predict_url=None):
         return {"cold_start_s": first_ok, "pss_mib": sum(pss.values()) / 1024, "processes": len(pids),
                 "per_process_mib": [v / 1024 for v in pss.values()], "heavy": heavy}
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def bare_numpy():

@@ -29,6 +29,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop(process):
+    """End a server started by a test, killing it if it ignores SIGTERM for 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_until(check, timeout=30.0, what="server"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -60,11 +70,7 @@ def gunicorn(env=None, workers=1, timeout=60):
             raise TimeoutError("gunicorn did not come up:\n" + log.read().decode(errors="replace")[-3000:]) from None
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 
@@ -111,8 +117,7 @@ def moto_endpoint():
         wait_until(lambda: requests.get(endpoint + "/moto-api/", timeout=2).status_code < 500, 30, "moto_server")
         yield endpoint
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import boto3
 import pytest
 import requests
 
-from conftest import BIN, drawing_url, free_port, gunicorn, wait_until
+from conftest import BIN, drawing_url, free_port, gunicorn, stop, wait_until
 from recognizer.online import UpdatedModels
 from recognizer.store import OUTAGE_PAUSE, open_store
 from recognizer.versions import POINTER
@@ -101,8 +101,7 @@ def own_moto():
         yield process, env, f"s3://{bucket}/app"
     finally:
         process.send_signal(signal.SIGCONT)
-        process.terminate()
-        process.wait(10)
+        stop(process)
 
 
 def timed(call):
