@@ -24,16 +24,19 @@ DIGITS_ABSTAINED = 0.005      # the most of the held-out digits the chosen thres
 SEED = 777
 
 
+def mixed(fnn, cnn, images):
+    """The answer's combined probabilities for each image."""
+    return fresh_mix(fnn.probabilities(images), cnn.probabilities(images))
+
+
 def main(directory):
     fnn = FNN(weights.load(directory / "fnn.npz"))
     cnn = ConvNet(weights.load(directory / "cnn.npz"))
     sets = held_out_sets()
-    digits = np.concatenate([images for images, _ in sets.values()])
-    labels = np.concatenate([labels for _, labels in sets.values()])
-    mix = fresh_mix(fnn.probabilities(digits), cnn.probabilities(digits))
-    junk = {kind: dataset.non_digits(250, seed=SEED + 222, kind=kind) for kind in synth.NON_DIGITS}
-    junk = {kind: fresh_mix(fnn.probabilities(images), cnn.probabilities(images)) for kind, images in junk.items()}
-    chosen = max(t for t in THRESHOLDS if (mix.max(1) < t).mean() <= DIGITS_ABSTAINED)
+    mix = mixed(fnn, cnn, np.concatenate([x for x, _ in sets.values()]))
+    labels = np.concatenate([y for _, y in sets.values()])
+    junk = {kind: mixed(fnn, cnn, dataset.non_digits(250, seed=SEED + 222, kind=kind)) for kind in synth.NON_DIGITS}
+    chosen = max((t for t in THRESHOLDS if (mix.max(1) < t).mean() <= DIGITS_ABSTAINED), default=None)
     rows = []
     for threshold in THRESHOLDS:
         named = mix.max(1) >= threshold
@@ -45,7 +48,8 @@ def main(directory):
     print(f"{len(labels)} held-out digits ({', '.join(f'{len(y)} {name}' for name, (_, y) in sets.items())}); "
           f"models from {directory}\n")
     table(["threshold", "digits right", "digits abstained"] + [f"{kind} abstained" for kind in junk], rows)
-    print(f"\nthe highest threshold that abstains on at most {DIGITS_ABSTAINED:.1%} of the digits: {chosen:.3f} "
+    pick = "none of these" if chosen is None else f"{chosen:.3f}"
+    print(f"\nthe highest threshold that abstains on at most {DIGITS_ABSTAINED:.1%} of the digits: {pick} "
           f"(shipped: {answer.MIN_CONFIDENCE})")
 
 
