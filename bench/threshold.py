@@ -34,17 +34,18 @@ def main(directory):
     cnn = ConvNet(weights.load(directory / "cnn.npz"))
     sets = held_out_sets()
     mix = mixed(fnn, cnn, np.concatenate([x for x, _ in sets.values()]))
-    labels = np.concatenate([y for _, y in sets.values()])
-    junk = {kind: mixed(fnn, cnn, dataset.non_digits(250, seed=SEED + 222, kind=kind)) for kind in synth.NON_DIGITS}
-    chosen = max((t for t in THRESHOLDS if (mix.max(1) < t).mean() <= DIGITS_ABSTAINED), default=None)
+    confidence, labels = mix.max(1), np.concatenate([y for _, y in sets.values()])
+    junk = {kind: mixed(fnn, cnn, dataset.non_digits(250, seed=SEED + 222, kind=kind)).max(1)
+            for kind in synth.NON_DIGITS}
+    chosen = max((t for t in THRESHOLDS if (confidence < t).mean() <= DIGITS_ABSTAINED), default=None)
     rows = []
     for threshold in THRESHOLDS:
-        named = mix.max(1) >= threshold
+        named = confidence >= threshold
         right = (mix.argmax(1) == labels) & named
         marks = [label for label, value in (("chosen", chosen), ("shipped", answer.MIN_CONFIDENCE))
                  if np.isclose(threshold, value)]
         rows.append([f"{threshold:.3f}" + (f" ({', '.join(marks)})" if marks else ""), f"{right.mean():.2%}",
-                     f"{1 - named.mean():.2%}"] + [f"{(m.max(1) < threshold).mean():.1%}" for m in junk.values()])
+                     f"{1 - named.mean():.2%}"] + [f"{(c < threshold).mean():.1%}" for c in junk.values()])
     print(f"{len(labels)} held-out digits ({', '.join(f'{len(y)} {name}' for name, (_, y) in sets.items())}); "
           f"models from {directory}\n")
     table(["threshold", "digits right", "digits abstained"] + [f"{kind} abstained" for kind in junk], rows)
