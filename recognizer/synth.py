@@ -45,8 +45,27 @@ def _smooth_warp(points, rng, amount):
     return points + np.stack([dy, dx], axis=1)
 
 
-def pen_drawing(digit, rng, size=CANVAS):
-    """Re-draw a 28x28 digit as a canvas drawing: its skeleton, warped, placed and drawn with a random pen."""
+def stray_mark(points, width, rng, size=CANVAS, tries=10):
+    """A short stroke or dot near the digit's points but clear of them, as a slipped mouse or a stray click leaves."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    reach = 0.35 * max(hi - lo)
+    for _ in range(tries):
+        start = rng.uniform(np.maximum(lo - reach, width), np.minimum(hi + reach, size - width))
+        angle = rng.uniform(0, 2 * np.pi)
+        end = np.clip(start + rng.uniform(0, 0.2) * max(hi - lo) * np.array([np.sin(angle), np.cos(angle)]),
+                      width, size - width)
+        along = start + np.linspace(0, 1, 6)[:, None] * (end - start)
+        gap = np.sqrt(((along[:, None, :] - points[None, :, :]) ** 2).sum(-1)).min()
+        if gap > 1.5 * width:
+            return np.concatenate([start, end])[None, :]
+    return np.zeros((0, 4), dtype=np.float32)
+
+
+def pen_drawing(digit, rng, size=CANVAS, stray=0.0):
+    """Re-draw a 28x28 digit as a canvas drawing: its skeleton, warped, placed and drawn with a random pen.
+
+    With chance `stray` a stray mark is added, detached from the digit (for training: the label stays the digit's).
+    """
     segments = skeleton_segments(digit)
     points = segments.reshape(-1, 2)
     points = _smooth_warp(points, rng, amount=rng.uniform(0.0, 2.5))
@@ -61,7 +80,10 @@ def pen_drawing(digit, rng, size=CANVAS):
     width = rng.choice([4, 6, 8, 10, 12, 14, 16, 20]) * rng.uniform(0.8, 1.2)
     margin = width
     offset = [rng.uniform(margin - lo[k], max(margin - lo[k], size - margin - hi[k])) for k in range(2)]
-    return draw_segments((points + offset).reshape(-1, 4), width, size)
+    segments = (points + offset).reshape(-1, 4)
+    if stray and rng.random() < stray:
+        segments = np.concatenate([segments, stray_mark(points + offset, width, rng, size)])
+    return draw_segments(segments, width, size)
 
 
 NON_DIGITS = ("scribble", "line", "blob", "dots")

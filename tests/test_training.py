@@ -6,8 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
-from recognizer import data, dataset, train, weights
+from recognizer import data, dataset, synth, train, weights
 from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
 from conftest import ROOT
@@ -24,6 +25,21 @@ def test_training_set_holds_every_kind_of_image_with_its_target():
     assert not np.allclose(canvas, distorted) and not np.allclose(canvas, pens)
     assert images.dtype == np.float32 and images.min() >= 0 and images.max() <= 1
     assert np.all(images.reshape(len(images), -1).max(1) > 0.5)  # every image has ink
+
+
+def test_a_stray_mark_adds_detached_ink_and_leaves_the_digit_as_drawn():
+    x_train, _, _, _ = data.load_mnist()
+    for i in range(20):
+        clean = synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i))
+        marked = synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i), stray=1.0)
+        assert np.all(marked >= clean - 1e-6)                  # the digit is drawn just as without the mark
+        added = (marked > 0.5) & (clean < 0.01)
+        if added.any():                                         # (after ten tries near the digit it gives up)
+            assert ndimage.label(added)[1] == 1                 # one short stroke or dot ...
+            assert not ndimage.binary_dilation(added, iterations=2)[clean > 0.5].any()   # ... clear of the digit
+    assert sum(np.abs(synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i), stray=1.0)
+                      - synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i))).sum() > 1
+               for i in range(20)) >= 15
 
 
 QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--pen-copies", "1", "--distorted-copies", "1",
