@@ -22,7 +22,7 @@ MIN_STEPS = 2
 # A model stops once it names the drawing right and this share of its variants too, or after MAX_STEPS. The FNN
 # (every weight learns, and it drifts) stops at the drawing; the CNN's head over frozen features hardly drifts
 # and its rare mistakes are confident ones, so it goes on until the variants are mostly right as well.
-MAX_STEPS = {"fnn": 12, "cnn": 16}
+MAX_STEPS = {"fnn": 12, "cnn": 32}
 VARIANTS_RIGHT = {"fnn": 0.0, "cnn": 0.75}
 RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
