@@ -29,17 +29,17 @@ def test_training_set_holds_every_kind_of_image_with_its_target():
 
 def test_a_stray_mark_adds_detached_ink_and_leaves_the_digit_as_drawn():
     x_train, _, _, _ = data.load_mnist()
+    marks = 0
     for i in range(20):
         clean = synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i))
         marked = synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i), stray=1.0)
         assert np.all(marked >= clean - 1e-6)                  # the digit is drawn just as without the mark
         added = (marked > 0.5) & (clean < 0.01)
         if added.any():                                         # (after ten tries near the digit it gives up)
+            marks += 1
             assert ndimage.label(added)[1] == 1                 # one short stroke or dot ...
             assert not ndimage.binary_dilation(added, iterations=2)[clean > 0.5].any()   # ... clear of the digit
-    assert sum(np.abs(synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i), stray=1.0)
-                      - synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i))).sum() > 1
-               for i in range(20)) >= 15
+    assert marks >= 15
 
 
 QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--pen-copies", "1", "--distorted-copies", "1",
