@@ -17,7 +17,7 @@ from recognizer.preprocess import to_mnist
 from recognizer.render import strokes_to_ink
 
 # Pen re-drawings of train digits (each digit twice) searched for misreads, and how many misread drawings to
-# use: the CNN misreads about 1 in 250, so this gives it some 60 cases, and one case is under 2 points.
+# use: the CNN misreads about 1 in 200, so this gives it some 60 cases, and one case is under 2 points.
 PEN_DRAWINGS = 14_000
 CASES = 400
 
