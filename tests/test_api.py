@@ -81,18 +81,21 @@ def test_train_stores_the_drawing_and_bumps_the_version(client, strokes, store_u
         "fnn_updated": 2, "cnn_updated": 2}
 
 
+def misread(client, strokes):
+    """(sample, its /predict body) for the first dev drawing some model misreads, as a person would correct."""
+    for sample in strokes:
+        before = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
+        if any(before["predictions"][m][0]["digit"] != sample["label"] for m in ("fnn_updated", "cnn_updated")):
+            return sample, before
+    pytest.fail("no dev drawing is misread by the shipped models")
+
+
 def test_train_moves_the_updated_models_toward_the_given_digit(client, strokes):
     def probability(body, model, digit):
         return next((g["probability"] for g in body["predictions"][model] if g["digit"] == digit), 0.0)
 
-    for sample in strokes:                               # a drawing some model misreads, as a person would correct
-        image = drawing_url(sample)
-        before = client.post("/predict", json={"image": image}).get_json()
-        if any(before["predictions"][m][0]["digit"] != sample["label"] for m in ("fnn_updated", "cnn_updated")):
-            break
-    else:
-        pytest.fail("no dev drawing is misread by the shipped models")
-    after = client.post("/train", json={"image": image, "digit": sample["label"]}).get_json()
+    sample, before = misread(client, strokes)
+    after = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
     for model in ("fnn_updated", "cnn_updated"):
         if before["predictions"][model][0]["digit"] != sample["label"]:
             assert after["predictions"][model][0]["digit"] == sample["label"]
@@ -167,8 +170,11 @@ def test_oversized_body_is_413(client):
 
 
 def test_admin_reset_needs_the_token_and_restores_the_originals(client, strokes):
-    sample = strokes[0]
-    client.post("/train", json={"image": drawing_url(sample), "digit": (sample["label"] + 1) % 10})
+    sample, _ = misread(client, strokes)
+    learned = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
+    updated, originals = ("fnn_updated", "cnn_updated"), ("fnn", "cnn")
+    assert learned["model_version"] == 1
+    assert [learned["predictions"][m] for m in updated] != [learned["predictions"][m] for m in originals]
     assert client.post("/admin/reset").status_code == 401
     assert client.post("/admin/reset", headers={"Authorization": "Bearer nope"}).status_code == 401
     response = client.post("/admin/reset", headers={"Authorization": "Bearer test-admin-token"})
