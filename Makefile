@@ -21,7 +21,7 @@ train: setup
 	$(PY) -m recognizer.train
 
 # The shipped recipe on the first 6000 train digits only, for what must be judged on digits never learned from:
-# bench/threshold.py picks the answer's threshold with it (about 20 minutes, once).
+# bench/threshold.py picks the answer's threshold with it (about 25 minutes, once).
 VALIDATION := tmp/validation
 $(VALIDATION)/cnn.npz: | $(VENV)/.installed
 	$(PY) -m recognizer.train --digits 6000 --out $(VALIDATION)
