@@ -48,11 +48,12 @@ def _smooth_warp(points, rng, amount):
 def stray_mark(points, width, rng, size=CANVAS, tries=10):
     """A short stroke or dot near the digit's points but clear of them, as a slipped mouse or a stray click leaves."""
     lo, hi = points.min(axis=0), points.max(axis=0)
-    reach = 0.35 * max(hi - lo)
+    extent = max(hi - lo)
+    reach = 0.35 * extent
     for _ in range(tries):
         start = rng.uniform(np.maximum(lo - reach, width), np.minimum(hi + reach, size - width))
         angle = rng.uniform(0, 2 * np.pi)
-        end = np.clip(start + rng.uniform(0, 0.2) * max(hi - lo) * np.array([np.sin(angle), np.cos(angle)]),
+        end = np.clip(start + rng.uniform(0, 0.2) * extent * np.array([np.sin(angle), np.cos(angle)]),
                       width, size - width)
         along = start + np.linspace(0, 1, 6)[:, None] * (end - start)
         gap = np.sqrt(((along[:, None, :] - points[None, :, :]) ** 2).sum(-1)).min()
@@ -80,9 +81,10 @@ def pen_drawing(digit, rng, size=CANVAS, stray=0.0):
     width = rng.choice([4, 6, 8, 10, 12, 14, 16, 20]) * rng.uniform(0.8, 1.2)
     margin = width
     offset = [rng.uniform(margin - lo[k], max(margin - lo[k], size - margin - hi[k])) for k in range(2)]
-    segments = (points + offset).reshape(-1, 4)
+    placed = points + offset
+    segments = placed.reshape(-1, 4)
     if stray and rng.random() < stray:
-        segments = np.concatenate([segments, stray_mark(points + offset, width, rng, size)])
+        segments = np.concatenate([segments, stray_mark(placed, width, rng, size)])
     return draw_segments(segments, width, size)
 
 
