@@ -1,16 +1,16 @@
 """Does one correction stick, and do 200 corrections cost accuracy? `python bench/online.py`
 
 On drawings the original models get wrong (dev strokes and synthetic pen drawings of MNIST train digits):
-- after one /train-style update with the true label, how often each updated model now names that drawing,
-  and a re-drawn variant of it (other pen width, position, size) correctly;
-- after 200 corrections in a row, the updated models' accuracy on MNIST test (as canvas images).
+- after one /train-style update with the true label, how often each updated model, and the answer the page
+  shows, now names that drawing, and a re-drawn variant of it (other pen width, position, size) correctly;
+- after 200 corrections in a row, the updated models' and the answer's accuracy on MNIST test (as canvas images).
 """
 import time
 
 import numpy as np
 from common import recognizer, table
 
-from recognizer import data, dataset, synth
+from recognizer import answer, data, dataset, synth
 from recognizer.augment import correction_variants
 from recognizer.online import Refused, UpdatedModels
 from recognizer.preprocess import to_mnist
@@ -47,14 +47,22 @@ def wrong_drawings(rec, rng, limit):
     return picked, int(wrong.sum()), len(cases)
 
 
+def readings(rec, state, images):
+    """What each updated model (its weights in `state`) and the answer name for each image (None: abstained)."""
+    probs = {"fnn": rec.fnn.probabilities(images), "cnn": rec.cnn.probabilities(images),
+             "fnn_updated": state.fnn.probabilities(images), "cnn_updated": state.cnn.probabilities(images)}
+    return {"fnn_updated": probs["fnn_updated"].argmax(1), "cnn_updated": probs["cnn_updated"].argmax(1),
+            "answer": np.array([answer.decide(mix)[0] for mix in answer.combined(probs)])}
+
+
 def one_correction(rec, cases, rng):
     originals = UpdatedModels(0, rec.fnn, rec.cnn)
-    fixed = {m: [0, 0] for m in ("fnn", "cnn")}       # [fixed, was wrong]
-    redrawn = {m: [0, 0] for m in ("fnn", "cnn")}
+    fixed = {m: [0, 0] for m in ("fnn_updated", "cnn_updated", "answer")}       # [fixed, was wrong]
+    redrawn = {m: [0, 0] for m in fixed}
     refused, seconds = 0, []
     for ink, other, label in cases:
         image, variant = to_mnist(ink), to_mnist(other)
-        before = {"fnn": rec.fnn.probabilities(image[None])[0].argmax(), "cnn": rec.cnn.probabilities(image[None])[0].argmax()}
+        before = readings(rec, originals, image[None])
         started = time.perf_counter()
         try:
             state = rec.learner.learn(originals, image, correction_variants(ink, rng), label, {})
@@ -62,10 +70,9 @@ def one_correction(rec, cases, rng):
             refused += 1
             state = originals
         seconds.append(time.perf_counter() - started)
-        after = {"fnn": state.fnn.probabilities(np.stack([image, variant])).argmax(1),
-                 "cnn": state.cnn.probabilities(np.stack([image, variant])).argmax(1)}
+        after = readings(rec, state, np.stack([image, variant]))
         for m in fixed:
-            if before[m] != label:
+            if before[m][0] != label:
                 fixed[m][1] += 1
                 fixed[m][0] += after[m][0] == label
                 redrawn[m][1] += 1
@@ -93,22 +100,21 @@ def main():
     print(f"{wrong} of {total} drawings are misread by an original model; using {len(cases)}\n")
 
     fixed, redrawn, refused, seconds = one_correction(rec, cases, rng)
-    rows = [[f"{m}_updated", f"{fixed[m][1]}", f"{fixed[m][0] / max(1, fixed[m][1]):.1%}",
+    rows = [[m, f"{fixed[m][1]}", f"{fixed[m][0] / max(1, fixed[m][1]):.1%}",
              f"{redrawn[m][0] / max(1, redrawn[m][1]):.1%}"] for m in fixed]
     table(["model", "was wrong", "same drawing right after 1 correction", "re-drawn variant right"], rows)
     print(f"\nguard refused {refused} of {len(cases)}; update p50 {np.median(seconds) * 1000:.0f} ms, "
           f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms (learning only, no store)\n")
 
     test_images, test_labels = dataset.evaluation_sets()["mnist-test canvas"]
-    def accuracy(net):
-        return float((net.probabilities(test_images).argmax(1) == test_labels).mean())
-    before = {"fnn": accuracy(rec.fnn), "cnn": accuracy(rec.cnn)}
+    def accuracy(state):
+        return {m: float((named == test_labels).mean()) for m, named in readings(rec, state, test_images).items()}
+    before = accuracy(rec.versions.state)
     refused, per_update = many_corrections(rec, cases, rng, 200)
     state = rec.versions.state
-    after = {"fnn": accuracy(state.fnn), "cnn": accuracy(state.cnn)}
+    after = accuracy(state)
     table(["model", "MNIST test before", "after 200 corrections", "change (points)"],
-          [[f"{m}_updated", f"{before[m]:.2%}", f"{after[m]:.2%}", f"{(after[m] - before[m]) * 100:+.2f}"]
-           for m in before])
+          [[m, f"{before[m]:.2%}", f"{after[m]:.2%}", f"{(after[m] - before[m]) * 100:+.2f}"] for m in before])
     print(f"\n200 corrections: version {state.version}, guard refused {refused}, "
           f"{per_update * 1000:.0f} ms per correction including variants and the store write")
 

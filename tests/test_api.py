@@ -104,6 +104,19 @@ def test_train_moves_the_updated_models_toward_the_given_digit(client, strokes):
     assert after["predictions"]["fnn"] == before["predictions"]["fnn"]
 
 
+def test_after_a_correction_the_answer_names_the_taught_digit(client, strokes):
+    for sample in strokes:                     # the first dev drawing whose answer is wrong, as a person would correct
+        before = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
+        if before["answer"] != sample["label"]:
+            break
+    else:
+        pytest.fail("the shipped models answer every dev drawing right")
+    after = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
+    again = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
+    assert after["answer"] == again["answer"] == sample["label"]          # the person, and the next one, see it learned
+    assert again["predictions"]["cnn"] == before["predictions"]["cnn"]    # while the originals still say what they did
+
+
 def test_samples_store_without_training(client, strokes, store_url):
     response = client.post("/samples", json={"image": drawing_url(strokes[3]), "digit": 4})
     assert response.status_code == 201

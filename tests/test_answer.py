@@ -1,0 +1,26 @@
+"""The chosen answer: what the updated models say, or none when they are not sure enough."""
+import numpy as np
+
+from recognizer import answer
+
+
+def one_hot(digit, sure=0.9):
+    probs = np.full(10, (1 - sure) / 9)
+    probs[digit] = sure
+    return probs
+
+
+def test_the_answer_is_what_the_updated_models_learned_not_the_originals():
+    probabilities = {"cnn": one_hot(3), "fnn": one_hot(3), "cnn_updated": one_hot(9, 0.6), "fnn_updated": one_hot(9, 0.6)}
+    assert answer.choose(probabilities) == (9, "")
+
+
+def test_the_cnn_outweighs_the_fnn_when_they_disagree():
+    probabilities = {"cnn": one_hot(0), "fnn": one_hot(0), "cnn_updated": one_hot(7, 0.6), "fnn_updated": one_hot(1, 0.99)}
+    assert answer.choose(probabilities)[0] == 7
+
+
+def test_no_digit_when_the_updated_models_are_unsure():
+    flat = np.full(10, 0.1)
+    assert answer.choose({"cnn": one_hot(5), "fnn": one_hot(5), "cnn_updated": flat, "fnn_updated": flat}) \
+        == (None, answer.NOT_A_DIGIT)
