@@ -1,4 +1,4 @@
-"""Pick one answer from the models that learn from people, or none when they are not confident enough to name a digit."""
+"""Pick one answer from the models that learn from people, or none when they are not sure enough to name a digit."""
 import numpy as np
 
 # The answer is the updated models' (copies of the originals until the first correction), so a person who has
