@@ -10,7 +10,10 @@ SIZES = (0.75, 1.0)                      # fractions of the fitted box, for widt
 
 
 def correction_variants(ink, rng, angles_per_size=6):
-    """The 24 variants of the original design (2 widths x 2 heights x 6 of 12 angles), preprocessed to 28x28."""
+    """The 24 variants of the original design (2 widths x 2 heights x 6 of 12 angles), preprocessed to 28x28.
+
+    A variant that comes out blank is left out, so a faint speck may have few or none: (0, 28, 28) then.
+    """
     box = crop_ink(ink)
     height, width = box.shape
     pad = max(height, width) // 2 + 2
@@ -26,7 +29,7 @@ def correction_variants(ink, rng, angles_per_size=6):
                     out.append(to_mnist(np.asarray(rotated)))
                 except BlankDrawing:
                     continue
-    return np.stack(out)
+    return np.stack(out) if out else np.zeros((0, 28, 28), dtype=np.float32)
 
 
 def distort(digits, rng, rotate=12.0, shear=0.25, scale=0.12, elastic=(2.0, 4.0)):

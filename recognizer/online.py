@@ -1,6 +1,6 @@
 """Learn from one correction without forgetting: augmented variants, replay, a few steps, and a guard.
 
-Each updated model learns on its own: a few SGD steps on the drawing, its 24 variants, exemplars of every
+Each updated model learns on its own: a few SGD steps on the drawing, its variants (up to 24), exemplars of every
 digit and earlier corrections (replay), with a pull back toward the original weights (L2-SP), stopping once
 the drawing is named right. A guard then checks the model on held-out digits; if the step cost too much it
 is retried at half the rate, then a quarter, and otherwise that model is left as it was. A correction

@@ -38,6 +38,23 @@ def test_24_variants_of_a_correction(strokes):
     assert len({v.tobytes() for v in variants}) == 24
 
 
+def faint_speck():
+    """Four faint pixels in a row: a drawing, but one that every shrunken or turned variant loses."""
+    ink = np.zeros((200, 200), dtype=np.float32)
+    ink[100, 100:104] = 0.21
+    return ink
+
+
+def test_a_faint_speck_can_lose_every_variant_and_is_still_learned(learner, originals):
+    variants = correction_variants(faint_speck(), np.random.default_rng(6))
+    assert variants.shape == (0, 28, 28)
+    try:
+        state = learner.learn(originals, to_mnist(faint_speck()), variants, 1, {})
+        assert state.version == 1
+    except Refused:
+        pass                                    # refusing it is a fine answer too; crashing is not
+
+
 def misread(net, strokes, count=5):
     """Dev drawings that `net` names wrongly, with their true labels."""
     found = []
