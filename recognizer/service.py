@@ -15,6 +15,7 @@ from PIL import Image
 from recognizer import answer, weights
 from recognizer.augment import correction_variants
 from recognizer.cnn import ConvNet
+from recognizer.drawings import stored_drawings
 from recognizer.fnn import FNN
 from recognizer.images import to_png_data_url
 from recognizer.online import OnlineLearner, Refused, UpdatedModels
@@ -104,8 +105,9 @@ class Recognizer:
         meta = {"sample_id": sample_id, "digit": digit, "route": route, "time": time.time(),
                 "predictions": shown["predictions"], "answer": shown["answer"],
                 "model_versions": shown["model_versions"]}
-        self.store.put_new(f"drawings/{digit}/{sample_id}.png", ink_png(ink))
+        # the metadata first: the PNG is what makes a drawing count, so a write that fails half-way leaves none
         self.store.put_new(f"drawings/{digit}/{sample_id}.json", json.dumps(meta).encode())
+        self.store.put_new(f"drawings/{digit}/{sample_id}.png", ink_png(ink))
         return sample_id
 
     def save_sample(self, ink, digit):
@@ -146,15 +148,20 @@ class Recognizer:
             return UpdatedModels(0, self.fnn, self.cnn, history=state.history + [{"reset": True}])
         return self.versions.commit(change)
 
+    def drawing_counts(self):
+        """Stored drawings per digit ("0" to "9")."""
+        counts = Counter(drawing.digit for drawing in stored_drawings(self.store))
+        return {str(d): counts[d] for d in range(10)}
+
     def stats(self):
         """Drawings per digit, model versions, and predict-then-learn accuracy over the corrections."""
-        counts = Counter(key.split("/")[1] for key in self.store.keys("drawings/") if key.endswith(".png"))
+        counts = self.drawing_counts()
         state = self.current()
         corrections = [h for h in state.history if "right" in h]
         accuracy = {name: (sum(h["right"][name] for h in corrections) / len(corrections) if corrections else None)
                     for name in MODELS}
         return {
-            "drawings": {str(d): counts.get(str(d), 0) for d in range(10)},
+            "drawings": counts,
             "total_drawings": sum(counts.values()),
             "model_versions": {"fnn_updated": state.version, "cnn_updated": state.version},
             "corrections": len(corrections),

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import drawing_url, ink_url
+from recognizer.store import StoreUnavailable
 
 
 def stored(store_url, pattern):
@@ -125,6 +126,37 @@ def test_samples_store_without_training(client, strokes, store_url):
     assert body["counts"]["4"] == 1
     assert stored(store_url, "models/*.npz") == []
     assert client.get("/health").get_json()["model_version"] == 0
+
+
+def failing_writes(app, monkeypatch, allowed):
+    """Make the app's store accept `allowed` more writes and then be unreachable for every later one."""
+    store = app.extensions["recognizer"].store
+    put_new, left = store.put_new, [allowed]
+
+    def flaky(key, data):
+        left[0] -= 1
+        if left[0] < 0:
+            raise StoreUnavailable("the store went away")
+        return put_new(key, data)
+    monkeypatch.setattr(store, "put_new", flaky)
+
+
+def test_a_sample_whose_second_write_fails_leaves_no_drawing(app, client, strokes, store_url, monkeypatch):
+    failing_writes(app, monkeypatch, allowed=1)
+    response = client.post("/samples", json={"image": drawing_url(strokes[3]), "digit": 4})
+    assert response.status_code == 503
+    monkeypatch.undo()
+    assert stored(store_url, "drawings/*/*.png") == []
+    assert client.get("/stats").get_json()["total_drawings"] == 0
+
+
+def test_a_stored_sample_is_201_even_when_the_counts_cannot_be_read(app, client, strokes, store_url, monkeypatch):
+    def unreachable(*_):
+        raise StoreUnavailable("listing failed")
+    monkeypatch.setattr(app.extensions["recognizer"].store, "keys", unreachable)
+    response = client.post("/samples", json={"image": drawing_url(strokes[3]), "digit": 4})
+    assert response.status_code == 201 and "counts" not in response.get_json()
+    assert stored(store_url, f"drawings/4/{response.get_json()['sample_id']}.png")
 
 
 def test_stats_counts_drawings_and_predict_then_learn_accuracy(client, strokes):

@@ -69,7 +69,10 @@ def train():
 def samples():
     ink, digit = labelled(requests.json_body(("image", "digit")))
     sample_id = recognizer().save_sample(ink, digit)
-    return jsonify(sample_id=sample_id, counts=recognizer().stats()["drawings"]), 201
+    try:
+        return jsonify(sample_id=sample_id, counts=recognizer().drawing_counts()), 201
+    except StoreUnavailable:                  # the drawing is stored: say so, just without the counts
+        return jsonify(sample_id=sample_id), 201
 
 
 @bp.get("/stats")
