@@ -2,7 +2,6 @@
 
 Sets: MNIST test digits rendered as 200x200 canvas images; the 300 dev pen drawings; synthetic pen drawings
 of MNIST *train* digits (fresh renderings, never test digits); and non-digits, where abstaining is right.
-The baseline row is the answer you would get by always taking the CNN alone.
 """
 from common import table  # (importing common puts the repository on sys.path)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # as app.py sets it for the server, before numpy loads
 BIN = Path(sys.executable).parent
+PREDICTS_PER_WORKER = 4      # /predict calls before the app's memory is read, so every worker has answered
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
@@ -55,7 +56,7 @@ def loaded_libraries(pid, words):
 
 
 def start_gunicorn(module, chdir, workers, env, predict_url=None):
-    """Launch, time to /health 200, optionally warm with a /predict per worker, measure; return the numbers."""
+    """Launch, time to /health 200, optionally warm with /predict calls (PREDICTS_PER_WORKER a worker), measure."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
@@ -81,7 +82,7 @@ def start_gunicorn(module, chdir, workers, env, predict_url=None):
             time.sleep(0.02)
         if predict_url:
             with requests.Session() as session:
-                for _ in range(4 * workers):
+                for _ in range(PREDICTS_PER_WORKER * workers):
                     session.post(base + "/predict", json={"image": predict_url}, timeout=30).raise_for_status()
                     session.close()                          # a new connection: spread over the workers
         time.sleep(0.5)
@@ -122,7 +123,7 @@ def main():
             results["app"].append(start_gunicorn("app", ROOT, args.workers,
                                                  {"STORE_URL": f"file://{tmp}/store-{run}"}, predict_url=url))
 
-    labels = {"app": f"this app, gunicorn -w {args.workers}, after 8 /predict",
+    labels = {"app": f"this app, gunicorn -w {args.workers}, after {PREDICTS_PER_WORKER * args.workers} /predict",
               "minimal": f"minimal Flask app, gunicorn -w {args.workers}",
               "numpy": "bare python -c 'import numpy'"}
     app_first = results["app"][0]

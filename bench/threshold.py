@@ -43,7 +43,7 @@ def main(directory):
         named = confidence >= threshold
         right = (mix.argmax(1) == labels) & named
         marks = [label for label, value in (("chosen", chosen), ("shipped", answer.MIN_CONFIDENCE))
-                 if np.isclose(threshold, value)]
+                 if value is not None and np.isclose(threshold, value)]
         rows.append([f"{threshold:.3f}" + (f" ({', '.join(marks)})" if marks else ""), f"{right.mean():.2%}",
                      f"{1 - named.mean():.2%}"] + [f"{(c < threshold).mean():.1%}" for c in junk.values()])
     print(f"{len(labels)} held-out digits ({', '.join(f'{len(y)} {name}' for name, (_, y) in sets.items())}); "

@@ -42,4 +42,6 @@ def main(directories):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["models"])
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    main(sys.argv[1:])

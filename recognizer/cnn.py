@@ -95,10 +95,6 @@ class ConvNet:
         """Class probabilities for a batch of 28x28 images in [0, 1]."""
         return self.head_probabilities(self.features(images))
 
-    def logits(self, images):
-        """Pre-softmax outputs, e.g. for distilling the CNN's knowledge into the FNN."""
-        return self._head(self.features(images))[1]
-
     def head_loss_and_gradients(self, flat, targets):
         """Cross-entropy loss of the dense head on conv features, and its gradients for the head's weights."""
         p = self.params

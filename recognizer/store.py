@@ -91,6 +91,10 @@ class LocalStore(Store):
         temp = self._temp(path, data)
         try:
             os.link(temp, path)          # atomic, and fails if the key exists: a version is never overwritten
+        except FileExistsError:
+            raise
+        except OSError as error:         # no hard links here, no permission, a full disk: not the client's doing
+            raise StoreUnavailable(f"cannot write to the local store {self.root}: {error.strerror}") from None
         finally:
             os.unlink(temp)
 
@@ -99,6 +103,8 @@ class LocalStore(Store):
             data = self._path(key).read_bytes()
         except FileNotFoundError:
             raise KeyError(key) from None
+        except OSError as error:
+            raise StoreUnavailable(f"cannot read the local store {self.root}: {error.strerror}") from None
         return data, _etag(data)
 
     def get_if_changed(self, key, etag):

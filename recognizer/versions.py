@@ -51,6 +51,8 @@ class ModelVersions:
     """
 
     def __init__(self, store, originals, keep=20, attempts=30, lock=None):
+        if keep < 1:
+            raise ValueError(f"at least the current model version must be kept, not {keep}")
         self.store = store
         self.originals = originals           # version 0: what the updated models are after a reset
         self.keep = keep
@@ -121,7 +123,8 @@ class ModelVersions:
     def _prune(self):
         """Delete all but the newest `keep` versions; a failure here loses nothing that is current."""
         try:
-            old = sorted(self.history())[:-self.keep]
+            history = sorted(self.history())
+            old = history[:max(len(history) - self.keep, 0)]
             for key in old:
                 self.store.delete(key)
         except StoreUnavailable as error:

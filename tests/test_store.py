@@ -190,6 +190,20 @@ def test_local_store_that_cannot_write_is_unavailable_not_a_crash(tmp_path):
         store.check()
 
 
+def test_local_store_errors_beyond_a_missing_or_taken_key_are_unavailable(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path / "store")
+    store.put_new("drawings/1/x.png", b"png")
+
+    def denied(*_):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("os.link", denied)
+    with pytest.raises(StoreUnavailable, match="Permission denied"):
+        store.put_new("drawings/1/y.png", b"png")
+    monkeypatch.setattr("pathlib.Path.read_bytes", denied)
+    with pytest.raises(StoreUnavailable, match="Permission denied"):
+        store.get("drawings/1/x.png")
+
+
 def test_s3_refusing_the_credentials_is_unavailable_not_a_crash(s3_env, monkeypatch):
     """moto accepts any key, so S3's answer to a revoked one is played by the client: a 403 ClientError."""
     from botocore.exceptions import ClientError

@@ -131,6 +131,15 @@ def test_prune_keeps_the_newest(store):
     assert [k.split("-")[1] for k in history] == ["v00000004", "v00000005", "v00000006"]
 
 
+def test_keeping_one_version_keeps_the_current_one_and_none_is_refused(store):
+    versions = ModelVersions(store, tiny(), keep=1)
+    for _ in range(3):
+        versions.commit(learned)
+    assert versions.history() == [json.loads(store.get(POINTER)[0])["key"]]
+    with pytest.raises(ValueError, match="at least the current"):
+        ModelVersions(store, tiny(), keep=0)          # keeping none would delete the current version
+
+
 def test_prune_after_a_reset_keeps_the_reset_version(store):
     """A reset publishes version 0 again; history is in commit order, so pruning must not take the current one."""
     versions = ModelVersions(store, tiny(), keep=2)
