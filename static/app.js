@@ -33,7 +33,7 @@
   var activePointer = null;
   var drawGen = 0;              // bumps whenever the drawing changes
   var result = null;            // last recognition: {gen, answer}
-  var taughtGen = -1;           // the drawing generation the models already learned from
+  var taughtGen = -1;           // the drawing generation already sent to /train and kept by the server
   var busy = false;             // a /train or /samples request is in flight
   var predictSeq = 0;
   var predictAbort = null;
@@ -224,11 +224,24 @@
     });
   }
 
+  // An error answer that still carries a sample_id: the server stored the drawing (a /train whose update was
+  // refused, 422, or failed, 503, and is learned later).
+  function keptDrawing(r) {
+    return !!(r.data && r.data.sample_id);
+  }
+
   function errorText(r) {
     var msg = r.data && r.data.error ? String(r.data.error) : '';
     if (r.status === 429) { return (msg || 'Too many requests') + ' — please wait a moment and try again.'; }
-    if (r.status === 503) { return (msg || 'The store is unreachable') + ' — nothing was saved; try again shortly.'; }
+    if (r.status === 503 && !keptDrawing(r)) {
+      return (msg || 'The store is unreachable') + ' — nothing was saved; try again shortly.';
+    }
     return msg || ('The server answered ' + r.status + '.');
+  }
+
+  function keptText(r) {
+    var msg = r.data && r.data.error ? String(r.data.error) : 'the drawing was kept, but the models did not learn from it';
+    return capitalize(msg) + '. Clear the pad to draw another.';
   }
 
   function networkError(err) {
@@ -438,7 +451,7 @@
     if (busy) { return; }
     if (!strokes.length) { setStatus('Draw a digit first.', 'error'); return; }
     if (taughtGen === drawGen) {
-      setStatus('The models already learned from this drawing. Clear the pad to draw another.');
+      setStatus('The server already has this drawing. Clear the pad to draw another.');
       return;
     }
     var gen = drawGen;
@@ -457,8 +470,9 @@
           var v = d.model_version !== undefined ? ' (now version ' + d.model_version + ')' : '';
           setStatus((confirming ? 'Confirmed ' + digit + '; the models learned from it' : 'Learned that this is a ' + digit) +
             v + '. Clear the pad to draw another.', 'ok');
-        } else if (r.status === 422 && r.data && r.data.sample_id) {
-          setStatus('The drawing was saved, but the models did not learn from it: ' + errorText(r), 'error');
+        } else if (keptDrawing(r)) {
+          taughtGen = gen;                 // stored already: sending it again would only store a copy
+          setStatus(keptText(r), 'error');
         } else {
           setStatus(errorText(r), 'error');
         }
@@ -469,14 +483,8 @@
 
   function showAfter(d, digit) {
     var p = d.predictions || {};
-    var answer = ('answer' in d) ? d.answer : null;
+    var answer = d.answer;                 // /train's 200 body always carries answer (a digit or null)
     var message = d.message;
-    if (!('answer' in d)) {
-      var f = p.fnn_updated && p.fnn_updated[0], c = p.cnn_updated && p.cnn_updated[0];
-      if (c && f && c.digit === f.digit) { answer = c.digit; }
-      else if (c) { answer = c.digit; }
-      else if (f) { answer = f.digit; }
-    }
     var isDigit = answer !== null && answer !== undefined;
     el.updatedAnswer.textContent = isDigit ? String(answer) : (message || NOT_A_DIGIT);
     el.updatedAnswer.classList.toggle('is-message', !isDigit);

@@ -5,6 +5,7 @@ from the dev pen strokes: first screened through the server's /predict (rendered
 renders them), then drawn in the browser with the mouse, or with touch events in a phone-sized viewport.
 Screenshots of the main states are saved under tests/artifacts/ (git-ignored).
 """
+import json
 import re
 from pathlib import Path
 
@@ -337,6 +338,46 @@ def test_corrections_bump_the_model_version(page, clear_samples, store_dir):
     # both corrections were stored as labelled drawings, and the server agrees on the version
     assert requests.get(page.url.rstrip("/") + "/stats", timeout=5).json()["model_versions"]["fnn_updated"] == version + 2
     assert list((store_dir / "drawings" / str(digit)).glob("*.png"))
+
+
+@pytest.mark.parametrize("status, error", [
+    (503, "the drawing was kept and will be learned later"),
+    (422, "the update was refused; the drawing was kept but not learned"),
+])
+def test_a_kept_but_unlearned_drawing_is_not_sent_twice(page, clear_samples, status, error):
+    """A /train error that carries a sample_id means the server stored the drawing: the page says the server's
+    words (not "nothing was saved") and treats the drawing as taught, so a second press stores no copy."""
+    expect = playwright_sync.expect
+    posts = []
+
+    def answer_train(route):
+        posts.append(route.request.post_data_json["digit"])
+        route.fulfill(status=status, content_type="application/json",
+                      body=json.dumps({"error": error, "sample_id": "x"}))
+
+    page.route("**/train", answer_train)
+    digit = WANTED[0]
+    draw_mouse(page, clear_samples[digit][0])
+    page.click("#recognize")
+    assert answer_of(page) == str(digit)
+    button = page.locator(f'#wrong-digits button[data-digit="{digit}"]')
+    button.click()
+    expect(page.locator("#status")).to_contain_text(error, ignore_case=True)
+    expect(page.locator("#status")).not_to_contain_text("nothing was saved")
+    expect(button).to_be_disabled()
+    expect(page.locator("#correct")).to_be_disabled()
+    assert posts == [digit]
+
+    # the digit keys do not send the same drawing again
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press(str(digit))
+    expect(page.locator("#status")).to_contain_text("already has this drawing")
+    assert posts == [digit]
+
+    # a new drawing can be taught again
+    page.click("#clear")
+    draw_mouse(page, clear_samples[digit][0])
+    expect(button).to_be_enabled()
 
 
 def test_collect_mode_stores_a_drawing(page, clear_samples, store_dir):
