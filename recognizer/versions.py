@@ -5,6 +5,7 @@ import json
 import logging
 import random
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import contextmanager, nullcontext
@@ -61,6 +62,7 @@ class ModelVersions:
         self._etag = None
         self._state = originals
         self._seq = 0                        # commits so far, resets included: orders the version objects
+        self._reading = threading.RLock()    # a /predict thread's refresh must not change them mid-commit
 
     @property
     def state(self):
@@ -69,6 +71,10 @@ class ModelVersions:
 
     def refresh(self):
         """Load the current version if the pointer moved; cheap when it did not (a conditional read)."""
+        with self._reading:
+            return self._refresh()
+
+    def _refresh(self):
         for _ in range(self.attempts):
             try:
                 changed = self.store.get_if_changed(POINTER, self._etag)
@@ -97,7 +103,8 @@ class ModelVersions:
 
     def _commit(self, change):
         for attempt in range(self.attempts):
-            current, etag, seq = self.refresh(), self._etag, self._seq + 1
+            with self._reading:              # the version, its pointer's ETag and its number, as one reading
+                current, etag, seq = self.refresh(), self._etag, self._seq + 1
             new = change(current)
             key = f"models/{seq:08d}-v{new.version:08d}-{uuid.uuid4().hex[:12]}.npz"
             self.store.put_new(key, new.to_bytes())

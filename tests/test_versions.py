@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -98,6 +99,24 @@ def test_loser_of_the_race_reapplies_on_top(store):
     assert seen == [0, 1]
     assert result.version == 2 and [h["tag"] for h in result.history] == ["b", "a"]
     assert len(a.history()) == 2                              # A's losing attempt left no version behind
+
+
+def test_a_refresh_in_another_thread_cannot_slip_between_a_commits_reads(store):
+    here, elsewhere = ModelVersions(store, tiny()), ModelVersions(store, tiny())
+    refresh, slipped = here.refresh, []
+
+    def refresh_while_a_reader_slips_in():
+        state = refresh()
+        if not slipped:                              # once: another machine commits, and a /predict thread of
+            slipped.append(True)                     # this worker refreshes before the commit reads the ETag
+            elsewhere.commit(learned)
+            reader = threading.Thread(target=refresh)
+            reader.start()
+            reader.join(timeout=1)
+        return state
+    here.refresh = refresh_while_a_reader_slips_in
+    here.commit(learned)
+    assert here.refresh().version == 2 and len(here.state.history) == 2   # both corrections, none lost
 
 
 def test_always_losing_gives_up_as_contended(store):
