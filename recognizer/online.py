@@ -90,8 +90,8 @@ class OnlineLearner:
     def learn(self, state, drawing, variants, label, right):
         """Return a new state one version on, having learned `label` for `drawing` (28x28) and its variants.
 
-        `right` says which models named the drawing correctly before (kept for /stats). Raises Refused when
-        the guard lets neither model learn it.
+        `right` says which models named the drawing correctly before (kept for /stats; None for a replayed
+        correction, which /stats must not count twice). Raises Refused when the guard lets neither model learn it.
         """
         new_x = np.concatenate([drawing[None], variants]).astype(np.float32)
         recent_x = state.recent_x.astype(np.float32) / 255.0
@@ -106,8 +106,8 @@ class OnlineLearner:
             state, version=state.version + 1, fnn=nets["fnn"], cnn=nets["cnn"],
             recent_x=np.concatenate([state.recent_x, weights.to_uint8(drawing)[None]])[-RECENT:],
             recent_y=np.concatenate([state.recent_y, [label]])[-RECENT:],
-            history=(state.history + [{"version": state.version + 1, "digit": int(label), "right": right,
-                                       "learned": learned}])[-HISTORY:],
+            history=(state.history + [{"version": state.version + 1, "digit": int(label), "learned": learned,
+                                       **({"right": right} if right is not None else {})}])[-HISTORY:],
         )
 
     def _fit(self, name, net, new_x, recent_x, recent_y, label):

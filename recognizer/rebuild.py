@@ -24,7 +24,8 @@ def rebuild(store, models_dir=MODELS_DIR, seed=0, log=print):
     for drawing in corrections:
         ink = drawing.ink(store)
         try:
-            state = recognizer.learn(to_mnist(ink), correction_variants(ink, recognizer.rng), drawing.digit)
+            state = recognizer.learn(to_mnist(ink), correction_variants(ink, recognizer.rng), drawing.digit,
+                                     replayed=True)
             learned += 1
             log(f"{drawing.sample_id}: learned {drawing.digit} -> version {state.version}")
         except Refused as error:

@@ -134,11 +134,14 @@ class Recognizer:
         learned = state.history[-1]["learned"]
         return {"model_version": state.version, "sample_id": sample_id, "learned": learned, **body}
 
-    def learn(self, image, variants, digit):
-        """Commit one correction on top of whatever version is newest in the store."""
+    def learn(self, image, variants, digit, replayed=False):
+        """Commit one correction on top of whatever version is newest in the store.
+
+        A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people.
+        """
         def change(state):
             probs = self.probabilities(image, state)
-            right = {name: bool(int(np.argmax(p)) == digit) for name, p in probs.items()}
+            right = None if replayed else {name: bool(int(np.argmax(p)) == digit) for name, p in probs.items()}
             return self.learner.learn(state, image, variants, digit, right)
         return self.versions.commit(change)
 

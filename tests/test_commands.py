@@ -45,6 +45,9 @@ def test_rebuild_replays_the_corrections_in_order(collected, store_url, app):
     assert [(h["version"], h["digit"]) for h in rebuilt] == [(v + 1, digit) for v, (_, digit) in enumerate(collected)]
     assert len(state.recent_y) == 5 and list(state.recent_y) == [digit for _, digit in collected]
     assert len(stored_drawings(store)) == 8                   # it only reads drawings
+    assert all("right" not in h for h in rebuilt)             # replays are not scored again, so /stats ...
+    stats = app.test_client().get("/stats").get_json()
+    assert stats["corrections"] == 5 and stats["model_versions"]["cnn_updated"] == 5   # ... counts each once
 
 
 def test_rebuild_on_an_empty_store_resets(tmp_path):
