@@ -2,7 +2,8 @@
 
 Each updated model learns on its own: a few SGD steps on the drawing, its variants (up to 24), exemplars of every
 digit and earlier corrections (replay), with a pull back toward the original weights (L2-SP), stopping once
-the drawing is named right. A guard then checks the model on held-out digits; if the step cost too much it
+the drawing is named right. A guard then checks the model on digits it knew (train digits kept out of the replay
+buffer, so it tells forgetting, not how well the model generalises); if the step cost too much it
 is retried at half the rate, then a quarter, and otherwise that model is left as it was. A correction
 neither model can learn safely is refused.
 """
@@ -28,13 +29,13 @@ RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
 # Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
 ANCHOR = {"fnn": 0.5, "cnn": 0.2}
-GUARD_STEP = 0.01           # one update may cost a model at most this much held-out accuracy ...
+GUARD_STEP = 0.01           # one update may cost a model at most this much accuracy on the guard's digits ...
 GUARD_TOTAL = 0.005         # ... and an updated model may drift at most this far below its original
 HISTORY = 10_000            # corrections remembered for /stats
 
 
 class Refused(Exception):
-    """The guard refused a correction because learning it would sink held-out accuracy."""
+    """The guard refused a correction because learning it would make the models forget digits they knew."""
 
 
 @dataclass
@@ -67,7 +68,7 @@ class UpdatedModels:
 
 class OnlineLearner:
     """Applies one correction to the updated models. The CNN's conv layers stay frozen (its dense head, 99% of
-    its weights, learns), so replay and held-out features are computed once, here."""
+    its weights, learns), so the replay and guard digits' features are computed once, here."""
 
     def __init__(self, originals, replay_x, replay_y, holdout_x, holdout_y, seed=None):
         self.replay_y = replay_y.astype(np.int64)
@@ -81,7 +82,7 @@ class OnlineLearner:
         self.rng = np.random.default_rng(seed)
 
     def holdout_accuracy(self, state):
-        """Each model's accuracy on the held-out digits the guard watches."""
+        """Each model's accuracy on the digits the guard watches."""
         return {name: self._holdout_accuracy(name, net) for name, net in state.nets().items()}
 
     def _holdout_accuracy(self, name, net):
@@ -101,7 +102,7 @@ class OnlineLearner:
             learned[f"{name}_updated"] = nets[name] is not None
             nets[name] = nets[name] or net
         if not any(learned.values()):
-            raise Refused("learning this drawing would lower both updated models' held-out accuracy too much")
+            raise Refused("learning this drawing would make both updated models too much worse at digits they knew")
         return replace(
             state, version=state.version + 1, fnn=nets["fnn"], cnn=nets["cnn"],
             recent_x=np.concatenate([state.recent_x, weights.to_uint8(drawing)[None]])[-RECENT:],

@@ -14,7 +14,7 @@ from recognizer.evaluate import accuracy_table
 from recognizer.fnn import FNN, softmax
 
 REPLAY_SIZE = 1000      # exemplars mixed into online updates
-HOLDOUT_SIZE = 300      # digits the online guard checks an update against
+HOLDOUT_SIZE = 300      # train digits, kept out of the replay buffer, that the online guard checks an update against
 BATCH = 128
 FNN_EPOCHS = 17         # over the three teachers' sets together: as many steps as 50 epochs over one
 TEACHER_CACHE = weights.SHIPPED.parent / "tmp" / "teachers"
