@@ -61,9 +61,14 @@ def ink_from_luminance_alpha(la):
     return (la[..., 1] * (1.0 - la[..., 0])).astype(np.float32)
 
 
-def to_png_data_url(pixels):
-    """Encode a [0, 1] ink array as a black-on-white PNG data URL, as the page and the preview show it."""
-    gray = np.clip((1.0 - pixels) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+def ink_png(ink):
+    """A [0, 1] ink array as a black-on-white grayscale PNG, at its own size (how drawings are stored)."""
+    gray = np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(gray).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def to_png_data_url(ink):
+    """The same PNG as a data URL, as the page and the preview show it."""
+    return "data:image/png;base64," + base64.b64encode(ink_png(ink)).decode("ascii")

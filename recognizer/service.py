@@ -1,6 +1,5 @@
 """The recognizer as the web app uses it: four models, the store, predictions, corrections and statistics."""
 import datetime
-import io
 import json
 import logging
 import threading
@@ -10,14 +9,13 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from recognizer import answer, weights
 from recognizer.augment import correction_variants
 from recognizer.cnn import ConvNet
 from recognizer.drawings import stored_drawings
 from recognizer.fnn import FNN
-from recognizer.images import to_png_data_url
+from recognizer.images import ink_png, to_png_data_url
 from recognizer.online import OnlineLearner, Refused, UpdatedModels
 from recognizer.preprocess import to_mnist
 from recognizer.store import StoreUnavailable
@@ -40,11 +38,9 @@ def new_sample_id():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def ink_png(ink):
-    """The drawing as stored: black on white grayscale PNG at the size it was sent."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
+def model_versions(state):
+    """The contract's model_versions: both updated models move together, one version per accepted correction."""
+    return {"fnn_updated": state.version, "cnn_updated": state.version}
 
 
 class Recognizer:
@@ -91,7 +87,7 @@ class Recognizer:
             "answer": digit,
             "message": message,
             "predictions": {name: answer.top3(probs[name]) for name in MODELS},
-            "model_versions": {"fnn_updated": state.version, "cnn_updated": state.version},
+            "model_versions": model_versions(state),
             "preview": to_png_data_url(image),
         }
 
@@ -166,7 +162,7 @@ class Recognizer:
         return {
             "drawings": counts,
             "total_drawings": sum(counts.values()),
-            "model_versions": {"fnn_updated": state.version, "cnn_updated": state.version},
+            "model_versions": model_versions(state),
             "corrections": len(corrections),
             "accuracy": accuracy,
             "history": state.history,

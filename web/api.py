@@ -4,7 +4,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from recognizer.service import NotLearned
+from recognizer.service import MODELS, NotLearned
 from recognizer.store import StoreUnavailable
 from recognizer.versions import Contended
 from web import requests
@@ -33,7 +33,7 @@ def health():
             state["store_ok"] = True
         except StoreUnavailable as error:
             return jsonify(status="unavailable", error=f"store unreachable: {error}"), 503
-    return jsonify(status="ok", models=["fnn", "fnn_updated", "cnn", "cnn_updated"],
+    return jsonify(status="ok", models=list(MODELS),
                    model_version=recognizer().current().version)
 
 
