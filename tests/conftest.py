@@ -85,6 +85,13 @@ def drawing_url(sample):
     return to_png_data_url(render.strokes_to_ink(sample["strokes"], sample["width"]))
 
 
+def faint_speck():
+    """Four faint pixels in a row: a drawing, but one whose shrunken and turned variants often all come out blank."""
+    ink = np.zeros((200, 200), dtype=np.float32)
+    ink[100, 100:104] = 0.21
+    return ink
+
+
 def ink_url(ink):
     return to_png_data_url(np.asarray(ink, dtype=np.float32))
 

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import faint_speck
 from recognizer import online, weights
 from recognizer.augment import correction_variants
 from recognizer.cnn import ConvNet
@@ -36,13 +37,6 @@ def test_24_variants_of_a_correction(strokes):
     _, variants = correction(strokes[0], np.random.default_rng(0))
     assert variants.shape == (24, 28, 28)
     assert len({v.tobytes() for v in variants}) == 24
-
-
-def faint_speck():
-    """Four faint pixels in a row: a drawing, but one that every shrunken or turned variant loses."""
-    ink = np.zeros((200, 200), dtype=np.float32)
-    ink[100, 100:104] = 0.21
-    return ink
 
 
 def test_a_faint_speck_can_lose_every_variant_and_is_still_learned(learner, originals):
