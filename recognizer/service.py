@@ -136,8 +136,8 @@ class Recognizer:
         A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people.
         """
         def change(state):
-            probs = self.probabilities(image, state)
-            right = None if replayed else {name: bool(int(np.argmax(p)) == digit) for name, p in probs.items()}
+            right = None if replayed else {name: bool(int(np.argmax(p)) == digit)
+                                           for name, p in self.probabilities(image, state).items()}
             return self.learner.learn(state, image, variants, digit, right)
         return self.versions.commit(change)
 
