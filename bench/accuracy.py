@@ -1,8 +1,12 @@
-"""Accuracy of each model and of the chosen answer, through the server's preprocessing. `python bench/accuracy.py`
+"""Accuracy of each model and of the chosen answer, through the server's preprocessing. `python bench/accuracy.py [DIR]`
 
 Sets: MNIST test digits rendered as 200x200 canvas images; the 300 dev pen drawings; synthetic pen drawings
 of MNIST *train* digits (fresh renderings, never test digits); and non-digits, where abstaining is right.
+DIR holds the weights to score (default: the shipped models/).
 """
+import sys
+from pathlib import Path
+
 from common import table  # (importing common puts the repository on sys.path)
 
 from recognizer import dataset, synth, weights
@@ -11,9 +15,9 @@ from recognizer.evaluate import abstention_table, accuracy_table
 from recognizer.fnn import FNN
 
 
-def main():
-    fnn = FNN(weights.load(weights.SHIPPED / "fnn.npz"))
-    cnn = ConvNet(weights.load(weights.SHIPPED / "cnn.npz"))
+def main(directory):
+    fnn = FNN(weights.load(directory / "fnn.npz"))
+    cnn = ConvNet(weights.load(directory / "cnn.npz"))
     rows = accuracy_table(fnn, cnn, dataset.evaluation_sets())
     table(["set", "images", "fnn", "cnn", "answer", "answer abstained"],
           [[name, str(r["images"]), f"{r['fnn']:.2%}", f"{r['cnn']:.2%}", f"{r['answer']:.2%}",
@@ -26,4 +30,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else weights.SHIPPED)

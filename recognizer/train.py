@@ -93,13 +93,21 @@ def code_digest():
     return hashlib.sha256(b"".join(sources)).hexdigest()[:10]
 
 
-def teacher(training, digit_count, args, seed, log):
-    """A CNN trained by the plain recipe at `seed` on its `training` set (images, targets) of `digit_count` digits.
+def digits_name(digit_count, drawings=None):
+    """The training digits in a teacher's cache name: how many MNIST digits, and which collected drawings if any."""
+    if drawings is None:
+        return f"n{digit_count}"
+    x, y = drawings
+    return f"n{digit_count}-c{len(y)}x{hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()[:8]}"
+
+
+def teacher(training, digits, args, seed, log):
+    """A CNN trained by the plain recipe at `seed` on its `training` set (images, targets) of the named `digits`.
 
     It is kept in the teacher cache so a rerun (or a resumed one) skips it: its name spells the recipe and
-    hashes the code, so a teacher of other code is never reused.
+    hashes the code, so a teacher of other code or other digits is never reused.
     """
-    recipe = f"n{digit_count}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}-{code_digest()}"
+    recipe = f"{digits}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}-{code_digest()}"
     path = args.teacher_cache / f"cnn-{recipe}.npz"
     if path.exists():
         log(f"teacher {seed}: {path} (cached)")
@@ -141,21 +149,31 @@ def main(argv=None):
                              "on all those sets the shipped models learn from")
     parser.add_argument("--teacher-cache", type=Path, default=TEACHER_CACHE,
                         help="where trained teachers are kept (default: tmp/teachers)")
+    parser.add_argument("--drawings", type=Path, default=None,
+                        help="a dataset.npz of drawings people labelled (python -m recognizer.export), learned from "
+                             "as if they were more MNIST train digits")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        drawings = data.load_drawings(args.drawings) if args.drawings else None
+    except ValueError as error:
+        parser.error(str(error))
     log = (lambda *_: None) if args.quiet else (lambda message: print(message, flush=True))
     args.out.mkdir(parents=True, exist_ok=True)
 
     started = time.time()
     x_train, y_train, _, _ = data.load_mnist()
     digits, labels = x_train[:args.digits], y_train[:args.digits]
+    name = digits_name(len(digits), drawings)
+    if drawings is not None:
+        digits, labels = np.concatenate([digits, drawings[0]]), np.concatenate([labels, drawings[1]])
     views = max(args.teachers, 1)
-    log(f"building {views} training set(s) from {len(digits)} MNIST digits ...")
+    log(f"building {views} training set(s) from {len(digits)} digits ({name}) ...")
     sets = [dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed + k)
             for k in range(views)]
     log(f"{views} x {len(sets[0][0])} training images ready in {time.time() - started:.0f} s")
-    teachers = [teacher(sets[k], len(digits), args, args.seed + k, log) for k in range(args.teachers)]
+    teachers = [teacher(sets[k], name, args, args.seed + k, log) for k in range(args.teachers)]
     images, targets = np.concatenate([s[0] for s in sets]), np.concatenate([s[1] for s in sets])
     del sets
 

@@ -97,6 +97,19 @@ def ink_url(ink):
 
 
 @pytest.fixture
+def cnn_trainings(monkeypatch):
+    """The batches each CNN of a training run learns from, in order: the teachers', then the shipped CNN's."""
+    from recognizer import train                            # (Keras: imported by the tests that train, not all)
+    seen, train_cnn = [], train.train_cnn
+
+    def recording(batches, epochs, seed, verbose):
+        seen.append(batches)
+        return train_cnn(batches, epochs, seed, verbose)
+    monkeypatch.setattr(train, "train_cnn", recording)
+    return seen
+
+
+@pytest.fixture
 def store_url(tmp_path):
     return f"file://{tmp_path / 'store'}"
 

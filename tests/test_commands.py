@@ -1,4 +1,5 @@
-"""The offline commands on a local store: rebuild the updated models from the corrections, export the data set."""
+"""The offline commands on a local store: rebuild the updated models from the corrections, export the data set,
+and train on it."""
 import json
 import os
 import subprocess
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, drawing_url
+from recognizer import data, dataset, train
 from recognizer.drawings import stored_drawings
 from recognizer.store import open_store
 from recognizer.versions import POINTER, ModelVersions
@@ -75,3 +77,24 @@ def test_export_of_an_empty_store(tmp_path):
     assert "exported 0 drawings" in command("recognizer.export", f"file://{tmp_path / 'store'}", "--out", str(out))
     with np.load(out / "dataset.npz", allow_pickle=False) as data:
         assert data["x"].shape == (0, 28, 28) and data["y"].shape == (0,)
+
+
+def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_path, cnn_trainings):
+    exported = tmp_path / "export" / "dataset.npz"
+    command("recognizer.export", store_url, "--out", str(exported.parent))
+    x, y = data.load_drawings(exported)
+    cache = tmp_path / "cache"
+    train.main(["--digits", "70", "--drawings", str(exported), "--cnn-epochs", "1", "--fnn-epochs", "1",
+                "--pen-copies", "1", "--distorted-copies", "1", "--teachers", "1", "--quiet",
+                "--out", str(tmp_path / "models"), "--teacher-cache", str(cache)])
+    teacher, student = cnn_trainings                           # the teacher's set, then the shipped CNN's
+    images, targets = teacher.images, teacher.targets
+    digits = 70 + 8
+    assert len(images) == digits * 3 + digits * 4 // 7        # canvas, distorted and pen copies of each, non-digits
+    for copy in range(3):                                      # each copy of the 8 drawings follows MNIST's 70
+        drawn = slice(copy * digits + 70, (copy + 1) * digits)
+        assert list(targets[drawn].argmax(1)) == list(y)
+    assert np.array_equal(images[70:digits], dataset.canvas_renderings(x))   # rendered as MNIST's digits are
+    assert np.array_equal(student.images, images)             # the shipped CNN learns from that set too
+    [name] = [p.name for p in cache.iterdir()]                 # a teacher of these drawings, never of others
+    assert name.startswith(f"cnn-{train.digits_name(70, (x, y))}-") and name.startswith("cnn-n70-c8x")

@@ -88,16 +88,10 @@ def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
         assert all(np.array_equal(first[k], again[k]) for k in first), name
 
 
-def test_the_student_learns_from_every_teachers_training_set(tmp_path, monkeypatch):
-    trained_on, train_cnn = [], train.train_cnn
-
-    def recording(batches, epochs, seed, verbose):
-        trained_on.append(batches.images)
-        return train_cnn(batches, epochs, seed, verbose)
-    monkeypatch.setattr(train, "train_cnn", recording)
+def test_the_student_learns_from_every_teachers_training_set(tmp_path, cnn_trainings):
     train.main(["--digits", "70", "--cnn-epochs", "1", "--fnn-epochs", "1", "--pen-copies", "1", "--distorted-copies",
                 "1", "--teachers", "2", "--quiet", "--out", str(tmp_path), "--teacher-cache", str(tmp_path / "cache")])
-    first, second, student = trained_on                        # two teachers, then the shipped CNN
+    first, second, student = [batches.images for batches in cnn_trainings]   # two teachers, then the shipped CNN
     assert len(first) == len(second) == 70 * 3 + 40 and not np.allclose(first, second)   # each its own set
     assert np.array_equal(student, np.concatenate([first, second]))
 
@@ -109,7 +103,7 @@ def cached_teacher(tmp_path, digest):
     args = argparse.Namespace(cnn_epochs=1, pen_copies=1, distorted_copies=1, teacher_cache=tmp_path, quiet=True)
     messages = []
     training = dataset.training_set(x_train[:35], y_train[:35], pen_copies=1, distorted_copies=1, seed=3)
-    return train.teacher(training, 35, args, seed=3, log=messages.append), messages
+    return train.teacher(training, "n35", args, seed=3, log=messages.append), messages
 
 
 def test_a_cached_teacher_is_reused_rather_than_trained_again(tmp_path):
@@ -123,3 +117,25 @@ def test_a_teacher_of_other_code_is_trained_anew(tmp_path):
     shipped = weights.load(ROOT / "models" / "cnn.npz")
     assert not np.array_equal(net.params["conv1_w"], shipped["conv1_w"]) and "training" in messages[0]
     assert (tmp_path / f"cnn-n35-e1-p1-d1-s3-{train.code_digest()}.npz").exists()
+
+
+@pytest.mark.parametrize("arrays, problem", [
+    ({"x": np.zeros((3, 28, 28), np.uint8)}, "not a data set"),                       # no labels
+    ({"x": np.zeros((3, 28, 28), np.float32), "y": np.zeros(3, int)}, "expected x"),  # not quantised
+    ({"x": np.zeros((3, 20, 20), np.uint8), "y": np.zeros(3, int)}, "expected x"),
+    ({"x": np.zeros((3, 28, 28), np.uint8), "y": np.zeros(2, int)}, "expected x"),
+    ({"x": np.zeros((3, 28, 28), np.uint8), "y": np.array([1, 10, 2])}, "digits 0-9"),
+])
+def test_a_drawings_file_that_is_no_data_set_stops_training_before_it_starts(tmp_path, capsys, arrays, problem):
+    path = tmp_path / "dataset.npz"
+    weights.save(path, arrays)
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--drawings", str(path), "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2 and problem in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_drawings_file_that_is_not_there_stops_training(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--drawings", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2 and "not a data set written by recognizer.export" in capsys.readouterr().err
