@@ -139,3 +139,4 @@ def test_a_drawings_file_that_is_not_there_stops_training(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         train.main(["--drawings", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "out")])
     assert stopped.value.code == 2 and "not a data set written by recognizer.export" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
