@@ -94,8 +94,11 @@ def code_digest():
 
 
 def digits_name(digit_count, drawings=None):
-    """The training digits in a teacher's cache name: how many MNIST digits, and which collected drawings if any."""
-    if drawings is None:
+    """The training digits in a teacher's cache name: how many MNIST digits, and which collected drawings if any.
+
+    An empty set of drawings (an export of a new store) names MNIST's digits alone: their teachers serve it.
+    """
+    if drawings is None or not len(drawings[1]):
         return f"n{digit_count}"
     x, y = drawings
     return f"n{digit_count}-c{len(y)}x{hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()[:8]}"

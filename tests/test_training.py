@@ -140,3 +140,13 @@ def test_a_drawings_file_that_is_not_there_stops_training(tmp_path, capsys):
         train.main(["--drawings", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "out")])
     assert stopped.value.code == 2 and "not a data set written by recognizer.export" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_teachers_are_named_by_their_drawings_and_an_empty_export_by_mnist_alone():
+    x, y = np.zeros((3, 28, 28), np.uint8), np.array([1, 2, 3])
+    other = x.copy()
+    other[0, 5, 5] = 255
+    assert train.digits_name(700) == "n700" == train.digits_name(700, (x[:0], y[:0]))
+    assert train.digits_name(700, (x, y)).startswith("n700-c3x")
+    assert len({train.digits_name(700, (x, y)), train.digits_name(700, (other, y)),
+                train.digits_name(700, (x, y[::-1]))}) == 3
