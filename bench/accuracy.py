@@ -10,14 +10,11 @@ from pathlib import Path
 from common import table  # (importing common puts the repository on sys.path)
 
 from recognizer import dataset, synth, weights
-from recognizer.cnn import ConvNet
 from recognizer.evaluate import abstention_table, accuracy_table
-from recognizer.fnn import FNN
 
 
 def main(directory):
-    fnn = FNN(weights.load(directory / "fnn.npz"))
-    cnn = ConvNet(weights.load(directory / "cnn.npz"))
+    fnn, cnn = weights.load_models(directory)
     rows = accuracy_table(fnn, cnn, dataset.evaluation_sets())
     table(["set", "images", "fnn", "cnn", "answer", "answer abstained"],
           [[name, str(r["images"]), f"{r['fnn']:.2%}", f"{r['cnn']:.2%}", f"{r['answer']:.2%}",

@@ -15,9 +15,7 @@ from common import table  # (importing common puts the repository on sys.path)
 from validation import held_out_sets
 
 from recognizer import answer, dataset, synth, weights
-from recognizer.cnn import ConvNet
 from recognizer.evaluate import fresh_mix
-from recognizer.fnn import FNN
 
 THRESHOLDS = np.round(np.arange(0.25, 0.601, 0.025), 3)
 DIGITS_ABSTAINED = 0.005      # the most of the held-out digits the chosen threshold may refuse
@@ -30,8 +28,7 @@ def mixed(fnn, cnn, images):
 
 
 def main(directory):
-    fnn = FNN(weights.load(directory / "fnn.npz"))
-    cnn = ConvNet(weights.load(directory / "cnn.npz"))
+    fnn, cnn = weights.load_models(directory)
     sets = held_out_sets()
     mix = mixed(fnn, cnn, np.concatenate([x for x, _ in sets.values()]))
     confidence, labels = mix.max(1), np.concatenate([y for _, y in sets.values()])

@@ -11,9 +11,7 @@ import numpy as np
 from common import table  # (importing common puts the repository on sys.path)
 
 from recognizer import data, dataset, weights
-from recognizer.cnn import ConvNet
 from recognizer.evaluate import accuracy_table
-from recognizer.fnn import FNN
 
 HELD_OUT = slice(6000, 7000)
 PEN_COPIES = 3
@@ -32,8 +30,7 @@ def main(directories):
     sets = held_out_sets()
     rows = []
     for directory in map(Path, directories):
-        scores = accuracy_table(FNN(weights.load(directory / "fnn.npz")), ConvNet(weights.load(directory / "cnn.npz")),
-                                sets)
+        scores = accuracy_table(*weights.load_models(directory), sets)
         for name, r in scores.items():
             wrong = round((1 - r["cnn"]) * r["images"])
             rows.append([str(directory), name, str(r["images"]), f"{r['fnn']:.2%}", f"{r['cnn']:.2%}", str(wrong),

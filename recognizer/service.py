@@ -12,9 +12,7 @@ import numpy as np
 
 from recognizer import answer, weights
 from recognizer.augment import correction_variants
-from recognizer.cnn import ConvNet
 from recognizer.drawings import stored_drawings
-from recognizer.fnn import FNN
 from recognizer.images import ink_png, to_png_data_url
 from recognizer.online import OnlineLearner, Refused, UpdatedModels
 from recognizer.preprocess import to_mnist
@@ -49,8 +47,7 @@ class Recognizer:
     def __init__(self, store, models_dir, refresh_seconds=1.0, keep_versions=20, seed=None):
         models_dir = Path(models_dir)
         self.store = store
-        self.fnn = FNN(weights.load(models_dir / "fnn.npz"))
-        self.cnn = ConvNet(weights.load(models_dir / "cnn.npz"))
+        self.fnn, self.cnn = weights.load_models(models_dir)
         replay = weights.load(models_dir / "replay.npz")
         originals = UpdatedModels(0, self.fnn, self.cnn)
         self.learner = OnlineLearner(originals, replay["replay_x"], replay["replay_y"],

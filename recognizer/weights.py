@@ -23,6 +23,14 @@ def load(source):
         return {name: data[name] for name in data.files}
 
 
+def load_models(directory):
+    """The original FNN and CNN whose weights `directory` holds (models/, or a training run's --out)."""
+    from recognizer.cnn import ConvNet
+    from recognizer.fnn import FNN
+    directory = Path(directory)
+    return FNN(load(directory / "fnn.npz")), ConvNet(load(directory / "cnn.npz"))
+
+
 def to_bytes(arrays):
     """Serialise arrays to .npz bytes, uncompressed: float weights barely compress and speed matters."""
     buffer = io.BytesIO()

@@ -99,8 +99,7 @@ def test_shipped_models_load_and_know_digits(strokes):
     from recognizer import render
     from recognizer.preprocess import to_mnist
     models = Path(__file__).resolve().parents[1] / "models"
-    fnn = FNN(weights.load(models / "fnn.npz"))
-    cnn = ConvNet(weights.load(models / "cnn.npz"))
+    fnn, cnn = weights.load_models(models)
     images = np.stack([to_mnist(render.strokes_to_ink(s["strokes"], s["width"])) for s in strokes[:100]])
     labels = np.array([s["label"] for s in strokes[:100]])
     assert (cnn.probabilities(images).argmax(1) == labels).mean() >= 0.9

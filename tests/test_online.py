@@ -7,8 +7,6 @@ import pytest
 from conftest import faint_speck
 from recognizer import online, weights
 from recognizer.augment import correction_variants
-from recognizer.cnn import ConvNet
-from recognizer.fnn import FNN
 from recognizer.online import OnlineLearner, Refused, UpdatedModels
 from recognizer.preprocess import to_mnist
 from recognizer.render import strokes_to_ink
@@ -18,7 +16,7 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 
 @pytest.fixture(scope="module")
 def originals():
-    return UpdatedModels(0, FNN(weights.load(MODELS / "fnn.npz")), ConvNet(weights.load(MODELS / "cnn.npz")))
+    return UpdatedModels(0, *weights.load_models(MODELS))
 
 
 @pytest.fixture(scope="module")

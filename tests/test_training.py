@@ -9,8 +9,6 @@ import pytest
 from scipy import ndimage
 
 from recognizer import data, dataset, synth, train, weights
-from recognizer.cnn import ConvNet
-from recognizer.fnn import FNN
 from conftest import ROOT
 
 
@@ -69,8 +67,7 @@ def test_training_command_writes_working_weights(quick_run):
 
     _, _, x_test, y_test = data.load_mnist()
     canvas = dataset.canvas_renderings(x_test[:300])
-    fnn = FNN(weights.load(out / "fnn.npz"))
-    cnn = ConvNet(weights.load(out / "cnn.npz"))
+    fnn, cnn = weights.load_models(out)
     assert (fnn.probabilities(canvas).argmax(1) == y_test[:300]).mean() > 0.6       # chance is 0.1
     assert (cnn.probabilities(canvas).argmax(1) == y_test[:300]).mean() > 0.6
     replay = weights.load(out / "replay.npz")
