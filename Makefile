@@ -1,37 +1,47 @@
 # One command each: `make run` serves the app on http://localhost:5000, `make test` runs every test.
+# Each installs what it needs into .venv: the web process's packages, the training command's, or the tests'.
 VENV := .venv
 PY := $(VENV)/bin/python
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.web: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.train: requirements.txt requirements-train.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-train.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-train.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-.PHONY: setup run test train bench threshold
-setup: $(VENV)/.installed
+.PHONY: run test train bench
+run: $(VENV)/.web
+	$(VENV)/bin/gunicorn app:app           # gunicorn.conf.py: port $$PORT (default 5000), $$WEB_CONCURRENCY workers
 
-run: setup
-	$(VENV)/bin/gunicorn app:app --bind 127.0.0.1:5000 --workers 2
+test: $(VENV)/.dev
+	$(PY) -m pytest
 
-test: setup
-	$(PY) -m pytest -q
+train: $(VENV)/.train
+	$(PY) -m recognizer.training.train
 
-train: setup
-	$(PY) -m recognizer.train
-
-# The shipped recipe on the first 6000 train digits only, for what must be judged on digits never learned from:
-# bench/threshold.py picks the answer's threshold with it (about 25 minutes, once).
-VALIDATION := tmp/validation
-$(VALIDATION)/cnn.npz: | $(VENV)/.installed
-	$(PY) -m recognizer.train --digits 6000 --out $(VALIDATION)
-
-threshold: $(VALIDATION)/cnn.npz
-	$(PY) bench/threshold.py $(VALIDATION)
-
-bench: setup
+bench: $(VENV)/.dev
 	$(PY) bench/accuracy.py
 	$(PY) bench/online.py
 	$(PY) bench/latency.py
 	$(PY) bench/throughput.py
 	$(PY) bench/footprint.py
+
+# The shipped recipe on the first 6000 MNIST train digits, for what must be judged on digits never learned from:
+# bench/threshold.py picks the answer's threshold with it, bench/validation.py compares recipes.
+VALIDATION := tmp/validation
+$(VALIDATION)/cnn.npz: | $(VENV)/.dev
+	$(PY) -m recognizer.training.train --digits 6000 --out $(VALIDATION)
+
+.PHONY: threshold
+threshold: $(VALIDATION)/cnn.npz
+	$(PY) bench/threshold.py $(VALIDATION)

@@ -1,21 +1,27 @@
 """Accuracy of each model and of the chosen answer, through the server's preprocessing. `python bench/accuracy.py [DIR]`
 
-Sets: MNIST test digits rendered as 200x200 canvas images; the 300 dev pen drawings; synthetic pen drawings
-of MNIST *train* digits (fresh renderings, never test digits); and non-digits, where abstaining is right.
-DIR holds the weights to score (default: the shipped models/).
+Sets, none trained on: UJI's held-out writers and the bridger iPad writer (real pen strokes drawn onto the page's
+canvas at any size, place and pen width), HwD-1000 (small-canvas drawings), the official MNIST test digits as
+200x200 canvas images, the dev strokes; then non-digits, where abstaining is right; then the answer's most
+common confusions on the real writers. DIR holds the weights to score (default: the shipped models/).
 """
 import sys
+from collections import Counter
 from pathlib import Path
 
 from common import table  # (importing common puts the repository on sys.path)
 
-from recognizer import dataset, synth, weights
-from recognizer.evaluate import abstention_table, accuracy_table
+from recognizer import weights
+from recognizer.evaluate import abstention_table, accuracy_table, answers
+from recognizer.training import dataset, synth
+
+REAL = ("uji held-out writers", "bridger (iPad)", "hwd-1000")
 
 
 def main(directory):
     fnn, cnn = weights.load_models(directory)
-    rows = accuracy_table(fnn, cnn, dataset.evaluation_sets())
+    sets = dataset.evaluation_sets()
+    rows = accuracy_table(fnn, cnn, sets)
     table(["set", "images", "fnn", "cnn", "answer", "answer abstained"],
           [[name, str(r["images"]), f"{r['fnn']:.2%}", f"{r['cnn']:.2%}", f"{r['answer']:.2%}",
             f"{r['abstained']:.2%}"] for name, r in rows.items()])
@@ -24,6 +30,15 @@ def main(directory):
     abstained = abstention_table(fnn, cnn, junk)
     table(["non-digit", "images", "answer abstained (want high)"],
           [[kind, "250", f"{share:.1%}"] for kind, share in abstained.items()])
+    print()
+    confusions = Counter()
+    for name in REAL:
+        images, labels = sets[name]
+        for chosen, label in zip(answers(fnn.probabilities(images), cnn.probabilities(images)), labels):
+            if chosen != label:
+                confusions[(int(label), "none" if chosen is None else str(chosen))] += 1
+    table(["written", "answer", "times (real writers' sets)"],
+          [[str(written), said, str(times)] for (written, said), times in confusions.most_common(10)])
 
 
 if __name__ == "__main__":

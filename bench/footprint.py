@@ -1,6 +1,10 @@
-"""Cold start and memory: gunicorn with 2 workers, from launch to /health 200, and the PSS of master + workers.
+"""The web install's size, cold start and memory: what Heroku installs, and gunicorn with 2 workers.
 
-Run from the repository root: `python bench/footprint.py [--runs 3]`. Baselines measured in the same run: a
+Run from the repository root: `python bench/footprint.py [--runs 3]`. First it builds a fresh virtualenv from
+requirements.txt alone (what Heroku installs), reports its size installed and as a gzipped tarball (a slug is
+one), against this .venv (the training and test packages too), and serves /predict and /train from it under
+gunicorn. Then cold start and memory, from launch to /health 200, and the PSS of master + workers. Baselines
+measured in the same run: a
 minimal Flask app under the same gunicorn command, and a bare `python -c "import numpy"` process. PSS (from
 /proc/<pid>/smaps_rollup) counts shared pages once across the processes that share them, so the sum over
 master + workers is what the server really costs. Also checks that no worker has TensorFlow loaded (the CNN
@@ -11,6 +15,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -55,12 +60,13 @@ def loaded_libraries(pid, words):
     return sorted({w for w in words if w in maps})
 
 
-def start_gunicorn(module, chdir, workers, env, predict_url=None):
-    """Launch, time to /health 200, optionally warm with /predict calls (PREDICTS_PER_WORKER a worker), measure."""
+def start_gunicorn(module, chdir, workers, env, predict_url=None, bin_dir=BIN, train=None):
+    """Launch, time to /health 200, optionally warm with /predict calls (PREDICTS_PER_WORKER a worker), measure;
+    `train` (a /train body) is then sent once, and its status reported."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    process = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+    process = subprocess.Popen([str(bin_dir / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
                                 "--chdir", str(chdir), f"{module}:app"],
                                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -85,12 +91,13 @@ def start_gunicorn(module, chdir, workers, env, predict_url=None):
                 for _ in range(PREDICTS_PER_WORKER * workers):
                     session.post(base + "/predict", json={"image": predict_url}, timeout=30).raise_for_status()
                     session.close()                          # a new connection: spread over the workers
+        trained = requests.post(base + "/train", json=train, timeout=60).status_code if train else None
         time.sleep(0.5)
         pids = [process.pid] + children(process.pid)
         pss = {pid: pss_kib(pid) for pid in pids}
         heavy = {pid: loaded_libraries(pid, ("tensorflow", "libtorch", "keras")) for pid in pids}
         return {"cold_start_s": first_ok, "pss_mib": sum(pss.values()) / 1024, "processes": len(pids),
-                "per_process_mib": [v / 1024 for v in pss.values()], "heavy": heavy}
+                "per_process_mib": [v / 1024 for v in pss.values()], "heavy": heavy, "train_status": trained}
     finally:
         stop(process)
 
@@ -107,12 +114,51 @@ def bare_numpy():
     return {"cold_start_s": elapsed, "pss_mib": pss, "processes": 1, "per_process_mib": [pss], "heavy": {}}
 
 
+def site_packages(venv):
+    return next(Path(venv, "lib").glob("python3*/site-packages"))
+
+
+def sizes_mib(venv):
+    """(installed, gzipped tarball) MiB of a virtualenv's site-packages."""
+    folder = site_packages(venv)
+    installed = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp, "slug.tar.gz")
+        with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
+            tar.add(folder, arcname="site-packages")
+        return installed / 2**20, archive.stat().st_size / 2**20
+
+
+def web_install(tmp, url, sample):
+    """Build a virtualenv from requirements.txt alone, size it, and serve /predict and /train from it."""
+    venv = Path(tmp, "web-venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(ROOT / "requirements.txt")],
+                   check=True)
+    served = start_gunicorn("app", ROOT, 2, {"STORE_URL": f"file://{tmp}/store-web"}, predict_url=url,
+                            bin_dir=venv / "bin", train={"image": url, "digit": sample["label"]})
+    return sizes_mib(venv), sizes_mib(BIN.parent), served
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    url = drawing_url(data.load_strokes()[0])
+    sample = data.load_strokes()[0]
+    url = drawing_url(sample)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (web, web_gz), (full, full_gz), served = web_install(tmp, url, sample)
+    print(f"Web install (requirements.txt alone) against this .venv (web, training and test packages):\n")
+    print("| virtualenv | site-packages MiB | gzipped MiB | vs .venv |")
+    print("|---|---|---|---|")
+    print(f"| requirements.txt alone | {web:.0f} | {web_gz:.0f} | {web / full:.2f}x |")
+    print(f"| .venv (requirements-dev.txt) | {full:.0f} | {full_gz:.0f} | 1.00x |")
+    print(f"\nServed from it under gunicorn -w 2: {PREDICTS_PER_WORKER * 2} /predict 200, /train "
+          f"{served['train_status']}; TensorFlow/Keras/Torch mapped: "
+          f"{ {p: l for p, l in served['heavy'].items() if l} or 'none'}. Installed {web:.0f} MiB "
+          f"(aim <= 250 MiB: {'met' if web <= 250 else 'NOT met'}).")
 
     results = {"app": [], "minimal": [], "numpy": []}
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,26 +1,33 @@
-"""Does one correction stick, and do 200 corrections cost accuracy? `python bench/online.py [--seed N]`
+"""Does one correction stick, does a writer's style get learned, and do 200 corrections cost accuracy?
+`python bench/online.py [--seed N]`
 
 On drawings the original models get wrong (dev strokes and synthetic pen drawings of MNIST train digits):
 - after one /train-style update with the true label, how often each updated model, and the answer the page
   shows, now names that drawing, and a re-drawn variant of it (other pen width, position, size) correctly;
+- for writers never trained on (UJI's held-out writers): where the answer misreads a writer's digit, after that
+  writer corrects 2 drawings of it, how often the other drawings of it are named right, and what it costs on MNIST;
 - after 200 corrections in a row, the updated models' and the answer's accuracy on MNIST test (as canvas images).
 """
 import argparse
 import time
+from collections import defaultdict
 
 import numpy as np
 from common import recognizer, table
 
-from recognizer import answer, data, dataset, synth
+from recognizer import answer, data
 from recognizer.augment import correction_variants
 from recognizer.online import Refused, UpdatedModels
 from recognizer.preprocess import to_mnist
 from recognizer.render import strokes_to_ink
+from recognizer.training import dataset, synth
 
 # Pen re-drawings of train digits (each digit twice) searched for misreads, and how many misread drawings to
 # use: the CNN misreads about 1 in 200, so this gives it some 60 cases, and one case is under 2 points.
 PEN_DRAWINGS = 14_000
 CASES = 400
+WRITER_DRAWINGS = 3     # page drawings of each of a writer's two samples of a digit (other size, place, pen, hand)
+WRITER_CORRECTIONS = 2
 
 
 def redraw(sample, rng):
@@ -81,6 +88,53 @@ def one_correction(rec, cases, rng):
     return fixed, redrawn, refused, seconds
 
 
+def writer_groups(rng):
+    """(label, inks) for each held-out UJI writer and digit: each of the writer's samples drawn several times."""
+    _, pens = data.uji_split()
+    samples = defaultdict(list)
+    for pen in pens:
+        samples[(pen["writer"], pen["label"])].append(pen["strokes"])
+    return [(label, [synth.pen_digit(strokes, rng) for strokes in group for _ in range(WRITER_DRAWINGS)])
+            for (_, label), group in sorted(samples.items())]
+
+
+def answers_on(rec, state, features):
+    """The answer the page shows for each image, from precomputed inputs (the CNN's conv features are frozen)."""
+    pixels, conv = features
+    probs = {"fnn": rec.fnn.probabilities(pixels), "cnn": rec.cnn.head_probabilities(conv),
+             "fnn_updated": state.fnn.probabilities(pixels), "cnn_updated": state.cnn.head_probabilities(conv)}
+    return np.array([answer.decide(mix)[0] for mix in answer.combined(probs)], dtype=object)
+
+
+def writer_scenario(rec, rng, test_images, test_labels):
+    """Writers whose digit the answer misreads correct 2 drawings of it: (groups, right before, right after,
+    MNIST change per group in points)."""
+    originals = UpdatedModels(0, rec.fnn, rec.cnn)
+    test = (test_images, rec.cnn.features(test_images))
+    mnist_before = (answers_on(rec, originals, test) == test_labels).mean()
+    groups, before, after, drift = 0, [], [], []
+    for label, inks in writer_groups(rng):
+        images = np.stack([to_mnist(ink) for ink in inks])
+        named = answers_on(rec, originals, (images, rec.cnn.features(images)))
+        wrong = [i for i in range(len(inks)) if named[i] != label]
+        if not wrong:
+            continue
+        taught = (wrong + [i for i in range(len(inks)) if i not in wrong])[:WRITER_CORRECTIONS]
+        others = [i for i in range(len(inks)) if i not in taught]
+        state = originals
+        for i in taught:
+            try:
+                state = rec.learner.learn(state, images[i], correction_variants(inks[i], rng), label, {})
+            except Refused:
+                pass
+        groups += 1
+        before.append(np.mean(named[others] == label))
+        rest = images[others]
+        after.append(np.mean(answers_on(rec, state, (rest, rec.cnn.features(rest))) == label))
+        drift.append(((answers_on(rec, state, test) == test_labels).mean() - mnist_before) * 100)
+    return groups, float(np.mean(before)), float(np.mean(after)), np.array(drift)
+
+
 def many_corrections(rec, cases, rng, count):
     """Learn `count` corrections in a row (cycling the wrong drawings), as the server does, through the store."""
     refused, started = 0, time.perf_counter()
@@ -110,7 +164,14 @@ def main():
     print(f"\nguard refused {refused} of {len(cases)}; update p50 {np.median(seconds) * 1000:.0f} ms, "
           f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms (learning only, no store)\n")
 
-    test_images, test_labels = dataset.evaluation_sets()["mnist-test canvas"]
+    _, _, x_test, test_labels = data.load_mnist()
+    test_images = dataset.canvas_renderings(x_test)
+    groups, before, after, drift = writer_scenario(rec, rng, test_images, test_labels)
+    table(["held-out writers' digits the answer misread", "other drawings right before",
+           f"after {WRITER_CORRECTIONS} corrections", "MNIST change (points): mean", "worst"],
+          [[str(groups), f"{before:.1%}", f"{after:.1%}", f"{drift.mean():+.2f}", f"{drift.min():+.2f}"]])
+    print()
+
     def accuracy(state):
         return {m: float((named == test_labels).mean()) for m, named in readings(rec, state, test_images).items()}
     before = accuracy(rec.versions.state)

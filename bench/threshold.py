@@ -1,7 +1,7 @@
 """Choose the answer's confidence threshold on digits the models never saw. `python bench/threshold.py DIR`
 
 DIR holds models of the shipped recipe trained on the first 6000 MNIST train digits only
-(`python -m recognizer.train --digits 6000 --out DIR`). They are scored on the other 1000 (as canvas images and
+(`python -m recognizer.training.train --digits 6000 --out DIR`). They are scored on the other 1000 (as canvas images and
 as 3 pen re-drawings each, `bench/validation.py`'s held-out sets) and on 250 fresh non-digits of each kind:
 never a test set. The shipped models cannot be asked this themselves, as they learned from every train digit
 and are surer of those than of a new person's. The shipped threshold, `answer.MIN_CONFIDENCE`, is the highest
@@ -14,8 +14,9 @@ import numpy as np
 from common import table  # (importing common puts the repository on sys.path)
 from validation import held_out_sets
 
-from recognizer import answer, dataset, synth, weights
+from recognizer import answer, weights
 from recognizer.evaluate import fresh_mix
+from recognizer.training import dataset, synth
 
 THRESHOLDS = np.round(np.arange(0.25, 0.601, 0.025), 3)
 DIGITS_ABSTAINED = 0.005      # the most of the held-out digits the chosen threshold may refuse

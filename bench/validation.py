@@ -1,8 +1,8 @@
 """Compare training recipes on held-out MNIST *train* digits. `python bench/validation.py DIR [DIR ...]`
 
-Train each recipe on the first 6000 train digits (`python -m recognizer.train --digits 6000 --out DIR`), then
+Train each recipe on the first 6000 train digits (`python -m recognizer.training.train --digits 6000 --out DIR`), then
 score it here on the other 1000, as canvas images and as 3 pen re-drawings each: recipes are chosen this way,
-never by their MNIST test score. (The shipped models learned from all 7000 digits, so this says nothing of them.)
+never by their MNIST test score. (The shipped models learned from every train digit, so this says nothing of them.)
 """
 import sys
 from pathlib import Path
@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 from common import table  # (importing common puts the repository on sys.path)
 
-from recognizer import data, dataset, weights
+from recognizer import data, weights
 from recognizer.evaluate import accuracy_table
+from recognizer.training import dataset
 
 HELD_OUT = slice(6000, 7000)
 PEN_COPIES = 3
@@ -19,7 +20,7 @@ PEN_COPIES = 3
 
 def held_out_sets():
     """The 1000 train digits a `--digits 6000` run never saw, as canvas images and as pen re-drawings."""
-    x_train, y_train, _, _ = data.load_mnist()
+    x_train, y_train = data.mnist_training_digits()
     digits, labels = x_train[HELD_OUT], y_train[HELD_OUT]
     pens = np.concatenate([dataset.pen_drawings(digits, 500 + k) for k in range(PEN_COPIES)])
     return {"held-out canvas": (dataset.canvas_renderings(digits), labels),

@@ -3,9 +3,9 @@ import numpy as np
 
 # The answer is the updated models' (copies of the originals until the first correction), so a person who has
 # corrected a drawing meets an answer that learned it; the originals are still shown beside them, and the online
-# guard keeps the updated models within 0.5 points of them on the digits it watches. Until session 10 the originals held
-# half of the answer, and after one correction it still missed the taught digit in 40-48% of the drawings it had got
-# wrong (`bench/online.py --seed` 7, 11 and 12; now 7-10%). The CNN is the stronger model; the FNN adds a second
+# guard keeps the updated models within 0.5 points of them on the digits it watches. With the originals holding half
+# of the answer, it still missed the taught digit after one correction in 40-48% of the drawings it had got wrong
+# (docs/experiments.md; now 7-10%). The CNN is the stronger model; the FNN adds a second
 # opinion that tips close calls. The threshold is the highest that abstains on at most 0.5% of digits that models
 # of this recipe never learned from (the validation split's held-out train digits, never the test sets); it
 # refuses 78% of fresh scribbles and all lines, blobs and dots there (`make threshold`, `bench/threshold.py`).

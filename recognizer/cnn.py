@@ -1,7 +1,8 @@
-"""The original CNN (conv 4x4x16, pool, conv 4x4x32, pool, dense 625, dropout, dense 10).
+"""The original CNN (conv 4x4x16, pool, conv 4x4x32, pool, dense 625, dropout, dense 10), in numpy.
 
-Keras defines and trains it; `ConvNet` runs the same arithmetic in numpy, so a web worker serves and
-updates the CNN in about a millisecond per image without importing TensorFlow (550 MB a process).
+Keras defines and trains it (recognizer/training/keras_cnn.py); `ConvNet` runs the same arithmetic in numpy,
+so a web worker serves and updates the CNN in about a millisecond per image without importing TensorFlow
+(550 MB a process).
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -10,25 +11,6 @@ from recognizer.fnn import softmax
 
 KERNEL = 4
 PAD_BEFORE, PAD_AFTER = (KERNEL - 1) // 2, KERNEL // 2   # Keras "same" padding for an even kernel
-DROPOUT = 0.4
-
-
-def build_keras(seed=0):
-    """The Keras model of the architecture, outputting logits."""
-    import keras
-    keras.utils.set_random_seed(seed)
-    layers = keras.layers
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(16, KERNEL, padding="same", activation="relu", name="conv1"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(32, KERNEL, padding="same", activation="relu", name="conv2"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(625, activation="relu", name="dense1"),
-        layers.Dropout(DROPOUT),
-        layers.Dense(10, name="dense2"),
-    ])
 
 
 def _patches(x):
@@ -52,19 +34,6 @@ class ConvNet:
 
     def __init__(self, params):
         self.params = {name: np.asarray(params[name], dtype=np.float32) for name in self.names}
-
-    @classmethod
-    def from_keras(cls, model):
-        weights = []
-        for layer in ("conv1", "conv2", "dense1", "dense2"):
-            weights += [np.asarray(w) for w in model.get_layer(layer).get_weights()]
-        return cls(dict(zip(cls.names, weights)))
-
-    def to_keras(self):
-        model = build_keras()
-        for i, layer in enumerate(("conv1", "conv2", "dense1", "dense2")):
-            model.get_layer(layer).set_weights([self.params[self.names[2 * i]], self.params[self.names[2 * i + 1]]])
-        return model
 
     def copy(self):
         return ConvNet({name: value.copy() for name, value in self.params.items()})

@@ -1,4 +1,4 @@
-"""Load the data sets: the shared MNIST digits and pen-stroke drawings, and drawings people labelled in the app."""
+"""Load the data sets: MNIST, real pen digits as strokes, canvas drawings, and drawings people labelled in the app."""
 import json
 import os
 from pathlib import Path
@@ -6,19 +6,53 @@ from pathlib import Path
 import numpy as np
 
 SHARED = Path(os.environ.get("SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+HELD_OUT_WRITERS = 4     # every 4th UJI writer (3, 7, ..., 59) is kept out of training, to measure on
 
 
 def load_mnist(path=None):
     """Return (x_train, y_train, x_test, y_test) as uint8 white-on-black 28x28 digits and int labels."""
-    with np.load(path or SHARED / "mnist-8k.npz") as data:
+    with np.load(path or SHARED / "mnist.npz") as data:
         return (data["x_train"], data["y_train"].astype(np.int64),
                 data["x_test"], data["y_test"].astype(np.int64))
+
+
+def dev_sources():
+    """The MNIST train digits the dev strokes were re-drawn from (mnist-8k's x_test): never trained on."""
+    with np.load(SHARED / "mnist-8k.npz") as data:
+        return data["x_test"]
+
+
+def mnist_training_digits():
+    """MNIST's train digits less the ones the dev strokes were drawn from, so dev-strokes-300 stays unseen."""
+    x_train, y_train, _, _ = load_mnist()
+    seen = {digit.tobytes() for digit in dev_sources()}
+    keep = np.array([digit.tobytes() not in seen for digit in x_train])
+    return x_train[keep], y_train[keep]
 
 
 def load_strokes(path=None):
     """Return the pen-stroke drawings: a list of {"label", "width", "strokes"}."""
     with open(path or SHARED / "dev-strokes-300.json") as f:
         return json.load(f)
+
+
+def load_pens(name):
+    """Real pen digits ("uji" or "bridger"): a list of {"label", "strokes"[, "writer"]}, points in the pen's units."""
+    with open(SHARED / f"pens-{name}.json") as f:
+        return json.load(f)
+
+
+def uji_split():
+    """UJI's digits as (training writers', held-out writers'): whole writers are kept out, never single drawings."""
+    pens = load_pens("uji")
+    held_out = [p for p in pens if p["writer"] % HELD_OUT_WRITERS == HELD_OUT_WRITERS - 1]
+    return [p for p in pens if p["writer"] % HELD_OUT_WRITERS != HELD_OUT_WRITERS - 1], held_out
+
+
+def load_hwd():
+    """HwD-1000: (28x28 ink arrays in [0, 1], white ink on black as MNIST, labels); drawn dark on white."""
+    with np.load(SHARED / "hwd-1000.npz") as data:
+        return 255 - data["x"], data["y"].astype(np.int64)
 
 
 def load_drawings(path):

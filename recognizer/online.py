@@ -58,6 +58,11 @@ class UpdatedModels:
                       history=np.frombuffer(json.dumps(self.history).encode(), dtype=np.uint8))
         return weights.to_bytes(arrays)
 
+    def renumbered(self, version):
+        """This state as version `version` (its newest history entry too): numbers once used are not used again."""
+        history = self.history[:-1] + [{**self.history[-1], "version": version}] if self.history else []
+        return replace(self, version=version, history=history)
+
     @classmethod
     def from_bytes(cls, data):
         arrays = weights.load(data)

@@ -1,11 +1,13 @@
 """The recognizer as the web app uses it: four models, the store, predictions, corrections and statistics."""
 import datetime
+import hashlib
 import json
 import logging
 import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,11 @@ class NotLearned(Exception):
 def new_sample_id():
     """Sortable by time (replay order), unique across workers."""
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def request_key(request_id):
+    """How a request_id is kept in the store and the history: hashed, so /stats shows no client's strings."""
+    return hashlib.sha256(request_id.encode()).hexdigest()[:32]
 
 
 def model_versions(state):
@@ -92,50 +99,87 @@ class Recognizer:
         """Recognize a drawing (ink array); raises BlankDrawing."""
         return self.describe(to_mnist(ink), self.current())
 
-    def _store_drawing(self, ink, digit, route, shown):
-        """Write the labelled drawing and its metadata: immutable, before anything else happens."""
-        sample_id = new_sample_id()
+    def _store_drawing(self, ink, digit, route, shown, sample_id=None):
+        """Write the labelled drawing and its metadata: immutable, before anything else happens. A `sample_id`
+        given (a retried request's) completes whatever part of that drawing is not stored yet."""
+        sample_id = sample_id or new_sample_id()
         meta = {"sample_id": sample_id, "digit": digit, "route": route, "time": time.time(),
                 "predictions": shown["predictions"], "answer": shown["answer"],
                 "model_versions": shown["model_versions"]}
         # the metadata first: the PNG is what makes a drawing count, so a write that fails half-way leaves none
-        self.store.put_new(f"drawings/{digit}/{sample_id}.json", json.dumps(meta).encode())
-        self.store.put_new(f"drawings/{digit}/{sample_id}.png", ink_png(ink))
+        for key, data in ((f"drawings/{digit}/{sample_id}.json", json.dumps(meta).encode()),
+                          (f"drawings/{digit}/{sample_id}.png", ink_png(ink))):
+            try:
+                self.store.put_new(key, data)
+            except FileExistsError:
+                pass                         # written by the first try of this request
         return sample_id
+
+    def _request_sample(self, request):
+        """The sample_id a retried request's drawing was stored under, claimed by its first try."""
+        key = f"requests/{request}/drawing.json"
+        try:
+            self.store.put_new(key, json.dumps({"sample_id": new_sample_id()}).encode())
+        except FileExistsError:
+            pass
+        return json.loads(self.store.get(key)[0])["sample_id"]
 
     def save_sample(self, ink, digit):
         """Keep a labelled drawing for the data set without learning from it."""
         image = to_mnist(ink)
         return self._store_drawing(ink, digit, "samples", self.describe(image, self.current()))
 
-    def train(self, ink, digit):
+    def train(self, ink, digit, request_id=None):
         """Store a correction, then learn it into the updated models as a new version.
 
         Returns the response body. Raises StoreUnavailable if the drawing could not be stored, and
         NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
+        A `request_id` makes a retried request apply once: its drawing is stored once, learned once, and
+        the answer to the first try that succeeded is given again.
         """
+        request = request_key(request_id) if request_id else None
+        if request:
+            try:
+                return json.loads(self.store.get(f"requests/{request}/answer.json")[0])
+            except KeyError:
+                pass
         image = to_mnist(ink)
         with self._lock:
             shown = self.describe(image, self.current())
-            sample_id = self._store_drawing(ink, digit, "train", shown)
+            sample_id = self._store_drawing(ink, digit, "train", shown,
+                                            self._request_sample(request) if request else None)
             variants = correction_variants(ink, self.rng)
             try:
-                state = self.learn(image, variants, digit)
+                state = self.learn(image, variants, digit, request=request, sample_id=sample_id)
             except (Refused, Contended, StoreUnavailable) as error:
                 raise NotLearned(sample_id, error) from error
             body = self.describe(image, state)
-        learned = state.history[-1]["learned"]
-        return {"model_version": state.version, "sample_id": sample_id, "learned": learned, **body}
+        entry = next(h for h in reversed(state.history) if h.get("sample_id") == sample_id)
+        body = {"model_version": entry["version"], "sample_id": sample_id, "learned": entry["learned"], **body}
+        if request:
+            try:                             # learned and counted: a failure to note the answer changes nothing
+                self.store.put_new(f"requests/{request}/answer.json", json.dumps(body).encode())
+            except FileExistsError:
+                return json.loads(self.store.get(f"requests/{request}/answer.json")[0])
+            except StoreUnavailable as error:
+                log.warning("learned %s, but could not keep its answer: %s", sample_id, error)
+        return body
 
-    def learn(self, image, variants, digit, replayed=False):
+    def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None):
         """Commit one correction on top of whatever version is newest in the store.
 
-        A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people.
+        A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people. A
+        `request` already in the history was learned before: nothing is committed again.
         """
         def change(state):
+            if request and any(h.get("request") == request for h in state.history):
+                return state
             right = None if replayed else {name: bool(int(np.argmax(p)) == digit)
                                            for name, p in self.probabilities(image, state).items()}
-            return self.learner.learn(state, image, variants, digit, right)
+            new = self.learner.learn(state, image, variants, digit, right)
+            noted = {**new.history[-1], **({"request": request} if request else {}),
+                     **({"sample_id": sample_id} if sample_id else {})}
+            return replace(new, history=new.history[:-1] + [noted])
         return self.versions.commit(change)
 
     def reset(self):

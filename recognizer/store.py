@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 
 OUTAGE_PAUSE = 5.0      # seconds an S3Store fails at once after S3 stopped answering, instead of waiting again
+ATTEMPTS = 4            # tries of one S3 request, the first included
 
 
 class StoreUnavailable(Exception):
@@ -152,8 +153,10 @@ class S3Store(Store):
         from botocore.config import Config
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        # Bounded timeouts and few retries: an unreachable store must fail fast, not hang a worker.
-        config = Config(connect_timeout=2, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"})
+        # Transient failures (500, 503, throttling, reset connections, read timeouts) are retried with exponential
+        # backoff and jitter (botocore's standard mode); the timeouts bound it, so an unreachable store still fails
+        # within about 10 s, and OUTAGE_PAUSE makes the requests after it fail at once.
+        config = Config(connect_timeout=1, read_timeout=3, retries={"total_max_attempts": ATTEMPTS, "mode": "standard"})
         self.client = client or boto3.client("s3", config=config)
         self._quiet_until = 0.0
 
@@ -205,7 +208,7 @@ class S3Store(Store):
     def put_new(self, key, data):
         """Identical bytes already there count as written: the retry of a request whose first attempt landed."""
         try:
-            self._call("put_object", Key=self.prefix + key, Body=data, IfNoneMatch="*")
+            self._call("put_object", Key=self.prefix + key, Body=data, IfNoneMatch="*", ChecksumAlgorithm="SHA256")
         except FileExistsError:
             if not self._landed(key, data):
                 raise
@@ -219,7 +222,7 @@ class S3Store(Store):
     def swap(self, key, data, expected_etag):
         condition = {"IfMatch": expected_etag} if expected_etag else {"IfNoneMatch": "*"}
         try:
-            self._call("put_object", Key=self.prefix + key, Body=data, **condition)
+            self._call("put_object", Key=self.prefix + key, Body=data, ChecksumAlgorithm="SHA256", **condition)
             return True
         except (FileExistsError, KeyError):
             return False

@@ -1,9 +1,16 @@
-"""The updated models' versions in a store: immutable version objects and a pointer moved by compare-and-swap."""
+"""The updated models' versions in a store: immutable version objects and a pointer moved by compare-and-swap.
+
+Every version's sha256 is in its key and in the pointer, and is checked on every read. A pointer or version
+that cannot be read back as written (garbage, cut short, missing) is survived: the newest intact version is
+found by listing the versions, served, and the pointer moved back to it by compare-and-swap; `problems` says
+what was found, for /health and the log.
+"""
 import fcntl
 import hashlib
 import json
 import logging
 import random
+import re
 import tempfile
 import threading
 import time
@@ -15,7 +22,18 @@ from recognizer.online import UpdatedModels
 from recognizer.store import LocalStore, StoreUnavailable
 
 POINTER = "models/current.json"
+# models/<commit number>-v<model version>-<sha256 of the object>.npz (older stores: a random suffix, unchecked)
+VERSION_KEY = re.compile(r"^models/(\d{8})-v(\d{8})-([0-9a-f]+)\.npz$")
+SETTLE_SECONDS = 8.0    # how long an unknown swap outcome is read back for before the commit gives up
 log = logging.getLogger(__name__)
+
+
+def version_key(seq, version, digest):
+    return f"models/{seq:08d}-v{version:08d}-{digest}.npz"
+
+
+class Damaged(Exception):
+    """A stored pointer or version that cannot be read back as it was written."""
 
 
 class Contended(Exception):
@@ -62,7 +80,9 @@ class ModelVersions:
         self._etag = None
         self._state = originals
         self._seq = 0                        # commits so far, resets included: orders the version objects
+        self._floor = 0                      # the highest model version a stored object names: new ones go above
         self._reading = threading.RLock()    # a /predict thread's refresh must not change them mid-commit
+        self.problems = []                   # damage found behind the version served, and what was done about it
 
     @property
     def state(self):
@@ -78,27 +98,92 @@ class ModelVersions:
         for _ in range(self.attempts):
             try:
                 changed = self.store.get_if_changed(POINTER, self._etag)
-            except KeyError:                 # nothing committed yet: the originals are current
-                self._etag, self._state, self._seq = None, self.originals, 0
-                return self._state
+            except KeyError:                 # nothing committed yet, or the pointer was lost: the versions say which
+                return self._recover(None, f"{POINTER} is missing")
             if changed is None:
                 return self._state
-            data, etag = changed
-            pointer = json.loads(data)
+            data, etag, pointer = *changed, {}
             try:
-                state = UpdatedModels.from_bytes(self.store.get(pointer["key"])[0])
-            except KeyError:                 # pruned by newer commits between the two reads: read the pointer again
-                continue
-            self._etag, self._state, self._seq = etag, state, pointer.get("seq", 0)
+                pointer = read_pointer(data)
+                state, _ = self.read_version(pointer["key"], pointer.get("sha256"))
+            except KeyError:                 # pruned by a newer commit between the two reads, or really missing
+                try:
+                    if self.store.get(POINTER)[1] != etag:
+                        continue
+                except KeyError:
+                    continue
+                return self._recover(etag, f"{POINTER} names {pointer['key']}, which is missing", pointer)
+            except Damaged as error:
+                return self._recover(etag, str(error), pointer)
+            self._etag, self._state, self._seq = etag, state, pointer["seq"]
+            self._floor = max(self._floor, pointer.get("floor", 0))   # set by a repair: numbers not to use again
+            self.problems = []
             return state
         raise StoreUnavailable(f"the current model version kept vanishing while it was read from {POINTER}")
 
+    def read_version(self, key, digest=None):
+        """(the version stored under `key`, its sha256), checked against the sha256 its key (and its pointer) name."""
+        data = self.store.get(key)[0]
+        named = VERSION_KEY.match(key)
+        actual = hashlib.sha256(data).hexdigest()
+        expected = {digest} | ({named.group(3)} if named and len(named.group(3)) == 64 else set())
+        if expected - {None, actual}:
+            raise Damaged(f"{key} does not match its sha256: cut short or altered ({len(data)} bytes)")
+        try:
+            return UpdatedModels.from_bytes(data), actual
+        except Exception as error:           # an unchecked older key whose bytes do not parse
+            raise Damaged(f"{key} cannot be read as a version: {error}") from None
+
+    def stored_versions(self):
+        """(commit number, model version, key) of every stored version, newest first."""
+        found = [(int(m.group(1)), int(m.group(2)), key) for key in self.history() if (m := VERSION_KEY.match(key))]
+        return sorted(found, reverse=True)
+
+    def _recover(self, etag, problem, named=None):
+        """Serve the newest intact version after `problem` with the pointer (whose ETag is `etag`, None: absent;
+        `named` is what it said, if it could be read), and move the pointer back to it by compare-and-swap.
+
+        The repaired pointer carries the highest commit number and model version any stored object or the
+        damaged pointer named, so that no later commit, in any process, uses one of them again."""
+        named = named or {}
+        stored = self.stored_versions()
+        if not stored and etag is None:      # a new store: the originals are current, nothing is wrong
+            self._etag, self._state, self._seq, self.problems = None, self.originals, 0, []
+            return self._state
+        problems = [problem]
+        self._floor = max([self._floor, named.get("version", 0)] + [version for _, version, _ in stored])
+        self._seq = max([named.get("seq", 0)] + [seq for seq, _, _ in stored])
+        for _, _, key in stored:
+            try:
+                state, digest = self.read_version(key)
+            except (KeyError, Damaged) as error:
+                problems.append(str(error) if isinstance(error, Damaged) else f"{key} vanished")
+                continue
+            problems.append(f"serving version {state.version} ({key}), the newest intact one")
+            pointer = json.dumps({"version": state.version, "seq": self._seq, "key": key, "sha256": digest,
+                                  "floor": self._floor, "previous": etag, "repaired": problem}).encode()
+            if self.store.swap(POINTER, pointer, etag):
+                problems.append(f"{POINTER} repaired")
+                etag = self.store.get(POINTER)[1]
+            break
+        else:
+            state = self.originals
+            problems.append("no intact version is left: serving the originals (version 0)")
+        for line in problems:
+            log.warning("model versions: %s", line)
+        self._etag, self._state, self.problems = etag, state, problems
+        return state
+
     def commit(self, change):
         """Apply `change(state) -> new state` to the newest version and publish it; retry if another writer won.
-        Returns the version this call published (a newer one may already be current elsewhere)."""
+        Returns the version this call published (a newer one may already be current elsewhere), or the current
+        one unchanged when `change` returned it as it was (nothing to learn: a request applied before)."""
         with _locked(self.lock) if self.lock else nullcontext():
             published = self._commit(change)
-        self.refresh()
+        try:                                 # published: nothing after this may turn the answer into a failure
+            self.refresh()
+        except StoreUnavailable as error:
+            log.warning("published version %d, then could not refresh: %s", published.version, error)
         return published
 
     def _commit(self, change):
@@ -106,22 +191,48 @@ class ModelVersions:
             with self._reading:              # the version, its pointer's ETag and its number, as one reading
                 current, etag, seq = self.refresh(), self._etag, self._seq + 1
             new = change(current)
-            key = f"models/{seq:08d}-v{new.version:08d}-{uuid.uuid4().hex[:12]}.npz"
-            self.store.put_new(key, new.to_bytes())
-            pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "previous": etag}).encode()
-            if self.store.swap(POINTER, pointer, etag) or self._published(key):
+            if new is current:
+                return current
+            if new.version and new.version <= self._floor:    # numbers a damaged version held are never reused
+                new = new.renumbered(self._floor + 1)
+            data = new.to_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            key = version_key(seq, new.version, digest)
+            self.store.put_new(key, data)
+            pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "sha256": digest,
+                                  "previous": etag}).encode()
+            try:
+                swapped = self.store.swap(POINTER, pointer, etag)
+            except StoreUnavailable:         # sent, but no answer: whether it landed, the pointer says
+                swapped = False
+            if swapped or self._published(key):
+                self._floor = max(self._floor, new.version)
                 self._prune()
                 return new
-            self.store.delete(key)           # lost the race: that version was never current
+            self._discard(key)               # lost the race: that version was never current
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")
 
     def _published(self, key):
-        """Whether the pointer names `key` after all: an S3 retry can report a conflict with its own first attempt."""
+        """Whether the pointer names `key` after all (an S3 retry can report a conflict with its own first attempt,
+        or the answer to a swap was lost); read back for up to SETTLE_SECONDS, else StoreUnavailable."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            try:
+                return read_pointer(self.store.get(POINTER)[0])["key"] == key
+            except (KeyError, Damaged):
+                return False
+            except StoreUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.2, 0.6))
+
+    def _discard(self, key):
+        """Delete a version that never became current, so no recovery can take it for one (best effort)."""
         try:
-            return json.loads(self.store.get(POINTER)[0])["key"] == key
-        except KeyError:
-            return False
+            self.store.delete(key)
+        except StoreUnavailable as error:
+            log.warning("could not delete the unpublished version %s: %s", key, error)
 
     def history(self):
         """Keys of the stored versions, oldest first (named by commit number: a reset's version 0 sorts in its turn)."""
@@ -136,3 +247,14 @@ class ModelVersions:
                 self.store.delete(key)
         except StoreUnavailable as error:
             log.warning("could not prune old model versions: %s", error)
+
+
+def read_pointer(data):
+    """The pointer's fields, checked; Damaged if it is not a pointer this code wrote."""
+    try:
+        pointer = json.loads(data)
+        if isinstance(pointer["key"], str) and isinstance(pointer["seq"], int) and isinstance(pointer["version"], int):
+            return pointer
+    except (ValueError, TypeError, KeyError):
+        pass
+    raise Damaged(f"{POINTER} cannot be read as a pointer ({len(data)} bytes: {bytes(data[:40])!r})")

@@ -33,6 +33,7 @@
   var activePointer = null;
   var drawGen = 0;              // bumps whenever the drawing changes
   var result = null;            // last recognition: {gen, answer}
+  var PAGE_ID = Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 10);   // names this page's /train requests
   var taughtGen = -1;           // the drawing generation already sent to /train and kept by the server
   var busy = false;             // a /train or /samples request is in flight
   var predictSeq = 0;
@@ -459,7 +460,8 @@
     updateControls();
     setStatus(confirming ? 'Thanks! Teaching the models that this ' + digit + ' is right…'
                          : 'Teaching the models that this is a ' + digit + '…');
-    send('POST', '/train', { image: exportImage(), digit: digit })
+    // the same drawing taught the same digit again (after an answer that never came) is applied once
+    send('POST', '/train', { image: exportImage(), digit: digit, request_id: PAGE_ID + '-' + gen + '-' + digit })
       .then(function (r) {
         if (r.ok) {
           taughtGen = gen;

@@ -52,13 +52,15 @@ def wait_until(check, timeout=30.0, what="server"):
 
 
 @contextmanager
-def gunicorn(env=None, workers=1, timeout=60):
-    """Run `gunicorn app:app` from the repository root on a free loopback port; yield its base URL."""
+def gunicorn(env=None, workers=1, timeout=60, app="app:app"):
+    """Run `gunicorn app:app` (or another `app` of the repository or tests/) from the repository root on a free
+    loopback port; yield its base URL."""
     port = free_port()
     environment = {**os.environ, **(env or {})}
     log = tempfile.TemporaryFile()                  # a file, not a pipe: a chatty server can never block on it
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60", "app:app"],
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60",
+         "--pythonpath", str(ROOT / "tests"), app],
         cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -98,8 +100,8 @@ def ink_url(ink):
 
 @pytest.fixture
 def cnn_trainings(monkeypatch):
-    """The batches each CNN of a training run learns from, in order: the teachers', then the shipped CNN's."""
-    from recognizer import train                            # (Keras: imported by the tests that train, not all)
+    """The batches each CNN of a training run learns from, in order."""
+    from recognizer.training import train                   # (Keras: imported by the tests that train, not all)
     seen, train_cnn = [], train.train_cnn
 
     def recording(batches, epochs, seed, verbose):

@@ -59,7 +59,7 @@ def test_blank_drawing_is_422_and_nothing_is_stored(client, store_url):
 
 
 def test_scribble_is_not_named_as_a_digit(client):
-    from recognizer.synth import non_digit
+    from recognizer.training.synth import non_digit
     rng = np.random.default_rng(4)
     answers = [client.post("/predict", json={"image": ink_url(non_digit(rng))}).get_json() for _ in range(12)]
     abstained = [a for a in answers if a["answer"] is None]

@@ -6,17 +6,17 @@ renders them), then drawn in the browser with the mouse, or with touch events in
 Screenshots of the main states are saved under tests/artifacts/ (git-ignored).
 """
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 import requests
+from playwright import sync_api as playwright_sync
 
+from conftest import gunicorn
 from recognizer import render
 from recognizer.images import to_png_data_url
-from conftest import gunicorn
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,8 +27,12 @@ SOURCE = 200                   # the dev strokes' canvas
 WANTED = (0, 1, 7, 3)          # digits drawn with the mouse
 TIMEOUT_MS = 15_000
 
+# A run without a browser must say so: it fails, unless the browser tests are left out on purpose.
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+    if os.environ.get("BROWSER_TESTS") == "0":
+        pytest.skip("BROWSER_TESTS=0: the browser tests did not run", allow_module_level=True)
+    pytest.fail(f"no Chromium at {CHROMIUM}: install it (sudo apt-get install chromium), or run with BROWSER_TESTS=0 "
+                "to leave the browser tests out", pytrace=False)
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from recognizer import weights
-from recognizer.cnn import ConvNet, build_keras
+from recognizer.cnn import ConvNet
 from recognizer.fnn import FNN
+from recognizer.training import keras_cnn
 
 
 @pytest.fixture
@@ -51,8 +52,8 @@ def test_fnn_save_load_round_trip(tmp_path, batch):
 
 
 @pytest.fixture(scope="module")
-def keras_cnn():
-    model = build_keras(seed=1)
+def keras_model():
+    model = keras_cnn.build(seed=1)
     rng = np.random.default_rng(2)
     for layer in model.layers:                               # non-zero biases make the comparison sharper
         if layer.get_weights():
@@ -61,37 +62,37 @@ def keras_cnn():
     return model
 
 
-def test_numpy_cnn_matches_keras_forward_pass(keras_cnn, batch):
-    net = ConvNet.from_keras(keras_cnn)
-    expected = keras_cnn(batch[0][..., None], training=False).numpy()
+def test_numpy_cnn_matches_keras_forward_pass(keras_model, batch):
+    net = keras_cnn.to_convnet(keras_model)
+    expected = keras_model(batch[0][..., None], training=False).numpy()
     probs = np.exp(expected - expected.max(1, keepdims=True))
     probs /= probs.sum(1, keepdims=True)
     np.testing.assert_allclose(net.probabilities(batch[0]), probs, atol=1e-5)
 
 
-def test_numpy_cnn_head_gradients_match_tensorflow(keras_cnn, batch):
+def test_numpy_cnn_head_gradients_match_tensorflow(keras_model, batch):
     import tensorflow as tf
     images, labels = batch
-    net = ConvNet.from_keras(keras_cnn)
+    net = keras_cnn.to_convnet(keras_model)
     with tf.GradientTape() as tape:
-        logits = keras_cnn(images[..., None], training=False)
+        logits = keras_model(images[..., None], training=False)
         loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-    expected = dict(zip(ConvNet.names, tape.gradient(loss, keras_cnn.trainable_weights)))
+    expected = dict(zip(ConvNet.names, tape.gradient(loss, keras_model.trainable_weights)))
     ours_loss, ours = net.head_loss_and_gradients(net.features(images), np.eye(10, dtype=np.float32)[labels])
     assert ours_loss == pytest.approx(float(loss), rel=1e-5)
     for name, grad in ours.items():
         np.testing.assert_allclose(grad, expected[name].numpy(), atol=1e-6)
 
 
-def test_cnn_keras_save_load_round_trip_through_numpy(tmp_path, keras_cnn, batch):
+def test_cnn_keras_save_load_round_trip_through_numpy(tmp_path, keras_model, batch):
     import keras
-    keras_cnn.save(tmp_path / "cnn.keras")
+    keras_model.save(tmp_path / "cnn.keras")
     loaded = keras.models.load_model(tmp_path / "cnn.keras")
-    net = ConvNet.from_keras(loaded)
+    net = keras_cnn.to_convnet(loaded)
     weights.save(tmp_path / "cnn.npz", net.params)
-    again = ConvNet(weights.load(tmp_path / "cnn.npz")).to_keras()
+    again = keras_cnn.from_convnet(ConvNet(weights.load(tmp_path / "cnn.npz")))
     np.testing.assert_allclose(again(batch[0][..., None], training=False).numpy(),
-                               keras_cnn(batch[0][..., None], training=False).numpy(), atol=1e-5)
+                               keras_model(batch[0][..., None], training=False).numpy(), atol=1e-5)
 
 
 def test_shipped_models_load_and_know_digits(strokes):

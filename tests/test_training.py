@@ -1,5 +1,4 @@
-"""The training set, and the training command end to end on a few hundred digits (and again: the same weights)."""
-import argparse
+"""The training data (MNIST, real pens by writer, generated styles) and the training command end to end, twice."""
 import json
 import subprocess
 import sys
@@ -8,21 +7,66 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from recognizer import data, dataset, synth, train, weights
 from conftest import ROOT
+from recognizer import data, weights
+from recognizer.render import strokes_to_ink
+from recognizer.training import dataset, styles, synth, train
 
 
 def test_training_set_holds_every_kind_of_image_with_its_target():
     x_train, y_train, _, _ = data.load_mnist()
-    images, targets = dataset.training_set(x_train[:35], y_train[:35], pen_copies=1, distorted_copies=2, seed=5)
+    pens, _ = data.uji_split()
+    images, targets = dataset.training_set(x_train[:35], y_train[:35], pens[:6], distorted_copies=2, pen_copies=1,
+                                           real_copies=3, per_style=2, non_digit_count=20, seed=5)
     digits = 35 * (1 + 2 + 1)                                   # canvas, 2 distorted copies, 1 pen re-drawing
-    assert images.shape == (digits + 20, 28, 28)                # plus 4 non-digits per 7 digits
+    real = 6 * 3
+    styled = 2 * len(styles.STYLES)
+    assert images.shape == (digits + real + styled + 20, 28, 28)
     assert np.array_equal(targets[:digits].argmax(1), np.tile(y_train[:35], 4))
-    assert np.allclose(targets[:digits].max(1), 1) and np.allclose(targets[digits:], 0.1)
-    canvas, distorted, pens = images[:35], images[35:70], images[105:140]
-    assert not np.allclose(canvas, distorted) and not np.allclose(canvas, pens)
+    assert np.array_equal(targets[digits:digits + real].argmax(1), np.tile([p["label"] for p in pens[:6]], 3))
+    assert sorted(targets[digits + real:digits + real + styled].argmax(1)) == sorted(list(styles.STYLES) * 2)
+    assert np.allclose(targets[:-20].max(1), 1) and np.allclose(targets[-20:], 0.1)
+    canvas, distorted, pen = images[:35], images[35:70], images[105:140]
+    assert not np.allclose(canvas, distorted) and not np.allclose(canvas, pen)
+    first, again = images[digits:digits + 6], images[digits + 6:digits + 12]   # two re-drawings of the same pens
+    assert not np.allclose(first, again)
     assert images.dtype == np.float32 and images.min() >= 0 and images.max() <= 1
     assert np.all(images.reshape(len(images), -1).max(1) > 0.5)  # every image has ink
+
+
+def test_held_out_writers_are_never_trained_on():
+    training, held_out = data.uji_split()
+    assert {p["writer"] for p in training}.isdisjoint({p["writer"] for p in held_out})
+    assert len({p["writer"] for p in held_out}) == 15 and len(held_out) == 300
+    assert sorted(np.bincount([p["label"] for p in held_out])) == [30] * 10
+
+
+def test_the_dev_strokes_sources_are_kept_out_of_the_mnist_training_digits():
+    x_train, _ = data.mnist_training_digits()
+    seen = {digit.tobytes() for digit in x_train}
+    sources = data.dev_sources()
+    assert not any(digit.tobytes() in seen for digit in sources)
+    assert len(x_train) == len(data.load_mnist()[0]) - len(sources)
+
+
+def style_ink(label, seed, width=8):
+    rng = np.random.default_rng(seed)
+    return strokes_to_ink([(s * 100 + 50).tolist() for s in styles.style_digit(label, rng)], width)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_each_style_draws_the_mark_that_makes_it(seed):
+    one = style_ink(1, seed) > 0.5                        # the flag reaches left of the stem's top
+    rows, cols = np.nonzero(one)
+    top = cols[rows < rows.min() + 5].mean()
+    assert cols[rows < rows.min() + 40].min() < top - 12
+    seven = style_ink(7, seed) > 0.5                      # the bar through the stem: a middle row crosses wide ink
+    mid = seven[seven.any(1)][seven.any(1).sum() * 2 // 5:seven.any(1).sum() * 3 // 5]
+    assert max(row.sum() for row in mid) > 25
+    zero = style_ink(0, seed) > 0.5                       # the slash crosses the middle, which an oval leaves empty
+    assert zero[95:106, 95:106].any() and ndimage.label(~zero)[1] >= 2
+    two = style_ink(2, seed, width=3) > 0.5               # the loop at the foot closes a hole
+    assert ndimage.label(~two)[1] >= 2
 
 
 def test_a_stray_mark_adds_detached_ink_and_leaves_the_digit_as_drawn():
@@ -40,31 +84,27 @@ def test_a_stray_mark_adds_detached_ink_and_leaves_the_digit_as_drawn():
     assert marks >= 15
 
 
-QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--pen-copies", "1", "--distorted-copies", "1",
-         "--teachers", "1", "--quiet"]
+QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--real-copies", "1", "--per-style", "20",
+         "--quiet"]
 
 
-def run_training(out, cache):
-    """The training command on 700 digits, writing to `out` with teachers kept in `cache`."""
-    result = subprocess.run([sys.executable, "-m", "recognizer.train", "--out", str(out), "--teacher-cache", str(cache)]
-                            + QUICK, cwd=ROOT, capture_output=True, text=True, timeout=280)
+def run_training(out):
+    """The training command on 700 MNIST digits and UJI's training writers, writing to `out`."""
+    result = subprocess.run([sys.executable, "-m", "recognizer.training.train", "--out", str(out)] + QUICK,
+                            cwd=ROOT, capture_output=True, text=True, timeout=280)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("quick")
-    run_training(out, out / "teachers")
+    run_training(out)
     return out
 
 
 def test_training_command_writes_working_weights(quick_run):
-    out, cache = quick_run, quick_run / "teachers"
+    out = quick_run
     assert {"fnn.npz", "cnn.npz", "replay.npz", "training.png", "training.json"} <= {p.name for p in out.iterdir()}
-    teacher = [p.name for p in cache.iterdir()]
-    assert teacher == [f"cnn-n700-e2-p1-d1-s0-{train.code_digest()}.npz"]    # kept for the next run of this recipe
-    assert not np.allclose(weights.load(cache / teacher[0])["dense2_w"], weights.load(out / "cnn.npz")["dense2_w"])
-
     _, _, x_test, y_test = data.load_mnist()
     canvas = dataset.canvas_renderings(x_test[:300])
     fnn, cnn = weights.load_models(out)
@@ -73,47 +113,26 @@ def test_training_command_writes_working_weights(quick_run):
     replay = weights.load(out / "replay.npz")
     assert replay["replay_x"].shape == (1000, 28, 28) and replay["holdout_x"].shape == (300, 28, 28)
     report = json.loads((out / "training.json").read_text())
-    assert set(report["accuracy"]) == {"mnist-test canvas", "dev-strokes-300", "synthetic pens (train digits)"}
+    assert set(report["accuracy"]) == {"uji held-out writers", "bridger (iPad)", "hwd-1000", "mnist test canvas",
+                                       "dev-strokes-300"}
     assert report["args"]["digits"] == "700"
-    assert set(report["teachers' cnn"]) == set(report["accuracy"])
+    assert {"training set", "cnn", "fnn", "total"} <= set(report["seconds"])
 
 
 def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
-    run_training(tmp_path, tmp_path / "teachers")                # from nothing: the teacher is trained again too
+    run_training(tmp_path)
     for name in ("cnn.npz", "fnn.npz", "replay.npz"):
         first, again = weights.load(quick_run / name), weights.load(tmp_path / name)
         assert all(np.array_equal(first[k], again[k]) for k in first), name
 
 
-def test_the_student_learns_from_every_teachers_training_set(tmp_path, cnn_trainings):
-    train.main(["--digits", "70", "--cnn-epochs", "1", "--fnn-epochs", "1", "--pen-copies", "1", "--distorted-copies",
-                "1", "--teachers", "2", "--quiet", "--out", str(tmp_path), "--teacher-cache", str(tmp_path / "cache")])
-    first, second, student = [batches.images for batches in cnn_trainings]   # two teachers, then the shipped CNN
-    assert len(first) == len(second) == 70 * 3 + 40 and not np.allclose(first, second)   # each its own set
-    assert np.array_equal(student, np.concatenate([first, second]))
-
-
-def cached_teacher(tmp_path, digest):
-    """Train (or fetch) a 35-digit teacher at seed 3, with the shipped CNN kept in the cache under `digest`."""
-    x_train, y_train, _, _ = data.load_mnist()
-    weights.save(tmp_path / f"cnn-n35-e1-p1-d1-s3-{digest}.npz", weights.load(ROOT / "models" / "cnn.npz"))
-    args = argparse.Namespace(cnn_epochs=1, pen_copies=1, distorted_copies=1, teacher_cache=tmp_path, quiet=True)
-    messages = []
-    training = dataset.training_set(x_train[:35], y_train[:35], pen_copies=1, distorted_copies=1, seed=3)
-    return train.teacher(training, "n35", args, seed=3, log=messages.append), messages
-
-
-def test_a_cached_teacher_is_reused_rather_than_trained_again(tmp_path):
-    net, messages = cached_teacher(tmp_path, train.code_digest())
-    shipped = weights.load(ROOT / "models" / "cnn.npz")
-    assert np.array_equal(net.params["conv1_w"], shipped["conv1_w"]) and "cached" in messages[0]
-
-
-def test_a_teacher_of_other_code_is_trained_anew(tmp_path):
-    net, messages = cached_teacher(tmp_path, "0123456789")       # as if preprocessing had changed since
-    shipped = weights.load(ROOT / "models" / "cnn.npz")
-    assert not np.array_equal(net.params["conv1_w"], shipped["conv1_w"]) and "training" in messages[0]
-    assert (tmp_path / f"cnn-n35-e1-p1-d1-s3-{train.code_digest()}.npz").exists()
+def test_the_cnn_learns_from_the_whole_training_set(tmp_path, cnn_trainings):
+    train.main(["--digits", "70", "--cnn-epochs", "1", "--fnn-epochs", "1", "--real-copies", "1", "--per-style", "3",
+                "--quiet", "--out", str(tmp_path)])
+    [batches] = cnn_trainings
+    pens, _ = data.uji_split()
+    assert len(batches.images) == 70 * 3 + len(pens) + 3 * len(styles.STYLES) + 70 // 4
+    assert {int(label) for label in batches.targets[:-(70 // 4)].argmax(1)} == set(range(10))
 
 
 @pytest.mark.parametrize("arrays, problem", [
@@ -137,13 +156,3 @@ def test_a_drawings_file_that_is_not_there_stops_training(tmp_path, capsys):
         train.main(["--drawings", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "out")])
     assert stopped.value.code == 2 and "not a data set written by recognizer.export" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
-
-
-def test_teachers_are_named_by_their_drawings_and_an_empty_export_by_mnist_alone():
-    x, y = np.zeros((3, 28, 28), np.uint8), np.array([1, 2, 3])
-    other = x.copy()
-    other[0, 5, 5] = 255
-    assert train.digits_name(700) == "n700" == train.digits_name(700, (x[:0], y[:0]))
-    assert train.digits_name(700, (x, y)).startswith("n700-c3x")
-    assert len({train.digits_name(700, (x, y)), train.digits_name(700, (other, y)),
-                train.digits_name(700, (x, y[::-1]))}) == 3

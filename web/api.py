@@ -33,8 +33,9 @@ def health():
             state["store_ok"] = True
         except StoreUnavailable as error:
             return jsonify(status="unavailable", error=f"store unreachable: {error}"), 503
-    return jsonify(status="ok", models=list(MODELS),
-                   model_version=recognizer().current().version)
+    versions = recognizer().versions
+    return jsonify(status="ok", models=list(MODELS), model_version=recognizer().current().version,
+                   problems=list(versions.problems))
 
 
 @bp.post("/predict")
@@ -52,9 +53,10 @@ def labelled(data):
 @bp.post("/train")
 @limiter.limit(train_limit)
 def train():
-    ink, digit = labelled(requests.json_body(("image", "digit")))
+    data = requests.json_body(("image", "digit", "request_id"))
+    ink, digit = labelled(data)
     try:
-        body = recognizer().train(ink, digit)
+        body = recognizer().train(ink, digit, requests.request_id(data))
     except NotLearned as error:
         if error.refused:
             log.warning("refused a correction to %d: %s", digit, error)

@@ -43,3 +43,13 @@ def digit(data):
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
         return value
     raise ApiError(422, f"'digit' must be a whole number from 0 to 9, not {value!r}"[:200])
+
+
+def request_id(data):
+    """The body's optional 'request_id': a client's name for one correction, so a retry of it applies once."""
+    value = data.get("request_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 200 or not value.isprintable():
+        raise ApiError(400, "'request_id' must be a string of 1 to 200 printable characters")
+    return value

@@ -4,7 +4,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from recognizer.render import CANVAS
+from recognizer.render import CANVAS, place_strokes, strokes_to_ink
 
 NEIGHBOURS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
@@ -118,3 +118,42 @@ def non_digit(rng, kind=None, size=CANVAS):
         points = rng.uniform(0.1, 0.9, (rng.integers(5, 15), 2)) * size
         segments = np.concatenate([points, points], axis=1)
     return draw_segments(segments.astype(np.float32), width, size)
+
+
+def _densify(stroke, step=0.02):
+    """Points every `step` along a polyline, so a smooth warp bends its straight runs too."""
+    if len(stroke) < 2:
+        return stroke
+    lengths = np.sqrt((np.diff(stroke, axis=0) ** 2).sum(axis=1))
+    along = np.concatenate([[0.0], np.cumsum(lengths)])
+    if along[-1] == 0:
+        return stroke[:1]
+    at = np.linspace(0, along[-1], max(2, int(along[-1] / step) + 1))
+    return np.stack([np.interp(at, along, stroke[:, k]) for k in range(2)], axis=1)
+
+
+def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04):
+    """A pen digit's strokes ([x, y] points, any units) as another hand might draw them: turned, sheared,
+    stretched and smoothly wobbled; returned with their box's long side 1, centred on 0."""
+    points = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes if len(s)]
+    every = np.concatenate(points)
+    lo, hi = every.min(axis=0), every.max(axis=0)
+    span = max(float((hi - lo).max()), 1e-6)
+    points = [_densify((p - (lo + hi) / 2) / span) for p in points]
+    angle = np.deg2rad(rng.uniform(-turn, turn))
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = rotation @ np.array([[1.0, rng.uniform(-shear, shear)], [0.0, 1.0]]) \
+        @ np.diag([1.0 + rng.uniform(-stretch, stretch), 1.0])
+    field = ndimage.gaussian_filter(rng.normal(0, 1, (2, 6, 6)), (0, 1.2, 1.2)) * rng.uniform(0, wobble) * 6
+    out = []
+    for p in points:
+        grid = np.clip((p + 0.6) / 1.2 * 5, 0, 5).T[::-1]          # (row, col) = (y, x) on the field
+        shift = np.stack([ndimage.map_coordinates(field[k], grid, order=1) for k in range(2)], axis=1)
+        out.append((p + shift) @ matrix.T)
+    return out
+
+
+def pen_digit(strokes, rng):
+    """A pen digit re-drawn as a page drawing: varied strokes at any size and place, with a random pen."""
+    width = rng.choice([5, 7, 9, 11, 14, 14, 17, 20]) * rng.uniform(0.85, 1.15)
+    return strokes_to_ink(place_strokes(varied_strokes(strokes, rng), rng, width), width)

@@ -1,6 +1,5 @@
-"""Train the original models from MNIST plus canvas-like renderings: `python -m recognizer.train`."""
+"""Train the original models on MNIST, real pen digits and generated styles: `python -m recognizer.training.train`."""
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -8,17 +7,18 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from recognizer import data, dataset, weights
-from recognizer.cnn import ConvNet, build_keras
+from recognizer import data, weights
 from recognizer.evaluate import accuracy_table
 from recognizer.fnn import FNN, softmax
+from recognizer.training import dataset, keras_cnn
 
 REPLAY_SIZE = 1000      # exemplars mixed into online updates
 HOLDOUT_SIZE = 300      # train digits, kept out of the replay buffer, that the online guard checks an update against
 BATCH = 128
-FNN_EPOCHS = 17         # over the three teachers' sets together: as many steps as 50 epochs over one
-TEACHER_CACHE = weights.SHIPPED.parent / "tmp" / "teachers"
-TEACHER_CODE = ("augment", "cnn", "dataset", "preprocess", "render", "synth", "train")   # modules a teacher depends on
+CNN_EPOCHS = 10
+FNN_EPOCHS = 12
+REAL_COPIES = 30        # re-drawings of each of UJI's 900 training writers' digits
+PER_STYLE = 1600        # drawings of each generated style
 
 
 def train_fnn(images, targets, epochs, seed, log):
@@ -69,7 +69,7 @@ def train_cnn(batches, epochs, seed, verbose):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
     import tensorflow as tf
     tf.config.experimental.enable_op_determinism()     # with the seeds, the same command writes the same weights
-    model = build_keras(seed)
+    model = keras_cnn.build(seed)
     steps = epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
     # An exponential moving average of the weights (swapped in when fit ends) smooths out the last noisy steps:
@@ -78,48 +78,13 @@ def train_cnn(batches, epochs, seed, verbose):
     model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     fit = model.fit(batches, epochs=epochs, verbose=verbose)
-    return ConvNet.from_keras(model), [float(v) for v in fit.history["loss"]]
+    return keras_cnn.to_convnet(model), [float(v) for v in fit.history["loss"]]
 
 
 def keras_logits(nets):
     """A function giving each net's logits for images, run through Keras (several times faster than the numpy port)."""
-    models = [net.to_keras() for net in nets]
+    models = [keras_cnn.from_convnet(net) for net in nets]
     return lambda images: [m.predict(images[..., None], batch_size=2048, verbose=0) for m in models]
-
-
-def code_digest():
-    """A short hash of the code that makes a teacher (its data, preprocessing, model and training), for cache names."""
-    sources = [(Path(__file__).parent / f"{name}.py").read_bytes() for name in TEACHER_CODE]
-    return hashlib.sha256(b"".join(sources)).hexdigest()[:10]
-
-
-def digits_name(digit_count, drawings=None):
-    """The training digits in a teacher's cache name: how many MNIST digits, and which collected drawings if any.
-
-    An empty set of drawings (an export of a new store) names MNIST's digits alone: their teachers serve it.
-    """
-    if drawings is None or not len(drawings[1]):
-        return f"n{digit_count}"
-    x, y = drawings
-    return f"n{digit_count}-c{len(y)}x{hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()[:8]}"
-
-
-def teacher(training, digits, args, seed, log):
-    """A CNN trained by the plain recipe at `seed` on its `training` set (images, targets) of the named `digits`.
-
-    It is kept in the teacher cache so a rerun (or a resumed one) skips it: its name spells the recipe and
-    hashes the code, so a teacher of other code or other digits is never reused.
-    """
-    recipe = f"{digits}-e{args.cnn_epochs}-p{args.pen_copies}-d{args.distorted_copies}-s{seed}-{code_digest()}"
-    path = args.teacher_cache / f"cnn-{recipe}.npz"
-    if path.exists():
-        log(f"teacher {seed}: {path} (cached)")
-        return ConvNet(weights.load(path))
-    log(f"teacher {seed}: training on its own training set ...")
-    net, _ = train_cnn(Shuffled(*training, seed), args.cnn_epochs, seed, verbose=0 if args.quiet else 2)
-    args.teacher_cache.mkdir(parents=True, exist_ok=True)
-    weights.save(path, net.params)
-    return net
 
 
 def save_plot(fnn_history, cnn_history, path):
@@ -142,16 +107,14 @@ def save_plot(fnn_history, cnn_history, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=weights.SHIPPED, help="where to write the weights (default: models/)")
-    parser.add_argument("--fnn-epochs", type=int, default=FNN_EPOCHS, help="passes over all the training sets")
-    parser.add_argument("--cnn-epochs", type=int, default=16, help="passes over its training set(s), for each CNN")
-    parser.add_argument("--pen-copies", type=int, default=8, help="pen re-drawings of each MNIST train digit")
-    parser.add_argument("--distorted-copies", type=int, default=4, help="elastic/affine copies of each digit")
+    parser.add_argument("--fnn-epochs", type=int, default=FNN_EPOCHS, help="passes over the training set for the FNN")
+    parser.add_argument("--cnn-epochs", type=int, default=CNN_EPOCHS, help="passes over the training set for the CNN")
+    parser.add_argument("--distorted-copies", type=int, default=1, help="elastic/affine copies of each MNIST digit")
+    parser.add_argument("--pen-copies", type=int, default=1, help="pen re-drawings of each MNIST digit")
+    parser.add_argument("--real-copies", type=int, default=REAL_COPIES,
+                        help="re-drawings of each real pen digit (UJI's training writers)")
+    parser.add_argument("--per-style", type=int, default=PER_STYLE, help="drawings of each generated style")
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
-    parser.add_argument("--teachers", type=int, default=3,
-                        help="CNNs (seeds SEED, SEED+1, ...), each on its own training set, whose averaged beliefs "
-                             "on all those sets the shipped models learn from")
-    parser.add_argument("--teacher-cache", type=Path, default=TEACHER_CACHE,
-                        help="where trained teachers are kept (default: tmp/teachers)")
     parser.add_argument("--drawings", type=Path, default=None,
                         help="a dataset.npz of drawings people labelled (python -m recognizer.export), learned from "
                              "as if they were more MNIST train digits")
@@ -165,28 +128,25 @@ def main(argv=None):
     log = (lambda *_: None) if args.quiet else (lambda message: print(message, flush=True))
     args.out.mkdir(parents=True, exist_ok=True)
 
-    started = time.time()
-    x_train, y_train, _, _ = data.load_mnist()
+    started, seconds = time.time(), {}
+    x_train, y_train = data.mnist_training_digits()
     digits, labels = x_train[:args.digits], y_train[:args.digits]
-    name = digits_name(len(digits), drawings)
     if drawings is not None:
         digits, labels = np.concatenate([digits, drawings[0]]), np.concatenate([labels, drawings[1]])
-    views = max(args.teachers, 1)
-    log(f"building {views} training set(s) from {len(digits)} digits ({name}) ...")
-    sets = [dataset.training_set(digits, labels, args.pen_copies, args.distorted_copies, seed=args.seed + k)
-            for k in range(views)]
-    log(f"{views} x {len(sets[0][0])} training images ready in {time.time() - started:.0f} s")
-    teachers = [teacher(sets[k], name, args, args.seed + k, log) for k in range(args.teachers)]
-    images, targets = np.concatenate([s[0] for s in sets]), np.concatenate([s[1] for s in sets])
-    del sets
+    pens, _ = data.uji_split()
+    log(f"rendering the training set from {len(digits)} MNIST-form digits and {len(pens)} real pen digits ...")
+    images, targets = dataset.training_set(digits, labels, pens, args.distorted_copies, args.pen_copies,
+                                           args.real_copies, args.per_style, seed=args.seed)
+    seconds["training set"] = round(time.time() - started)
+    log(f"{len(images)} training images ready in {seconds['training set']} s")
 
-    teachers_say = keras_logits(teachers)
-    beliefs = teachers_say(images)                      # once: the CNN's targets and the FNN's both use them
-    cnn_targets = distilled(targets, np.mean(beliefs, axis=0)) if teachers else targets
-    cnn, cnn_history = train_cnn(Shuffled(images, cnn_targets, args.seed), args.cnn_epochs, args.seed,
+    cnn, cnn_history = train_cnn(Shuffled(images, targets, args.seed), args.cnn_epochs, args.seed,
                                  verbose=0 if args.quiet else 2)
-    fnn_targets = distilled(targets, np.mean(beliefs + keras_logits([cnn])(images), axis=0))
+    seconds["cnn"] = round(time.time() - started - sum(seconds.values()))
+    fnn_targets = distilled(targets, keras_logits([cnn])(images)[0])
     fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
+    seconds["fnn"] = round(time.time() - started - sum(seconds.values()))
+    del images, targets, fnn_targets
     weights.save(args.out / "fnn.npz", fnn.params)
     weights.save(args.out / "cnn.npz", cnn.params)
 
@@ -196,23 +156,23 @@ def main(argv=None):
     half = len(exemplars) // 2
     exemplars[:half] = dataset.canvas_renderings(x_train[pick[:half]])
     order = rng.permutation(len(pick))
-    exemplars, labels = exemplars[order], y_train[pick][order]
+    exemplars, replay_labels = exemplars[order], y_train[pick][order]
     weights.save(args.out / "replay.npz", {
-        "replay_x": weights.to_uint8(exemplars[:REPLAY_SIZE]), "replay_y": labels[:REPLAY_SIZE],
-        "holdout_x": weights.to_uint8(exemplars[REPLAY_SIZE:]), "holdout_y": labels[REPLAY_SIZE:],
+        "replay_x": weights.to_uint8(exemplars[:REPLAY_SIZE]), "replay_y": replay_labels[:REPLAY_SIZE],
+        "holdout_x": weights.to_uint8(exemplars[REPLAY_SIZE:]), "holdout_y": replay_labels[REPLAY_SIZE:],
     })
     save_plot(fnn_history, cnn_history, args.out / "training.png")
 
-    sets = dataset.evaluation_sets()
-    table = accuracy_table(fnn, cnn, sets)
-    teacher_cnn = {name: float((np.mean(teachers_say(x), axis=0).argmax(1) == y).mean())
-                   for name, (x, y) in sets.items()} if teachers else {}
-    (args.out / "training.json").write_text(json.dumps({"accuracy": table, "teachers' cnn": teacher_cnn, "args": {
-        k: str(v) for k, v in vars(args).items()}, "seconds": round(time.time() - started)}, indent=2) + "\n")
-    log(f"\n{'set':32} {'fnn':>7} {'cnn':>7} {'answer':>7} {'abstain':>8}")
+    table = accuracy_table(fnn, cnn, dataset.evaluation_sets())
+    seconds["replay and evaluation"] = round(time.time() - started - sum(seconds.values()))
+    seconds["total"] = round(time.time() - started)
+    (args.out / "training.json").write_text(json.dumps({"accuracy": table, "args": {
+        k: str(v) for k, v in vars(args).items()}, "seconds": seconds}, indent=2) + "\n")
+    log(f"\n{'set':24} {'fnn':>7} {'cnn':>7} {'answer':>7} {'abstain':>8}")
     for name, row in table.items():
-        log(f"{name:32} {row['fnn']:7.2%} {row['cnn']:7.2%} {row['answer']:7.2%} {row['abstained']:8.2%}")
-    log(f"done in {time.time() - started:.0f} s; weights in {args.out}")
+        log(f"{name:24} {row['fnn']:7.2%} {row['cnn']:7.2%} {row['answer']:7.2%} {row['abstained']:8.2%}")
+    log(f"done in {seconds['total']} s ({', '.join(f'{k} {v} s' for k, v in seconds.items() if k != 'total')}); "
+        f"weights in {args.out}")
 
 
 if __name__ == "__main__":

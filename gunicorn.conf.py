@@ -1,0 +1,7 @@
+"""gunicorn's settings, read from the environment as Heroku sets it: `gunicorn app:app` needs no flags."""
+import os
+
+# Heroku routes to $PORT on every interface; without it (a machine of one's own) only this machine may connect.
+bind = [f"0.0.0.0:{os.environ['PORT']}"] if "PORT" in os.environ else ["127.0.0.1:5000"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+timeout = 60
