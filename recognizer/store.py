@@ -6,6 +6,7 @@ only by compare-and-swap (`swap`), so concurrent writers on any number of worker
 import fcntl
 import hashlib
 import os
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -13,11 +14,21 @@ from urllib.parse import urlparse
 
 
 OUTAGE_PAUSE = 5.0      # seconds an S3Store fails at once after S3 stopped answering, instead of waiting again
-ATTEMPTS = 4            # tries of one S3 request, the first included
+RETRY_WITHIN = 6.0      # seconds a transiently failing S3 request is tried again for (each try: 2 s at most)
+TRANSIENT = {"InternalError", "ServiceUnavailable", "SlowDown", "Throttling", "ThrottlingException",
+             "RequestTimeout", "RequestTimeTooSkewed", "500", "502", "503", "504"}
 
 
 class StoreUnavailable(Exception):
     """The store could not be reached or did not answer in time."""
+
+
+class _Transient(Exception):
+    """A failure of one S3 try that another try may not meet; `answered`: S3 answered (with an error)."""
+
+    def __init__(self, cause, answered):
+        super().__init__(str(cause))
+        self.answered = answered
 
 
 class Store:
@@ -153,22 +164,39 @@ class S3Store(Store):
         from botocore.config import Config
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        # Transient failures (500, 503, throttling, reset connections, read timeouts) are retried with exponential
-        # backoff and jitter (botocore's standard mode); the timeouts bound it, so an unreachable store still fails
-        # within about 10 s, and OUTAGE_PAUSE makes the requests after it fail at once.
-        config = Config(connect_timeout=1, read_timeout=3, retries={"total_max_attempts": ATTEMPTS, "mode": "standard"})
+        # One try each, bounded by its timeouts; _call retries what is transient, within RETRY_WITHIN.
+        config = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1})
         self.client = client or boto3.client("s3", config=config)
         self._quiet_until = 0.0
 
     def __repr__(self):
         return f"S3Store({self.bucket!r}, {self.prefix!r})"
 
-    def _call(self, method, **kwargs):
-        from botocore.exceptions import BotoCoreError, ClientError
+    def _call(self, method, read_body=False, **kwargs):
+        """One S3 call (with its body read, for a GET), tried again with jittered exponential backoff while it
+        fails transiently (500, 503, throttling, a reset connection, a timeout) and RETRY_WITHIN allows.
+        Raises KeyError (absent), FileExistsError (a condition failed) or StoreUnavailable; None is a 304."""
         if time.monotonic() < self._quiet_until:
             raise StoreUnavailable("S3 did not answer a moment ago; trying again in a few seconds")
+        deadline = time.monotonic() + RETRY_WITHIN
+        for attempt in range(1000):
+            try:
+                return self._try(method, read_body, kwargs)
+            except _Transient as error:
+                pause = random.uniform(0, min(0.05 * 2 ** attempt, 1.0))
+                if time.monotonic() + pause >= deadline:
+                    if error.answered:
+                        raise StoreUnavailable(f"S3 {method} failed: {error}") from None
+                    raise self._unreachable(error) from None
+                time.sleep(pause)
+
+    def _try(self, method, read_body, kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
         try:
-            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
+            response = getattr(self.client, method)(Bucket=self.bucket, **kwargs)
+            if read_body:
+                return response["Body"].read(), response["ETag"]
+            return response
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -178,11 +206,13 @@ class S3Store(Store):
                 raise FileExistsError(kwargs.get("Key")) from None
             if code == "304" or status == 304:
                 return None
-            # Anything else (throttling, 5xx, a missing bucket, credentials refused) means the store cannot be
-            # used right now: a 503 for the client, not a crash.
+            if code in TRANSIENT or status >= 500 or status == 429:
+                raise _Transient(code or status, answered=True) from None
+            # Anything else (a missing bucket, credentials refused) means the store cannot be used right now:
+            # a 503 for the client, not a crash.
             raise StoreUnavailable(f"S3 {method} failed: {code or status}") from None
-        except BotoCoreError as error:
-            raise self._unreachable(error) from None
+        except BotoCoreError as error:      # no answer: refused, reset, timed out
+            raise _Transient(error, answered=False) from None
 
     def _unreachable(self, error):
         """The error to raise when S3 did not answer; the next requests fail fast rather than each time out."""
@@ -190,13 +220,8 @@ class S3Store(Store):
         return StoreUnavailable(f"S3 is unreachable: {error}")
 
     def _get(self, key, **condition):
-        """(bytes, etag), or None for 304 Not Modified; reading the body can time out too."""
-        from botocore.exceptions import BotoCoreError
-        response = self._call("get_object", Key=self.prefix + key, **condition)
-        try:
-            return None if response is None else (response["Body"].read(), response["ETag"])
-        except BotoCoreError as error:
-            raise self._unreachable(error) from None
+        """(bytes, etag), or None for 304 Not Modified; reading the body can time out too, and is retried."""
+        return self._call("get_object", read_body=True, Key=self.prefix + key, **condition)
 
     def _landed(self, key, data):
         """Whether `key` holds exactly `data`: then a retried write whose first attempt landed was ours."""

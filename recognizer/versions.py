@@ -198,7 +198,11 @@ class ModelVersions:
             data = new.to_bytes()
             digest = hashlib.sha256(data).hexdigest()
             key = version_key(seq, new.version, digest)
-            self.store.put_new(key, data)
+            try:
+                self.store.put_new(key, data)
+                ours = True
+            except FileExistsError:          # the same bytes at the same commit number: another writer's, kept
+                ours = False
             pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "sha256": digest,
                                   "previous": etag}).encode()
             try:
@@ -209,7 +213,8 @@ class ModelVersions:
                 self._floor = max(self._floor, new.version)
                 self._prune()
                 return new
-            self._discard(key)               # lost the race: that version was never current
+            if ours:
+                self._discard(key)           # lost the race: that version was never current
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")
 

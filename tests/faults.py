@@ -16,11 +16,12 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 
 
 class FaultProxy:
-    """Relays to `upstream`, failing `share` of the requests (after the first `spare`) with one of KINDS."""
+    """Relays to `upstream`, failing `share` of the requests (after the first `spare`) with one of `kinds`;
+    `only(method, path)`, when given, says which requests may fail at all."""
 
-    def __init__(self, upstream, share, seed=0, spare=0):
+    def __init__(self, upstream, share, seed=0, spare=0, kinds=KINDS, only=None):
         self.upstream = urlparse(upstream)
-        self.share, self.rng, self.spare = share, random.Random(seed), spare
+        self.share, self.rng, self.spare, self.kinds, self.only = share, random.Random(seed), spare, kinds, only
         self.faults, self.requests = Counter(), 0
         self._lock = threading.Lock()
         proxy = self
@@ -48,12 +49,14 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def _fault(self):
+    def _fault(self, method, path):
         with self._lock:
             self.requests += 1
-            if self.requests <= self.spare or self.rng.random() >= self.share:
+            if self.requests <= self.spare or (self.only and not self.only(method, path)):
                 return None
-            kind = self.rng.choice(KINDS)
+            if self.rng.random() >= self.share:
+                return None
+            kind = self.rng.choice(self.kinds)
             self.faults[kind] += 1
             return kind
 
@@ -80,7 +83,7 @@ class FaultProxy:
 
     def relay(self, handler):
         body, chunked = self._body(handler)
-        fault = self._fault()
+        fault = self._fault(handler.command, handler.path)
         if fault in ("500", "503"):
             code = "InternalError" if fault == "500" else "ServiceUnavailable"
             error = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()

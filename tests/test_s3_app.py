@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from conftest import BIN, drawing_url, free_port, gunicorn, stop, wait_until
+from faults import FaultProxy
 from recognizer.online import UpdatedModels
 from recognizer.store import OUTAGE_PAUSE, open_store
 from recognizer.versions import POINTER
@@ -157,18 +158,17 @@ def test_train_whose_weight_update_fails_keeps_the_drawing(s3_env, strokes):
     """Drawings are written first: an update that cannot be stored answers 503 and the drawing is kept."""
     env = app_env(s3_env)
     store = open_store(env["STORE_URL"])
-    with gunicorn(env, workers=1) as base:
-        assert post(base, "/train", labelled(strokes[0])).status_code == 200
-        good, etag = store.get(POINTER)
-        broken = json.dumps({**json.loads(good), "key": "models/unreadable.npz"}).encode()
-        assert store.swap(POINTER, broken, etag)                     # the weights cannot be read any more
+    writing_models = lambda method, path: method == "PUT" and "/models/" in path
+    with FaultProxy(env["AWS_ENDPOINT_URL"], 0.0, kinds=("503",), only=writing_models) as proxy:
+        with gunicorn({**env, "AWS_ENDPOINT_URL": proxy.url}, workers=1) as base:
+            assert post(base, "/train", labelled(strokes[0])).status_code == 200
+            proxy.share = 1.0                                        # S3 refuses every model write now
+            response = post(base, "/train", labelled(strokes[1]))
+            assert response.status_code == 503 and "the drawing was kept" in response.json()["error"]
+            assert response.json()["sample_id"] in drawings(store)
+            assert len(drawings(store)) == 2 and current(store)[0]["version"] == 1   # not in the count
 
-        response = post(base, "/train", labelled(strokes[1]))
-        assert response.status_code == 503 and "the drawing was kept" in response.json()["error"]
-        assert response.json()["sample_id"] in drawings(store)
-        assert len(drawings(store)) == 2
-
-        assert store.swap(POINTER, good, store.get(POINTER)[1])     # repaired: learning goes on
-        response = post(base, "/train", labelled(strokes[2]))
-        assert response.status_code == 200 and response.json()["model_version"] == 2
-        assert len(drawings(store)) == 3
+            proxy.share = 0.0                                        # S3 is back: learning goes on
+            response = post(base, "/train", labelled(strokes[2]))
+            assert response.status_code == 200 and response.json()["model_version"] == 2
+            assert len(drawings(store)) == 3

@@ -185,10 +185,11 @@ def test_refresh_rereads_when_the_version_was_pruned_meanwhile(backend_url, stor
     assert reader.refresh().version == 2
 
 
-def test_a_pointer_to_a_missing_version_is_unavailable_not_a_crash(store):
+def test_a_pointer_to_a_missing_version_with_none_left_serves_the_originals(store):
     store.swap(POINTER, json.dumps({"version": 1, "seq": 1, "key": "models/gone.npz"}).encode(), None)
-    with pytest.raises(StoreUnavailable):
-        ModelVersions(store, tiny(), attempts=2).refresh()
+    versions = ModelVersions(store, tiny(), attempts=2)
+    assert versions.refresh().version == 0 and "models/gone.npz" in versions.problems[0]
+    assert versions.commit(learned).version == 2                   # above the version the pointer named
 
 
 def test_a_local_store_keeps_its_commit_lock_inside_itself(tmp_path):
