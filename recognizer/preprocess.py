@@ -1,7 +1,6 @@
 """Bring a drawing to MNIST's form: ink box (slant removed, thin pens widened) scaled to 20 px on its long side, centred by mass in 28x28."""
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 SIZE = 28
 BOX = 20
@@ -32,10 +31,32 @@ def crop_ink(ink):
     return ink[top:bottom, left:right]
 
 
+def eroded(mask):
+    """Binary erosion by the 4-neighbour cross, the outside counting as empty (scipy.ndimage.binary_erosion's)."""
+    padded = np.pad(mask, 1)
+    return (padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:])
+
+
+def pen_widened(ink_mask, radius):
+    """At each pixel, max over the inked pixels q of clip(radius + 0.5 - |p - q|, 0, 1): the ink grown by
+    `radius` with a soft edge, as clip(radius + 0.5 - distance_transform_edt(~ink_mask), 0, 1) is."""
+    reach = int(np.ceil(radius + 0.5))
+    height, width = ink_mask.shape
+    padded = np.pad(ink_mask, reach)
+    grown = np.zeros(ink_mask.shape)
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            weight = min(radius + 0.5 - np.sqrt(dy * dy + dx * dx), 1.0)
+            if weight > 0:
+                shifted = padded[reach + dy:reach + dy + height, reach + dx:reach + dx + width]
+                grown = np.maximum(grown, np.where(shifted, weight, 0.0))
+    return grown
+
+
 def stroke_width(ink):
     """Estimate the pen width in pixels: ink area over half the outline length (a stroke is about w x L)."""
     mask = ink > 0.5
-    outline = mask & ~ndimage.binary_erosion(mask)
+    outline = mask & ~eroded(mask)
     return 2.0 * mask.sum() / max(outline.sum(), 1)
 
 
@@ -46,8 +67,7 @@ def thicken(ink, min_ratio=MIN_STROKE):
         return ink
     radius = (target - width) / 2.0
     padded = np.pad(ink, int(np.ceil(radius)) + 1)
-    distance = ndimage.distance_transform_edt(padded < 0.5)
-    return np.maximum(padded, np.clip(radius + 0.5 - distance, 0.0, 1.0)).astype(np.float32)
+    return np.maximum(padded, pen_widened(padded >= 0.5, radius)).astype(np.float32)
 
 
 def centre_of_mass(ink):
@@ -73,12 +93,23 @@ def deslant(ink, limit=MAX_SLANT):
     height, width = ink.shape
     pad = int(np.ceil(abs(shear) * height)) + 1
     centre = centre_of_mass(ink)[0]
-    # output (r, c) reads input (r, c - pad + shear * (r - centre)): each row slides back by its lean
-    upright = ndimage.affine_transform(ink.astype(np.float32), [[1.0, 0.0], [shear, 1.0]],
-                                       offset=(0.0, -pad - shear * centre), output_shape=(height, width + 2 * pad),
-                                       order=1, mode="grid-constant")
+    upright = sheared(ink, shear, pad, centre)
     cols = np.flatnonzero(upright.max(axis=0) > upright.max() / 255)   # the faint edge of a shifted column
     return upright[:, cols[0]:cols[-1] + 1]
+
+
+def sheared(ink, shear, pad, centre):
+    """Output (r, c) reads input (r, c - pad + shear * (r - centre)), linearly between the two nearest pixels
+    and zero outside (scipy.ndimage.affine_transform's order 1, mode grid-constant): each row slides back."""
+    height, width = ink.shape
+    source = np.arange(width + 2 * pad)[None, :] - pad + shear * (np.arange(height)[:, None] - centre) + 1.0
+    padded = np.pad(ink.astype(np.float64), ((0, 0), (1, 2)))        # the zeros around, and one to step into
+    left = np.floor(source)
+    inside = (left >= 0) & (left <= width)
+    at = np.where(inside, left, 0).astype(np.int64)
+    step = source - left
+    rows = np.arange(height)[:, None]
+    return np.where(inside, padded[rows, at] * (1 - step) + padded[rows, at + 1] * step, 0.0).astype(np.float32)
 
 
 def fit_box(ink, box=BOX, resample=Image.Resampling.LANCZOS):

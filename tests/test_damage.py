@@ -194,3 +194,19 @@ def test_a_bad_request_id_is_a_400_and_stores_nothing(client, strokes, request_i
     response = client.post("/train", json=body)
     assert response.status_code == 400 and "request_id" in response.get_json()["error"]
     assert client.get("/stats").get_json()["total_drawings"] == 0
+
+
+def test_check_lists_the_damage_and_repair_moves_the_pointer(backend_url, store, monkeypatch, capsys):
+    from recognizer import check
+    keys = three_versions(store)
+    monkeypatch.setenv("STORE_URL", backend_url)
+    assert check.main([]) == 0 and "no problem(s) found" in capsys.readouterr().out
+    cut_newest(store, keys)
+    overwrite(store, "drawings/3/20260101T000000000000Z-0000000a.png", b"not a png")
+    assert check.main([]) == 1
+    out = capsys.readouterr().out
+    assert f"damaged: {keys[-1]} does not match its sha256" in out and "names" in out and "drawings/3/" in out
+    assert check.main(["--repair"]) == 1                           # the pointer is repaired; the rest is reported
+    out = capsys.readouterr().out
+    assert "repair: models/current.json repaired" in out and "2 problem(s) left" in out
+    assert read_pointer(store.get(POINTER)[0])["key"] == keys[-2]

@@ -5,7 +5,7 @@ import sys
 
 from conftest import ROOT
 
-TRAINING_ONLY = ("tensorflow", "keras", "matplotlib", "skimage")   # requirements-train.txt, not requirements.txt
+TRAINING_ONLY = ("tensorflow", "keras", "matplotlib", "skimage", "scipy")   # requirements-train.txt, not requirements.txt
 
 SERVE = """
 import json, sys, tempfile
@@ -35,6 +35,6 @@ def test_the_web_install_names_no_training_package():
     lines = (ROOT / "requirements.txt").read_text().lower().splitlines()
     packages = [line.split("==")[0] for line in lines if line and not line.startswith("#")]
     assert "flask" in packages and "numpy" in packages
-    assert not set(packages) & {"tensorflow", "tensorflow-cpu", "keras", "matplotlib", "scikit-image"}
+    assert not set(packages) & {"tensorflow", "tensorflow-cpu", "keras", "matplotlib", "scikit-image", "scipy"}
     assert "-r requirements.txt" in (ROOT / "requirements-train.txt").read_text()
     assert "-r requirements-train.txt" in (ROOT / "requirements-dev.txt").read_text()

@@ -128,3 +128,24 @@ def test_deslanting_keeps_the_ink_and_leaves_upright_drawings_alone():
     upright = preprocess.crop_ink(render.strokes_to_ink([[[80, 20], [120, 20], [120, 180], [80, 180], [80, 20]]], 6))
     same = preprocess.crop_ink(preprocess.deslant(upright))
     assert same.shape == upright.shape and np.abs(same - upright).max() < 0.1
+
+
+def test_the_numpy_image_operations_equal_scipys_which_the_training_sets_were_made_with():
+    """The web process has no scipy (its install stays small); these stand in for ndimage's, exactly."""
+    from scipy import ndimage
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        height, width = rng.integers(3, 70, 2)
+        mask = rng.random((height, width)) < rng.uniform(0.05, 0.95)
+        assert np.array_equal(preprocess.eroded(mask), ndimage.binary_erosion(mask))
+        if mask.any():
+            radius = rng.uniform(0.1, 4.0)
+            expected = np.clip(radius + 0.5 - ndimage.distance_transform_edt(~mask), 0.0, 1.0)
+            np.testing.assert_allclose(preprocess.pen_widened(mask, radius), expected, atol=1e-12)
+        ink = (rng.random((height, width)) * (rng.random((height, width)) < 0.3)).astype(np.float32)
+        shear = float(np.clip(preprocess.slant(ink + 1e-3), -0.5, 0.5))
+        pad, centre = int(np.ceil(abs(shear) * height)) + 1, preprocess.centre_of_mass(ink + 1e-3)[0]
+        expected = ndimage.affine_transform(ink, [[1.0, 0.0], [shear, 1.0]], offset=(0.0, -pad - shear * centre),
+                                            output_shape=(height, width + 2 * pad), order=1, mode="grid-constant")
+        ours = preprocess.sheared(ink, shear, pad, centre)
+        np.testing.assert_allclose(ours, expected, atol=1e-6)
