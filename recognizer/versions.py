@@ -22,14 +22,15 @@ from recognizer.online import UpdatedModels
 from recognizer.store import LocalStore, StoreUnavailable
 
 POINTER = "models/current.json"
-# models/<commit number>-v<model version>-<sha256 of the object>.npz (older stores: a random suffix, unchecked)
-VERSION_KEY = re.compile(r"^models/(\d{8})-v(\d{8})-([0-9a-f]+)\.npz$")
+# models/<commit number>-v<model version>-<writer's nonce>-<sha256 of the object>.npz; the nonce keeps two
+# writers' versions apart even were their bytes alike (older stores: the nonce alone, unchecked)
+VERSION_KEY = re.compile(r"^models/(\d{8})-v(\d{8})-(?:[0-9a-f]{12}-)?([0-9a-f]+)\.npz$")
 SETTLE_SECONDS = 8.0    # how long an unknown swap outcome is read back for before the commit gives up
 log = logging.getLogger(__name__)
 
 
 def version_key(seq, version, digest):
-    return f"models/{seq:08d}-v{version:08d}-{digest}.npz"
+    return f"models/{seq:08d}-v{version:08d}-{uuid.uuid4().hex[:12]}-{digest}.npz"
 
 
 class Damaged(Exception):
@@ -116,7 +117,7 @@ class ModelVersions:
             except Damaged as error:
                 return self._recover(etag, str(error), pointer)
             self._etag, self._state, self._seq = etag, state, pointer["seq"]
-            self._floor = max(self._floor, pointer.get("floor", 0))   # set by a repair: numbers not to use again
+            self._floor = pointer.get("floor", 0)   # set by a repair: numbers it found used, not to use again
             self.problems = []
             return state
         raise StoreUnavailable(f"the current model version kept vanishing while it was read from {POINTER}")
@@ -151,14 +152,15 @@ class ModelVersions:
             self._etag, self._state, self._seq, self.problems = None, self.originals, 0, []
             return self._state
         problems = [problem]
-        self._floor = max([self._floor, named.get("version", 0)] + [version for _, version, _ in stored])
         self._seq = max([named.get("seq", 0)] + [seq for seq, _, _ in stored])
-        for _, _, key in stored:
+        for served, _, key in stored:
             try:
                 state, digest = self.read_version(key)
             except (KeyError, Damaged) as error:
                 problems.append(str(error) if isinstance(error, Damaged) else f"{key} vanished")
                 continue
+            # the numbers of what was lost (versions after this one, and the pointer's) are not used again
+            self._floor = max([named.get("version", 0)] + [v for seq, v, _ in stored if seq > served])
             problems.append(f"serving version {state.version} ({key}), the newest intact one")
             pointer = json.dumps({"version": state.version, "seq": self._seq, "key": key, "sha256": digest,
                                   "floor": self._floor, "previous": etag, "repaired": problem}).encode()
@@ -168,6 +170,7 @@ class ModelVersions:
             break
         else:
             state = self.originals
+            self._floor = max([named.get("version", 0)] + [version for _, version, _ in stored])
             problems.append("no intact version is left: serving the originals (version 0)")
         for line in problems:
             log.warning("model versions: %s", line)
@@ -198,11 +201,7 @@ class ModelVersions:
             data = new.to_bytes()
             digest = hashlib.sha256(data).hexdigest()
             key = version_key(seq, new.version, digest)
-            try:
-                self.store.put_new(key, data)
-                ours = True
-            except FileExistsError:          # the same bytes at the same commit number: another writer's, kept
-                ours = False
+            self.store.put_new(key, data)
             pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "sha256": digest,
                                   "previous": etag}).encode()
             try:
@@ -210,11 +209,9 @@ class ModelVersions:
             except StoreUnavailable:         # sent, but no answer: whether it landed, the pointer says
                 swapped = False
             if swapped or self._published(key):
-                self._floor = max(self._floor, new.version)
                 self._prune()
                 return new
-            if ours:
-                self._discard(key)           # lost the race: that version was never current
+            self._discard(key)               # lost the race: that version was never current
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")
 
