@@ -55,12 +55,16 @@ def wrong_drawings(rec, rng, limit):
     return picked, int(wrong.sum()), len(cases)
 
 
-def readings(rec, state, images):
-    """What each updated model (its weights in `state`) and the answer name for each image (None: abstained)."""
-    probs = {"fnn": rec.fnn.probabilities(images), "cnn": rec.cnn.probabilities(images),
-             "fnn_updated": state.fnn.probabilities(images), "cnn_updated": state.cnn.probabilities(images)}
+def readings(rec, state, images, conv=None):
+    """What each updated model (its weights in `state`) and the answer name for each image (None: abstained).
+
+    The CNN's conv layers are frozen in online updates, so their features (`conv`, computed here if not given)
+    serve the original CNN and the updated one alike."""
+    conv = rec.cnn.features(images) if conv is None else conv
+    probs = {"fnn": rec.fnn.probabilities(images), "cnn": rec.cnn.head_probabilities(conv),
+             "fnn_updated": state.fnn.probabilities(images), "cnn_updated": state.cnn.head_probabilities(conv)}
     return {"fnn_updated": probs["fnn_updated"].argmax(1), "cnn_updated": probs["cnn_updated"].argmax(1),
-            "answer": np.array([answer.decide(mix)[0] for mix in answer.combined(probs)])}
+            "answer": np.array([answer.decide(mix)[0] for mix in answer.combined(probs)], dtype=object)}
 
 
 def one_correction(rec, cases, rng):
@@ -98,24 +102,16 @@ def writer_groups(rng):
             for (_, label), group in sorted(samples.items())]
 
 
-def answers_on(rec, state, features):
-    """The answer the page shows for each image, from precomputed inputs (the CNN's conv features are frozen)."""
-    pixels, conv = features
-    probs = {"fnn": rec.fnn.probabilities(pixels), "cnn": rec.cnn.head_probabilities(conv),
-             "fnn_updated": state.fnn.probabilities(pixels), "cnn_updated": state.cnn.head_probabilities(conv)}
-    return np.array([answer.decide(mix)[0] for mix in answer.combined(probs)], dtype=object)
-
-
 def writer_scenario(rec, rng, test_images, test_labels):
     """Writers whose digit the answer misreads correct 2 drawings of it: (groups, right before, right after,
     MNIST change per group in points)."""
     originals = UpdatedModels(0, rec.fnn, rec.cnn)
-    test = (test_images, rec.cnn.features(test_images))
-    mnist_before = (answers_on(rec, originals, test) == test_labels).mean()
+    test_conv = rec.cnn.features(test_images)
+    mnist_before = (readings(rec, originals, test_images, test_conv)["answer"] == test_labels).mean()
     groups, before, after, drift = 0, [], [], []
     for label, inks in writer_groups(rng):
         images = np.stack([to_mnist(ink) for ink in inks])
-        named = answers_on(rec, originals, (images, rec.cnn.features(images)))
+        named = readings(rec, originals, images)["answer"]
         wrong = [i for i in range(len(inks)) if named[i] != label]
         if not wrong:
             continue
@@ -129,9 +125,9 @@ def writer_scenario(rec, rng, test_images, test_labels):
                 pass
         groups += 1
         before.append(np.mean(named[others] == label))
-        rest = images[others]
-        after.append(np.mean(answers_on(rec, state, (rest, rec.cnn.features(rest))) == label))
-        drift.append(((answers_on(rec, state, test) == test_labels).mean() - mnist_before) * 100)
+        after.append(np.mean(readings(rec, state, images[others])["answer"] == label))
+        mnist_after = (readings(rec, state, test_images, test_conv)["answer"] == test_labels).mean()
+        drift.append((mnist_after - mnist_before) * 100)
     return groups, float(np.mean(before)), float(np.mean(after)), np.array(drift)
 
 

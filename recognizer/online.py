@@ -93,11 +93,12 @@ class OnlineLearner:
     def _holdout_accuracy(self, name, net):
         return float((net.head_probabilities(self.holdout[name]).argmax(1) == self.holdout_y).mean())
 
-    def learn(self, state, drawing, variants, label, right):
+    def learn(self, state, drawing, variants, label, right, note=None):
         """Return a new state one version on, having learned `label` for `drawing` (28x28) and its variants.
 
         `right` says which models named the drawing correctly before (kept for /stats; None for a replayed
         correction, which /stats must not count twice). Raises Refused when the guard lets neither model learn it.
+        `note` adds fields to its history entry (the sample and request it came from).
         """
         new_x = np.concatenate([drawing[None], variants]).astype(np.float32)
         recent_x = state.recent_x.astype(np.float32) / 255.0
@@ -113,7 +114,7 @@ class OnlineLearner:
             recent_x=np.concatenate([state.recent_x, weights.to_uint8(drawing)[None]])[-RECENT:],
             recent_y=np.concatenate([state.recent_y, [label]])[-RECENT:],
             history=(state.history + [{"version": state.version + 1, "digit": int(label), "learned": learned,
-                                       **({"right": right} if right is not None else {})}])[-HISTORY:],
+                                       **({"right": right} if right is not None else {}), **(note or {})}])[-HISTORY:],
         )
 
     def _fit(self, name, net, new_x, recent_x, recent_y, label):

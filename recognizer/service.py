@@ -7,7 +7,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -138,9 +137,10 @@ class Recognizer:
         the answer to the first try that succeeded is given again.
         """
         request = request_key(request_id) if request_id else None
+        answered = f"requests/{request}/answer.json"
         if request:
             try:
-                return json.loads(self.store.get(f"requests/{request}/answer.json")[0])
+                return json.loads(self.store.get(answered)[0])
             except KeyError:
                 pass
         image = to_mnist(ink)
@@ -158,9 +158,9 @@ class Recognizer:
         body = {"model_version": entry["version"], "sample_id": sample_id, "learned": entry["learned"], **body}
         if request:
             try:                             # learned and counted: a failure to note the answer changes nothing
-                self.store.put_new(f"requests/{request}/answer.json", json.dumps(body).encode())
-            except FileExistsError:
-                return json.loads(self.store.get(f"requests/{request}/answer.json")[0])
+                self.store.put_new(answered, json.dumps(body).encode())
+            except FileExistsError:                  # a concurrent try of the same request answered first
+                return json.loads(self.store.get(answered)[0])
             except StoreUnavailable as error:
                 log.warning("learned %s, but could not keep its answer: %s", sample_id, error)
         return body
@@ -176,10 +176,8 @@ class Recognizer:
                 return state
             right = None if replayed else {name: bool(int(np.argmax(p)) == digit)
                                            for name, p in self.probabilities(image, state).items()}
-            new = self.learner.learn(state, image, variants, digit, right)
-            noted = {**new.history[-1], **({"request": request} if request else {}),
-                     **({"sample_id": sample_id} if sample_id else {})}
-            return replace(new, history=new.history[:-1] + [noted])
+            note = {**({"request": request} if request else {}), **({"sample_id": sample_id} if sample_id else {})}
+            return self.learner.learn(state, image, variants, digit, right, note)
         return self.versions.commit(change)
 
     def reset(self):

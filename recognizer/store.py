@@ -5,6 +5,7 @@ only by compare-and-swap (`swap`), so concurrent writers on any number of worker
 """
 import fcntl
 import hashlib
+import itertools
 import os
 import random
 import tempfile
@@ -179,7 +180,7 @@ class S3Store(Store):
         if time.monotonic() < self._quiet_until:
             raise StoreUnavailable("S3 did not answer a moment ago; trying again in a few seconds")
         deadline = time.monotonic() + RETRY_WITHIN
-        for attempt in range(1000):
+        for attempt in itertools.count():
             try:
                 return self._try(method, read_body, kwargs)
             except _Transient as error:

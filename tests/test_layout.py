@@ -5,7 +5,7 @@ import sys
 
 from conftest import ROOT
 
-TRAINING_ONLY = ("tensorflow", "keras", "matplotlib", "skimage", "scipy")   # requirements-train.txt, not requirements.txt
+TRAINING_ONLY = ("tensorflow", "keras", "matplotlib", "skimage", "scipy")   # requirements-train.txt alone
 
 SERVE = """
 import json, sys, tempfile

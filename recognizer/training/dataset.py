@@ -81,7 +81,8 @@ def non_digits(count, seed, kind=None, chunk=500):
 def real_pen_drawings(pens, copies, seed, chunk=500):
     """`copies` re-drawings of each real pen digit (varied strokes, any size, place and pen), preprocessed."""
     strokes = [p["strokes"] for p in pens] * copies
-    return _parallel(_real_pen_chunk, [(strokes[i:i + chunk], seed * 50_021 + i) for i in range(0, len(strokes), chunk)])
+    return _parallel(_real_pen_chunk,
+                     [(strokes[i:i + chunk], seed * 50_021 + i) for i in range(0, len(strokes), chunk)])
 
 
 def style_drawings(per_style, seed, chunk=500):
