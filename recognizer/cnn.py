@@ -35,6 +35,11 @@ class ConvNet:
     def __init__(self, params):
         self.params = {name: np.asarray(params[name], dtype=np.float32) for name in self.names}
 
+    def same_features(self, other):
+        """Whether the two nets' convolutions are the same, so that one's features serve the other's head."""
+        return all(self.params[name] is other.params[name] or np.array_equal(self.params[name], other.params[name])
+                   for name in self.names[:4])
+
     def copy(self):
         return ConvNet({name: value.copy() for name, value in self.params.items()})
 

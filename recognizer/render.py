@@ -6,10 +6,12 @@ CANVAS = 200
 SUPERSAMPLE = 2
 
 
-def strokes_to_ink(strokes, width, size=CANVAS):
-    """Render pen strokes ([[x, y], ...] lists on a size x size canvas) to an anti-aliased ink array."""
+def strokes_to_ink(strokes, width, size=CANVAS, across=None):
+    """Render pen strokes ([[x, y], ...] lists on a size x size canvas, or `across` x size) to an anti-aliased
+    ink array."""
     scale = SUPERSAMPLE
-    image = Image.new("L", (size * scale, size * scale), 0)
+    across = across or size
+    image = Image.new("L", (across * scale, size * scale), 0)
     draw = ImageDraw.Draw(image)
     radius = width * scale / 2.0
     for stroke in strokes:
@@ -18,7 +20,7 @@ def strokes_to_ink(strokes, width, size=CANVAS):
             draw.line(points, fill=255, width=max(1, int(round(width * scale))), joint="curve")
         for x, y in (points[0], points[-1]) if len(points) > 1 else points:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
-    small = image.resize((size, size), Image.Resampling.BOX)
+    small = image.resize((across, size), Image.Resampling.BOX)
     return np.asarray(small, dtype=np.float32) / 255.0
 
 
@@ -48,3 +50,41 @@ def pen_to_canvas(strokes, rng, width=None, size=CANVAS):
     """A pen digit's strokes drawn as a person would on the page: any size and place, at `width` (or a random pen)."""
     width = width if width is not None else PAGE_PEN * rng.choice([0.5, 1.0, 1.5])
     return strokes_to_ink(place_strokes(strokes, rng, width, size), width, size)
+
+
+def scaled(strokes, height):
+    """Strokes (in any units) scaled so their box is `height` tall, with its top-left corner at the origin."""
+    points = [np.asarray(stroke, dtype=np.float64).reshape(-1, 2) for stroke in strokes if len(stroke)]
+    every = np.concatenate(points)
+    lo, hi = every.min(axis=0), every.max(axis=0)
+    scale = height / max(float(hi[1] - lo[1]), 1e-6)
+    return [(p - lo) * scale for p in points], (hi - lo) * scale
+
+
+WIDE_PAD = (840, 280)          # the page's pad in number mode (static/app.js: WIDE_EXPORT)
+
+
+def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave=0.06, pad=WIDE_PAD):
+    """Write pen digits side by side as a person writes a number on the page's wide pad, with its pen.
+
+    The number is `heights` of the pad tall; each digit's height varies by up to 15% around that, its baseline
+    wanders by `wave` of it, and the blank between two digits' ink is `gaps` of it (below 0: the digits overlap
+    and may touch). A number too long for the pad is written smaller. Returns (each digit's strokes on the pad,
+    the pen width, each digit's ink box (left, top, right, bottom)).
+    """
+    across, tall = pad
+    pen = tall / 14
+    height = rng.uniform(*heights) * tall
+    laid, x = [], pen
+    for strokes in digit_strokes:
+        points, size = scaled(strokes, height * rng.uniform(0.85, 1.15))
+        bottom = tall / 2 + height / 2 + rng.uniform(-wave, wave) * height
+        top = bottom - size[1] - pen
+        laid.append(([p + (x + pen / 2, top + pen / 2) for p in points], (x, top, x + size[0] + pen, bottom)))
+        x += size[0] + pen + rng.uniform(*gaps) * height
+    shrink = min(1.0, (across - 2 * pen) / (laid[-1][1][2] - pen))
+    centre = np.array([pen, tall / 2])
+    digits = [[((p - centre) * shrink + centre).tolist() for p in points] for points, _ in laid]
+    boxes = [(pen + (l - pen) * shrink, tall / 2 + (t - tall / 2) * shrink,
+              pen + (r - pen) * shrink, tall / 2 + (b - tall / 2) * shrink) for _, (l, t, r, b) in laid]
+    return digits, pen * shrink, boxes

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from recognizer import answer, weights
+from recognizer import answer, segment, weights
 from recognizer.augment import correction_variants
 from recognizer.drawings import stored_drawings
 from recognizer.images import ink_png, to_png_data_url
 from recognizer.online import OnlineLearner, Refused, UpdatedModels
-from recognizer.preprocess import to_mnist
+from recognizer.preprocess import BlankDrawing, to_mnist
 from recognizer.store import StoreUnavailable
 from recognizer.versions import Contended, ModelVersions, host_lock
 
@@ -40,6 +40,20 @@ def new_sample_id():
 def request_key(request_id):
     """How a request_id is kept in the store and the history: hashed, so /stats shows no client's strings."""
     return hashlib.sha256(request_id.encode()).hexdigest()[:32]
+
+
+def reading(probs, i, image):
+    """The answer, each model's top three and the preview for image `i` of a batch the four models read."""
+    row = {name: probs[name][i] for name in MODELS}
+    return {"answer": answer.choose(row)[0], "predictions": {name: answer.top3(row[name]) for name in MODELS},
+            "preview": to_png_data_url(image)}
+
+
+def described(entry, state, trouble=""):
+    """A reading as the contract's top level: with its message (why no digit is named) and the model versions."""
+    message = "; ".join(m for m in (answer.NOT_A_DIGIT if entry["answer"] is None else "", trouble) if m)
+    return {"answer": entry["answer"], "message": message, "predictions": entry["predictions"],
+            "model_versions": model_versions(state), "preview": entry["preview"]}
 
 
 def model_versions(state):
@@ -76,27 +90,46 @@ class Recognizer:
                 log.warning("could not check for newer models: %s", error)
         return self.versions.state
 
-    def probabilities(self, image, state):
-        """Each of the four models' probability vector for one 28x28 image."""
-        batch = image[None]
-        return {"fnn": self.fnn.probabilities(batch)[0], "fnn_updated": state.fnn.probabilities(batch)[0],
-                "cnn": self.cnn.probabilities(batch)[0], "cnn_updated": state.cnn.probabilities(batch)[0]}
+    def probabilities(self, images, state, conv=None):
+        """Each of the four models' probabilities for a batch of 28x28 images, in one pass per model.
+
+        Online updates leave the CNN's convolutions frozen, so the original's features (`conv`, computed here when
+        not given) serve the updated CNN too; a stored version whose convolutions differ gets its own pass."""
+        conv = self.cnn.features(images) if conv is None else conv
+        updated = state.cnn.head_probabilities(conv) if state.cnn.same_features(self.cnn) else \
+            state.cnn.probabilities(images)
+        return {"fnn": self.fnn.probabilities(images), "fnn_updated": state.fnn.probabilities(images),
+                "cnn": self.cnn.head_probabilities(conv), "cnn_updated": updated}
 
     def describe(self, image, state):
-        """The /predict response body for a preprocessed image."""
-        probs = self.probabilities(image, state)
-        digit, message = answer.choose(probs)
-        return {
-            "answer": digit,
-            "message": message,
-            "predictions": {name: answer.top3(probs[name]) for name in MODELS},
-            "model_versions": model_versions(state),
-            "preview": to_png_data_url(image),
-        }
+        """The /predict fields for one preprocessed image: the answer, each model's top three, the preview."""
+        return described(reading(self.probabilities(image[None], state), 0, image), state)
 
     def predict(self, ink):
-        """Recognize a drawing (ink array); raises BlankDrawing."""
-        return self.describe(to_mnist(ink), self.current())
+        """Recognize a drawing as one digit (the top-level fields) and as a number (`number`, `digits`), every
+        image in one batched pass; raises BlankDrawing."""
+        state = self.current()
+        whole = to_mnist(ink)
+        try:
+            found, trouble = segment.digits(ink), ""
+        except segment.TooManyParts as error:
+            found, trouble = [], str(error)
+        batch, pieces = [whole], [(found[0].box, 0)] if len(found) == 1 else []
+        for digit in found if len(found) > 1 else []:
+            try:
+                batch.append(to_mnist(digit.ink))
+            except BlankDrawing:                 # faint ink only, nothing the models could read: not a digit
+                continue
+            pieces.append((digit.box, len(batch) - 1))
+        probs = self.probabilities(np.stack(batch), state)
+        digits = [{"box": list(box), **reading(probs, i, batch[i])} for box, i in pieces]
+        unnamed = [k + 1 for k, entry in enumerate(digits) if entry["answer"] is None]
+        if unnamed and len(digits) > 1:
+            trouble = f"can't recognize digit {unnamed[0]} of {len(digits)} (from the left) as a digit"
+        body = described(reading(probs, 0, whole), state, trouble)
+        body["number"] = "".join(str(entry["answer"]) for entry in digits) if digits and not unnamed else None
+        body["digits"] = digits
+        return body
 
     def _store_drawing(self, ink, digit, route, shown, sample_id=None):
         """Write the labelled drawing and its metadata: immutable, before anything else happens. A `sample_id`
@@ -123,13 +156,15 @@ class Recognizer:
             pass
         return json.loads(self.store.get(key)[0])["sample_id"]
 
-    def save_sample(self, ink, digit):
-        """Keep a labelled drawing for the data set without learning from it."""
+    def save_sample(self, ink, digit, box=None):
+        """Keep a labelled drawing (or the digit of it in `box`) for the data set without learning from it."""
+        ink = segment.digit_in(ink, box) if box else ink
         image = to_mnist(ink)
         return self._store_drawing(ink, digit, "samples", self.describe(image, self.current()))
 
-    def train(self, ink, digit, request_id=None):
-        """Store a correction, then learn it into the updated models as a new version.
+    def train(self, ink, digit, request_id=None, box=None):
+        """Store a correction (the whole drawing, or the digit of it in `box`), then learn it into the updated
+        models as a new version.
 
         Returns the response body. Raises StoreUnavailable if the drawing could not be stored, and
         NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
@@ -143,6 +178,7 @@ class Recognizer:
                 return json.loads(self.store.get(answered)[0])
             except KeyError:
                 pass
+        ink = segment.digit_in(ink, box) if box else ink
         image = to_mnist(ink)
         with self._lock:
             shown = self.describe(image, self.current())
@@ -174,8 +210,8 @@ class Recognizer:
         def change(state):
             if request and any(h.get("request") == request for h in state.history):
                 return state
-            right = None if replayed else {name: bool(int(np.argmax(p)) == digit)
-                                           for name, p in self.probabilities(image, state).items()}
+            right = None if replayed else {name: bool(int(np.argmax(p[0])) == digit)
+                                           for name, p in self.probabilities(image[None], state).items()}
             note = {**({"request": request} if request else {}), **({"sample_id": sample_id} if sample_id else {})}
             return self.learner.learn(state, image, variants, digit, right, note)
         return self.versions.commit(change)

@@ -45,18 +45,19 @@ def predict():
 
 
 def labelled(data):
-    """The (ink, digit) of a /train or /samples body; the digit is checked before the image is decoded."""
+    """The (ink, digit, box) of a /train or /samples body; the digit is checked before the image is decoded."""
     digit = requests.digit(data)
-    return requests.ink(data), digit
+    ink = requests.ink(data)
+    return ink, digit, requests.box(data, ink)
 
 
 @bp.post("/train")
 @limiter.limit(train_limit)
 def train():
-    data = requests.json_body(("image", "digit", "request_id"))
-    ink, digit = labelled(data)
+    data = requests.json_body(("image", "digit", "box", "request_id"))
+    ink, digit, box = labelled(data)
     try:
-        body = recognizer().train(ink, digit, requests.request_id(data))
+        body = recognizer().train(ink, digit, requests.request_id(data), box)
     except NotLearned as error:
         if error.refused:
             log.warning("refused a correction to %d: %s", digit, error)
@@ -69,8 +70,8 @@ def train():
 @bp.post("/samples")
 @limiter.limit(train_limit)
 def samples():
-    ink, digit = labelled(requests.json_body(("image", "digit")))
-    sample_id = recognizer().save_sample(ink, digit)
+    ink, digit, box = labelled(requests.json_body(("image", "digit", "box")))
+    sample_id = recognizer().save_sample(ink, digit, box)
     try:
         return jsonify(sample_id=sample_id, counts=recognizer().drawing_counts()), 201
     except StoreUnavailable:                  # the drawing is stored: say so, just without the counts

@@ -53,3 +53,20 @@ def request_id(data):
     if not isinstance(value, str) or not 1 <= len(value) <= 200 or not value.isprintable():
         raise ApiError(400, "'request_id' must be a string of 1 to 200 printable characters")
     return value
+
+
+def box(data, ink):
+    """The body's optional 'box': [left, top, right, bottom] in the image's pixels (right and bottom exclusive),
+    naming the one digit of a number that the request is about."""
+    value = data.get("box")
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) != 4
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise ApiError(400, "'box' must be a list of four whole numbers: [left, top, right, bottom] in pixels")
+    left, top, right, bottom = value
+    height, width = ink.shape
+    if not (0 <= left < right <= width and 0 <= top < bottom <= height):
+        raise ApiError(422, f"'box' {value} is not a part of the {width}x{height} image: it needs "
+                            f"0 <= left < right <= {width} and 0 <= top < bottom <= {height}"[:300])
+    return tuple(value)
