@@ -15,7 +15,7 @@ SPECK = 0.25        # a part whose longest side is under this share of the drawi
 OVERLAP = 0.4       # parts whose columns overlap by this share of the narrower one are strokes of one digit ...
 CLOSE = 0.05        # ... and so are parts closer than this share of the drawing's height (a 4's two strokes),
 SMALL = 0.4         # ... and a part under this share of it whose box meets a bigger one's (a 7's hook)
-NEAR = 0.3          # a speck this close to a digit's box (as a share of the drawing's height) is part of it
+NEAR = 0.15         # a speck this close to a digit's box (as a share of the drawing's height) is part of it
 MAX_DIGITS = 32     # more separate parts than this is not a number but a scatter (and would cost quadratic time)
 MATCH = 0.9         # a box sent to /train names the digit whose box it covers this well (intersection over union)
 

@@ -87,6 +87,13 @@ def drawing_url(sample):
     return to_png_data_url(render.strokes_to_ink(sample["strokes"], sample["width"]))
 
 
+def number_ink(digits, seed=0, **layout):
+    """The wide pad's ink for these digits' strokes written side by side, and each digit's box as composed."""
+    strokes, pen, boxes = render.compose_number(digits, np.random.default_rng(seed), **layout)
+    ink = render.strokes_to_ink([s for d in strokes for s in d], pen, render.WIDE_PAD[1], render.WIDE_PAD[0])
+    return ink, boxes
+
+
 def faint_speck():
     """Four faint pixels in a row: a drawing, but one whose shrunken and turned variants often all come out blank."""
     ink = np.zeros((200, 200), dtype=np.float32)

@@ -215,6 +215,16 @@ CASES += [(f"digit-{value!r}"[:40], LABELLED, lambda im, r, value=value: {"json"
 CASES += [("digit-missing", LABELLED, lambda im, r: {"json": {"image": im.good}}, 400, "digit"),
           ("digit-and-image-bad", LABELLED, lambda im, r: {"json": {"image": "x", "digit": 11}}, 422, "digit")]
 
+# boxes on the labelled routes, with a good 200x200 drawing: 400 when not four whole numbers, 422 when not a part
+# of the image or holding no ink
+BOXES = [([1, 2, 3], 400), ([1, 2, 3, 4, 5], 400), ("0,0,10,10", 400), ({"left": 0}, 400), ([0, 0, 10.5, 10], 400),
+         ([0, 0, True, 10], 400), ([0, 0, None, 10], 400), (["0", "0", "10", "10"], 400), ([], 400),
+         ([0, 0, 0, 10], 422), ([10, 0, 5, 10], 422), ([0, 10, 10, 10], 422), ([-1, 0, 10, 10], 422),
+         ([0, 0, 201, 200], 422), ([0, 0, 200, 10 ** 30], 422), ([0, 0, 8, 8], 422)]
+CASES += [(f"box-{value!r}"[:40], LABELLED,
+           lambda im, r, value=value: {"json": {"image": im.good, "digit": 3, "box": value}}, status,
+           "nothing is drawn" if value == [0, 0, 8, 8] else "box") for value, status in BOXES]
+
 PARAMS = [pytest.param(route, make, status, words, id=f"{name}-{route.strip('/')}")
           for name, routes, make, status, words in CASES for route in routes]
 

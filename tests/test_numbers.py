@@ -1,0 +1,115 @@
+"""Numbers through the API: /predict's `number` and `digits`, and /train and /samples taught one digit by its box."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import drawing_url, ink_url, number_ink
+from recognizer import render
+from recognizer.images import decode_data_url
+from recognizer.preprocess import ink_box
+from test_api import assert_prediction_shape
+
+
+def stored_pngs(store_url):
+    return sorted(Path(store_url[len("file://"):]).glob("drawings/*/*.png"))
+
+
+@pytest.fixture
+def clear(client, strokes):
+    """Per digit, the strokes of a dev drawing every model names right on its own."""
+    found = {}
+    for sample in strokes:
+        body = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
+        if sample["label"] not in found and all(body["predictions"][m][0]["digit"] == sample["label"]
+                                                for m in body["predictions"]):
+            found[sample["label"]] = sample["strokes"]
+    assert len(found) == 10
+    return found
+
+
+def test_predict_reads_a_number_left_to_right(client, clear):
+    ink, boxes = number_ink([clear[4], clear[2], clear[0], clear[7]], gaps=(0.25, 0.4))
+    body = client.post("/predict", json={"image": ink_url(ink)}).get_json()
+    assert body["number"] == "4207"
+    assert [d["answer"] for d in body["digits"]] == [4, 2, 0, 7]
+    assert {"answer", "message", "predictions", "model_versions", "preview"} <= set(body)   # today's fields stay
+    for entry, composed in zip(body["digits"], boxes):
+        assert set(entry) == {"box", "answer", "predictions", "preview"}
+        assert_prediction_shape(entry)
+        assert decode_data_url(entry["preview"]).shape == (28, 28)
+        left, top, right, bottom = entry["box"]
+        assert all(isinstance(v, int) for v in entry["box"])
+        assert 0 <= left < right <= ink.shape[1] and 0 <= top < bottom <= ink.shape[0]
+        assert abs(left - composed[0]) <= 2 and abs(right - composed[2]) <= 2
+
+
+def test_a_single_digit_is_a_one_digit_number_with_the_whole_drawing_as_its_digit(client, strokes):
+    sample = strokes[0]
+    body = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
+    (entry,) = body["digits"]
+    assert body["number"] == str(body["answer"]) == str(sample["label"])
+    assert entry["predictions"] == body["predictions"] and entry["preview"] == body["preview"]
+    top, bottom, left, right = ink_box(render.strokes_to_ink(sample["strokes"], sample["width"]))
+    assert entry["box"] == [left, top, right, bottom]
+
+
+def unnamed_scribble(client):
+    """Strokes of a random zigzag that the models do not name when it is drawn alone."""
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        points = rng.uniform(0, 100, (int(rng.integers(8, 16)), 2)).tolist()
+        alone, _ = number_ink([[points]])
+        if client.post("/predict", json={"image": ink_url(alone)}).get_json()["answer"] is None:
+            return [points]
+    pytest.fail("the models named every scribble")
+
+
+def test_a_number_with_a_part_that_is_no_digit_is_null_and_says_which(client, clear):
+    ink, _ = number_ink([clear[3], unnamed_scribble(client), clear[1]], gaps=(0.4, 0.4))
+    body = client.post("/predict", json={"image": ink_url(ink)}).get_json()
+    assert [d["answer"] for d in body["digits"]] == [3, None, 1]
+    assert body["number"] is None
+    assert "digit 2 of 3" in body["message"]
+
+
+def test_train_with_a_box_learns_that_digit_alone(client, clear, store_url):
+    ink, _ = number_ink([clear[4], clear[2]], gaps=(0.3, 0.3))
+    url = ink_url(ink)
+    four, two = client.post("/predict", json={"image": url}).get_json()["digits"]
+    response = client.post("/train", json={"image": url, "digit": 2, "box": two["box"], "request_id": "n-1"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["model_version"] == 1 and body["answer"] == 2
+    assert body["preview"] == two["preview"]                  # what was learned is the digit /predict showed
+    (png,) = stored_pngs(store_url)
+    left, top, right, bottom = two["box"]
+    assert png.parent.name == "2"
+    assert Image.open(png).size == (right - left, bottom - top)
+    stored = 1.0 - np.asarray(Image.open(png), dtype=np.float32) / 255.0
+    assert stored.sum() < 0.6 * ink.sum()                     # the 4's ink is not in it
+    again = client.post("/train", json={"image": url, "digit": 2, "box": two["box"], "request_id": "n-1"})
+    assert again.get_json() == body and len(stored_pngs(store_url)) == 1     # a retry applies once
+    other = client.post("/train", json={"image": url, "digit": 4, "box": four["box"]}).get_json()
+    assert other["model_version"] == 2 and len(stored_pngs(store_url)) == 2
+
+
+def test_samples_with_boxes_store_a_number_as_labelled_digits(client, clear, store_url):
+    ink, _ = number_ink([clear[1], clear[9], clear[5]], gaps=(0.3, 0.5))
+    url = ink_url(ink)
+    body = client.post("/predict", json={"image": url}).get_json()
+    for digit, entry in zip((1, 9, 5), body["digits"]):
+        assert client.post("/samples", json={"image": url, "digit": digit, "box": entry["box"]}).status_code == 201
+    pngs = stored_pngs(store_url)
+    assert sorted(p.parent.name for p in pngs) == ["1", "5", "9"]
+    assert all(Image.open(p).size[0] < ink.shape[1] / 2 for p in pngs)
+    assert client.get("/health").get_json()["model_version"] == 0
+
+
+def test_a_box_around_no_digit_is_422_and_nothing_is_stored(client, clear, store_url):
+    ink, boxes = number_ink([clear[6], clear[8]], gaps=(0.6, 0.6))
+    gap = [int(boxes[0][2]) + 2, 0, int(boxes[1][0]) - 2, ink.shape[0]]
+    response = client.post("/train", json={"image": ink_url(ink), "digit": 6, "box": gap})
+    assert response.status_code == 422 and "nothing is drawn" in response.get_json()["error"]
+    assert stored_pngs(store_url) == []
