@@ -69,19 +69,20 @@ def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave
 
     The number is `heights` of the pad tall; each digit's height varies by up to 15% around that, its baseline
     wanders by `wave` of it, and the blank between two digits' ink is `gaps` of it (below 0: the digits overlap
-    and may touch). A number too long for the pad is written smaller. Returns (each digit's strokes on the pad,
+    and may touch; one range, or one per neighbouring pair). A number too long for the pad is written smaller. Returns (each digit's strokes on the pad,
     the pen width, each digit's ink box (left, top, right, bottom)).
     """
     across, tall = pad
     pen = tall / 14
     height = rng.uniform(*heights) * tall
     laid, x = [], pen
-    for strokes in digit_strokes:
+    blanks = gaps if np.ndim(gaps) == 2 else [gaps] * len(digit_strokes)
+    for strokes, blank in zip(digit_strokes, list(blanks) + [(0, 0)]):
         points, size = scaled(strokes, height * rng.uniform(0.85, 1.15))
         bottom = tall / 2 + height / 2 + rng.uniform(-wave, wave) * height
         top = bottom - size[1] - pen
         laid.append(([p + (x + pen / 2, top + pen / 2) for p in points], (x, top, x + size[0] + pen, bottom)))
-        x += size[0] + pen + rng.uniform(*gaps) * height
+        x += size[0] + pen + rng.uniform(*blank) * height
     shrink = min(1.0, (across - 2 * pen) / (laid[-1][1][2] - pen))
     centre = np.array([pen, tall / 2])
     digits = [[((p - centre) * shrink + centre).tolist() for p in points] for points, _ in laid]

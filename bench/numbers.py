@@ -1,0 +1,112 @@
+"""Reading written numbers: whole numbers, digit counts and digits right, through Recognizer.predict as /predict does.
+
+Run from the repository root: `python bench/numbers.py [--numbers 600]`. Numbers of 2-6 digits are written on
+the page's wide pad (840x280, its pen) from real pen digits no model trained on: UJI's held-out writers (each
+number from one writer's own digits) and the dev strokes. Each number's height, each digit's height (within 15%),
+its baseline (within 6% of the height) and the blank between digits (10-60% of the height) vary. Touching pairs
+are written with the blank below zero, and counted as touching only where their ink really meets.
+Digits right counts positions, over the numbers whose digit count was found right. Single digits: the same real
+digits drawn alone, read as a number, against today's answer for the whole drawing.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent       # this file shares its name with the standard library's `numbers`,
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]   # which numpy imports: load that first
+import numbers  # noqa: E402,F401
+sys.path.insert(0, str(BENCH))
+
+import numpy as np  # noqa: E402
+from common import recognizer, table  # noqa: E402  (importing common puts the repository on sys.path)
+
+from recognizer import data, render  # noqa: E402
+from recognizer.render import WIDE_PAD, compose_number, strokes_to_ink  # noqa: E402
+
+APART = (0.1, 0.6)          # the blank between digits, as a share of the number's height
+TOUCHING = (-0.12, 0.0)     # the blank between a touching pair: its ink overlaps a little or just meets
+
+
+def meets(a, b):
+    """Whether two ink masks touch: a pixel of `b` on or beside one of `a`."""
+    near = np.pad(a, 1)
+    return bool((a | near[:-2, 1:-1] | near[2:, 1:-1] | near[1:-1, :-2] | near[1:-1, 2:])[b].any())
+
+
+def written(digits, rng, gaps):
+    """(ink of the number on the wide pad, whether two neighbouring digits' ink meets); `gaps`: compose_number's."""
+    strokes, pen, _ = compose_number(digits, rng, gaps=gaps)
+    inks = [strokes_to_ink(s, pen, WIDE_PAD[1], WIDE_PAD[0]) > 0.05 for s in strokes]
+    touch = any(meets(a, b) for a, b in zip(inks, inks[1:]))
+    return strokes_to_ink([s for d in strokes for s in d], pen, WIDE_PAD[1], WIDE_PAD[0]), touch
+
+
+def sources():
+    """(name, list of digit groups to draw numbers from): UJI's held-out writers one by one, and the dev strokes."""
+    _, held_out = data.uji_split()
+    writers = {}
+    for pen in held_out:
+        writers.setdefault(pen["writer"], []).append(pen)
+    return [("UJI held-out writers", list(writers.values())), ("dev strokes", [data.load_strokes()])]
+
+
+def score(rec, cases):
+    """Whole numbers, counts and digits right over (ink, labels) cases, and the median seconds per reading."""
+    whole = count = digits_right = digits_seen = 0
+    seconds = []
+    for ink, labels in cases:
+        started = time.perf_counter()
+        body = rec.predict(ink)
+        seconds.append(time.perf_counter() - started)
+        read = [d["answer"] for d in body["digits"]]
+        whole += body["number"] == "".join(map(str, labels))
+        if len(read) == len(labels):
+            count += 1
+            digits_right += sum(r == label for r, label in zip(read, labels))
+            digits_seen += len(labels)
+    n = len(cases)
+    return [str(n), f"{whole / n:.1%}", f"{count / n:.1%}", f"{digits_right / max(digits_seen, 1):.1%}",
+            f"{np.median(seconds) * 1000:.1f}"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=600, help="numbers per source and kind")
+    args = parser.parse_args()
+    rec = recognizer()
+    rng = np.random.default_rng(2026)
+    rows, singles = [], []
+    for name, groups in sources():
+        apart, touching = [], []
+        while len(apart) < args.numbers or len(touching) < args.numbers // 4:
+            group = groups[int(rng.integers(len(groups)))]
+            picks = [group[i] for i in rng.choice(len(group), int(rng.integers(2, 7)), replace=False)]
+            labels = [p["label"] for p in picks]
+            if len(apart) < args.numbers:
+                ink, touch = written([p["strokes"] for p in picks], rng, APART)
+                assert not touch                                  # a positive blank never lets the ink meet
+                apart.append((ink, labels))
+            pair = int(rng.integers(len(picks) - 1))              # one pair touches, the rest are apart
+            gaps = [TOUCHING if k == pair else APART for k in range(len(picks) - 1)]
+            ink, touch = written([p["strokes"] for p in picks], rng, gaps)
+            if touch and len(touching) < args.numbers // 4:
+                touching.append((ink, labels))
+        rows.append([name, "apart"] + score(rec, apart))
+        rows.append([name, "one touching pair"] + score(rec, touching))
+        pens = [p for group in groups for p in group]
+        singles += [(render.pen_to_canvas(p["strokes"], rng), p["label"]) for p in pens]
+    table(["digits from", "numbers", "how many", "whole number right", "digit count right", "digits right",
+           "p50 ms"], rows)
+    print()
+    read = [rec.predict(ink) for ink, _ in singles]
+    old = sum(body["answer"] == label for body, (_, label) in zip(read, singles))
+    as_number = sum(body["number"] == str(label) for body, (_, label) in zip(read, singles))
+    split = sum(len(body["digits"]) != 1 for body in read)
+    table(["single digits (UJI held-out + dev)", "drawings", "right", "found as more than one digit"],
+          [["answer for the whole drawing (today's)", str(len(singles)), f"{old / len(singles):.2%}", ""],
+           ["number", str(len(singles)), f"{as_number / len(singles):.2%}", str(split)]])
+
+
+if __name__ == "__main__":
+    main()
