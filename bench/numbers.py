@@ -8,21 +8,26 @@ are written with the blank below zero, and counted as touching only where their 
 Digits right counts positions, over the numbers whose digit count was found right. Single digits: the same real
 digits drawn alone, read as a number, against today's answer for the whole drawing.
 """
-import argparse
 import sys
-import time
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent       # this file shares its name with the standard library's `numbers`,
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]   # which numpy imports: load that first
-import numbers  # noqa: E402,F401
-sys.path.insert(0, str(BENCH))
+if __name__ != "__main__":
+    # Scripts in bench/ have this folder first on their path, so `import numbers` (numpy's) finds this file:
+    # it puts the standard library's module in its place, and is otherwise only ever run as a script.
+    import importlib.util
+    import sysconfig
+    from pathlib import Path
+    _spec = importlib.util.spec_from_file_location("numbers", Path(sysconfig.get_path("stdlib")) / "numbers.py")
+    sys.modules["numbers"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules["numbers"])
+else:
+    import argparse
+    import time
 
-import numpy as np  # noqa: E402
-from common import recognizer, table  # noqa: E402  (importing common puts the repository on sys.path)
+    import numpy as np
+    from common import recognizer, table  # (importing common puts the repository on sys.path)
 
-from recognizer import data, render  # noqa: E402
-from recognizer.render import WIDE_PAD, compose_number, strokes_to_ink  # noqa: E402
+    from recognizer import data, render
+    from recognizer.render import WIDE_PAD, compose_number, strokes_to_ink
 
 APART = (0.1, 0.6)          # the blank between digits, as a share of the number's height
 TOUCHING = (-0.12, 0.0)     # the blank between a touching pair: its ink overlaps a little or just meets

@@ -3,7 +3,9 @@ import base64
 import binascii
 import io
 import re
+import struct
 import warnings
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -12,6 +14,7 @@ MAX_SIDE = 1024
 MIN_SIDE = 8
 _DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg);base64,(.*)$", re.DOTALL)
 _FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class ImageError(ValueError):
@@ -62,11 +65,20 @@ def ink_from_luminance_alpha(la):
 
 
 def ink_png(ink):
-    """A [0, 1] ink array as a black-on-white grayscale PNG, at its own size (how drawings are stored)."""
+    """A [0, 1] ink array as a black-on-white 8-bit grayscale PNG, at its own size (how drawings are stored).
+
+    Written here rather than by PIL, whose plumbing costs ten times the encoding for a 28x28 preview."""
     gray = np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(gray).save(buffer, format="PNG")
-    return buffer.getvalue()
+    height, width = gray.shape
+    rows = np.zeros((height, width + 1), dtype=np.uint8)       # each row starts with its filter type: 0, none
+    rows[:, 1:] = gray
+    return (PNG_SIGNATURE + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + png_chunk(b"IEND", b""))
+
+
+def png_chunk(kind, data):
+    """One PNG chunk: length, type, data and the CRC of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def to_png_data_url(ink):

@@ -43,13 +43,16 @@ def pen_widened(ink_mask, radius):
     reach = int(np.ceil(radius + 0.5))
     height, width = ink_mask.shape
     padded = np.pad(ink_mask, reach)
-    grown = np.zeros(ink_mask.shape)
+    within = {}                              # weight -> the pixels some inked pixel reaches with that weight
     for dy in range(-reach, reach + 1):
         for dx in range(-reach, reach + 1):
             weight = min(radius + 0.5 - np.sqrt(dy * dy + dx * dx), 1.0)
             if weight > 0:
                 shifted = padded[reach + dy:reach + dy + height, reach + dx:reach + dx + width]
-                grown = np.maximum(grown, np.where(shifted, weight, 0.0))
+                within[weight] = within[weight] | shifted if weight in within else shifted.copy()
+    grown = np.zeros(ink_mask.shape)
+    for weight, reached in within.items():
+        grown = np.maximum(grown, np.where(reached, weight, 0.0))
     return grown
 
 
@@ -72,19 +75,17 @@ def thicken(ink, min_ratio=MIN_STROKE):
 
 def centre_of_mass(ink):
     """(row, column) of the ink's centre of mass."""
-    rows, cols = np.indices(ink.shape)
     total = ink.sum()
-    return (rows * ink).sum() / total, (cols * ink).sum() / total
+    return ink.sum(axis=1) @ np.arange(ink.shape[0]) / total, ink.sum(axis=0) @ np.arange(ink.shape[1]) / total
 
 
 def slant(ink):
     """How far the drawing leans: horizontal drift per row of its ink's centre line, from second moments."""
-    rows, cols = np.indices(ink.shape)
     cy, cx = centre_of_mass(ink)
-    dy, dx = rows - cy, cols - cx
+    dy, dx = np.arange(ink.shape[0]) - cy, np.arange(ink.shape[1]) - cx
     total = ink.sum()
-    var_y = (dy * dy * ink).sum() / total
-    return float((dy * dx * ink).sum() / total / var_y) if var_y > 0 else 0.0
+    var_y = (dy * dy) @ ink.sum(axis=1) / total
+    return float(dy @ ink @ dx / total / var_y) if var_y > 0 else 0.0
 
 
 def deslant(ink, limit=MAX_SLANT):
@@ -102,14 +103,15 @@ def sheared(ink, shear, pad, centre):
     """Output (r, c) reads input (r, c - pad + shear * (r - centre)), linearly between the two nearest pixels
     and zero outside (scipy.ndimage.affine_transform's order 1, mode grid-constant): each row slides back."""
     height, width = ink.shape
-    source = np.arange(width + 2 * pad)[None, :] - pad + shear * (np.arange(height)[:, None] - centre) + 1.0
-    padded = np.pad(ink.astype(np.float64), ((0, 0), (1, 2)))        # the zeros around, and one to step into
-    left = np.floor(source)
-    inside = (left >= 0) & (left <= width)
-    at = np.where(inside, left, 0).astype(np.int64)
-    step = source - left
-    rows = np.arange(height)[:, None]
-    return np.where(inside, padded[rows, at] * (1 - step) + padded[rows, at + 1] * step, 0.0).astype(np.float32)
+    offset = shear * (np.arange(height) - centre) - pad          # per row: the same shift for all its pixels
+    whole = np.floor(offset)
+    step = (offset - whole)[:, None]
+    margin = int(np.abs(whole).max()) + 2 * pad + 2              # zeros on both sides: outside reads zero
+    padded = np.zeros((height, width + 2 * margin))
+    padded[:, margin:margin + width] = ink
+    at = np.arange(width + 2 * pad)[None, :] + whole.astype(np.int64)[:, None] + margin
+    return (np.take_along_axis(padded, at, axis=1) * (1 - step)
+            + np.take_along_axis(padded, at + 1, axis=1) * step).astype(np.float32)
 
 
 def fit_box(ink, box=BOX, resample=Image.Resampling.LANCZOS):
