@@ -56,13 +56,9 @@ def wrong_drawings(rec, rng, limit):
 
 
 def readings(rec, state, images, conv=None):
-    """What each updated model (its weights in `state`) and the answer name for each image (None: abstained).
-
-    The CNN's conv layers are frozen in online updates, so their features (`conv`, computed here if not given)
-    serve the original CNN and the updated one alike."""
-    conv = rec.cnn.features(images) if conv is None else conv
-    probs = {"fnn": rec.fnn.probabilities(images), "cnn": rec.cnn.head_probabilities(conv),
-             "fnn_updated": state.fnn.probabilities(images), "cnn_updated": state.cnn.head_probabilities(conv)}
+    """What each updated model (its weights in `state`) and the answer name for each image (None: abstained);
+    `conv`: the images' frozen conv features, when already computed (Recognizer.probabilities)."""
+    probs = rec.probabilities(images, state, conv)
     return {"fnn_updated": probs["fnn_updated"].argmax(1), "cnn_updated": probs["cnn_updated"].argmax(1),
             "answer": np.array([answer.decide(mix)[0] for mix in answer.combined(probs)], dtype=object)}
 
