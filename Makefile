@@ -15,8 +15,9 @@ $(VENV)/.train: requirements.txt requirements-train.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-train.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-train.txt requirements-dev.txt | $(PY)
+$(VENV)/.dev: requirements.txt requirements-train.txt requirements-dev.txt package-lock.json | $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
+	npm ci --no-audit --no-fund            # axe-core, for the browser tests' accessibility checks
 	touch $@
 
 .PHONY: run test train bench

@@ -4,11 +4,16 @@
   'use strict';
 
   var MODELS = ['fnn', 'fnn_updated', 'cnn', 'cnn_updated'];
-  var EXPORT_SIZE = 280;        // the image sent to the server is always 280x280, whatever the screen
-  var PEN_RATIO = 1 / 14;       // pen width as a fraction of the canvas side
+  var EXPORT_HEIGHT = 280;      // the image sent is 280 px tall whatever the screen: 280x280, or 840x280 for a number
+  var WIDE_ASPECT = 3;          // number mode's pad is 3:1 (the server's recognizer/render.py WIDE_PAD: 840x280)
+  var PEN_RATIO = 1 / 14;       // pen width as a fraction of the pad's height, in both shapes
   var LIVE_DELAY = 400;         // ms after a stroke ends before live recognition asks the server
   var MAX_DPR = 3;
   var NOT_A_DIGIT = "can't recognize this as a digit";
+  var PROMPT = {
+    recognize: ['Draw a digit, then press Recognize.', 'Write a number, then press Recognize.'],
+    collect: ['Draw a digit, then press its number.', 'Write a number, then type it and press Save.']
+  };
 
   function $(id) { return document.getElementById(id); }
 
@@ -17,24 +22,29 @@
   var ctx = pad.getContext('2d');
 
   var el = {
-    app: $('app'), padEmpty: $('pad-empty'),
-    undo: $('undo'), clear: $('clear'), recognize: $('recognize'), live: $('live'),
+    app: $('app'), padEmpty: $('pad-empty'), padHeading: $('pad-heading'),
+    undo: $('undo'), clear: $('clear'), recognize: $('recognize'), live: $('live'), numberMode: $('number-mode'),
     modeRecognize: $('mode-recognize'), modeCollect: $('mode-collect'),
     status: $('status'), results: $('results-panel'), collect: $('collect-panel'),
     answer: $('answer'), preview: $('preview'), previewPlaceholder: $('preview-placeholder'),
-    version: $('model-version'), correct: $('correct'), wrongDigits: $('wrong-digits'),
+    digits: $('digits'), digitList: $('digit-list'), chartsNote: $('charts-note'),
+    version: $('model-version'), correct: $('correct'), wrongLabel: $('wrong-label'), wrongDigits: $('wrong-digits'),
     collectDigits: $('collect-digits'), counts: $('counts'), countsTotal: $('counts-total'),
-    after: $('after-learning'), updatedAnswer: $('updated-answer'), updatedNote: $('updated-note')
+    numberForm: $('collect-number-form'), numberInput: $('collect-number'), saveNumber: $('save-number'),
+    after: $('after-learning'), afterLabel: $('after-label'), updatedAnswer: $('updated-answer'),
+    updatedNote: $('updated-note')
   };
 
   // ---- state -------------------------------------------------------------------------------
-  var strokes = [];             // finished strokes: arrays of [x, y] in 0..1 of the canvas side
+  var aspect = 1;               // the pad's width over its height: 1, or WIDE_ASPECT in number mode
+  var strokes = [];             // finished strokes: arrays of [x, y] in units of the pad's height (x runs to aspect)
   var current = null;           // the stroke being drawn
   var activePointer = null;
   var drawGen = 0;              // bumps whenever the drawing changes
-  var result = null;            // last recognition: {gen, answer}
+  var result = null;            // last recognition: {gen, image (as sent), answer, number, message, digits, ...}
   var PAGE_ID = Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 10);   // names this page's /train requests
-  var taughtGen = -1;           // the drawing generation already sent to /train and kept by the server
+  var taughtGen = -1;           // the drawing generation already sent to /train whole and kept by the server
+  var selected = null;          // the index in result.digits picked for correcting, in a number
   var busy = false;             // a /train or /samples request is in flight
   var predictSeq = 0;
   var predictAbort = null;
@@ -44,10 +54,10 @@
   var counts = null;            // {digit: n} known stored drawings, or null when unknown
 
   // ---- drawing -----------------------------------------------------------------------------
-  function traceStroke(c, pts, side) {
+  function traceStroke(c, pts, unit) {
     var n = pts.length;
     if (!n) { return; }
-    var x0 = pts[0][0] * side, y0 = pts[0][1] * side;
+    var x0 = pts[0][0] * unit, y0 = pts[0][1] * unit;
     if (n === 1) {
       c.beginPath();
       c.arc(x0, y0, c.lineWidth / 2, 0, Math.PI * 2);
@@ -57,35 +67,54 @@
     c.beginPath();
     c.moveTo(x0, y0);
     if (n === 2) {
-      c.lineTo(pts[1][0] * side, pts[1][1] * side);
+      c.lineTo(pts[1][0] * unit, pts[1][1] * unit);
     } else {
       // quadratic smoothing: the points are control points, the midpoints between them are on the curve
       for (var i = 1; i < n - 1; i++) {
         var mx = (pts[i][0] + pts[i + 1][0]) / 2, my = (pts[i][1] + pts[i + 1][1]) / 2;
-        c.quadraticCurveTo(pts[i][0] * side, pts[i][1] * side, mx * side, my * side);
+        c.quadraticCurveTo(pts[i][0] * unit, pts[i][1] * unit, mx * unit, my * unit);
       }
-      c.lineTo(pts[n - 1][0] * side, pts[n - 1][1] * side);
+      c.lineTo(pts[n - 1][0] * unit, pts[n - 1][1] * unit);
     }
     c.stroke();
   }
 
-  function paint(c, side) {
+  // The drawing on a canvas of width x height; points are in units of the height.
+  function paint(c, width, height) {
     c.setTransform(1, 0, 0, 1, 0, 0);
     c.globalCompositeOperation = 'source-over';
     c.fillStyle = '#ffffff';
-    c.fillRect(0, 0, side, side);
+    c.fillRect(0, 0, width, height);
     c.strokeStyle = '#000000';
     c.fillStyle = '#000000';
-    c.lineWidth = side * PEN_RATIO;
+    c.lineWidth = height * PEN_RATIO;
     c.lineCap = 'round';
     c.lineJoin = 'round';
-    for (var i = 0; i < strokes.length; i++) { traceStroke(c, strokes[i], side); }
-    if (current) { traceStroke(c, current, side); }
+    for (var i = 0; i < strokes.length; i++) { traceStroke(c, strokes[i], height); }
+    if (current) { traceStroke(c, current, height); }
+  }
+
+  // Outline each digit of a number on the screen's pad (never in the image sent): the boxes are in the sent
+  // image's pixels, so they scale by the pad's height over the export's.
+  function outlineDigits() {
+    if (!numberShown() || result.gen !== drawGen) { return; }
+    var scale = pad.height / EXPORT_HEIGHT;
+    var unit = Math.max(1, pad.height / 140);
+    ctx.lineCap = 'butt';
+    result.digits.forEach(function (d, i) {
+      var b = d.box;
+      ctx.strokeStyle = i === selected ? '#2f4ac0' : '#8a93a3';
+      ctx.lineWidth = (i === selected ? 3 : 1.5) * unit;
+      ctx.setLineDash(i === selected ? [] : [4 * unit, 3 * unit]);
+      ctx.strokeRect(b[0] * scale, b[1] * scale, (b[2] - b[0]) * scale, (b[3] - b[1]) * scale);
+    });
+    ctx.setLineDash([]);
   }
 
   function render() {
     renderQueued = false;
-    paint(ctx, pad.width);
+    paint(ctx, pad.width, pad.height);
+    outlineDigits();
     var empty = !strokes.length && !current;
     if (el.padEmpty) { el.padEmpty.hidden = !empty; }
   }
@@ -100,31 +129,32 @@
     var rect = pad.getBoundingClientRect();
     if (!rect.width) { return; }
     var dpr = Math.min(window.devicePixelRatio || 1, MAX_DPR);
-    var side = Math.max(1, Math.round(rect.width * dpr));
-    if (pad.width !== side || pad.height !== side) {
-      pad.width = side;
-      pad.height = side;
+    var width = Math.max(1, Math.round(rect.width * dpr));
+    var height = Math.max(1, Math.round(width / aspect));
+    if (pad.width !== width || pad.height !== height) {
+      pad.width = width;
+      pad.height = height;
     }
     render();
   }
 
   function exportImage() {
     var off = document.createElement('canvas');
-    off.width = EXPORT_SIZE;
-    off.height = EXPORT_SIZE;
-    paint(off.getContext('2d'), EXPORT_SIZE);
+    off.width = EXPORT_HEIGHT * aspect;
+    off.height = EXPORT_HEIGHT;
+    paint(off.getContext('2d'), off.width, off.height);
     return off.toDataURL('image/png');
   }
 
   function pointFrom(e) {
     var r = pad.getBoundingClientRect();
-    return [(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height];
+    return [(e.clientX - r.left) / r.height, (e.clientY - r.top) / r.height];
   }
 
   function addPoint(p) {
     var last = current[current.length - 1];
     var dx = p[0] - last[0], dy = p[1] - last[1];
-    if (dx * dx + dy * dy < 0.000004) { return; }   // under ~0.5 px on a 280 px pad
+    if (dx * dx + dy * dy < 0.000004) { return; }   // under ~0.5 px on a 280 px tall pad
     current.push(p);
   }
 
@@ -175,9 +205,14 @@
 
   function drawingChanged() {
     drawGen += 1;
-    if (result && result.gen !== drawGen) { el.results.classList.add('is-stale'); }
+    if (result && result.gen !== drawGen) {
+      el.results.classList.add('is-stale');
+      scheduleRender();                              // the digits' outlines belong to the old drawing
+    }
     updateControls();
   }
+
+  function prompt() { return PROMPT[mode][aspect > 1 ? 1 : 0]; }
 
   function undo() {
     if (current) { return; }
@@ -187,7 +222,7 @@
     drawingChanged();
     if (!strokes.length) {
       resetResults();
-      setStatus('Draw a digit, then press Recognize.');
+      setStatus(prompt());
     } else {
       scheduleLive();
     }
@@ -201,7 +236,22 @@
     scheduleRender();
     drawingChanged();
     resetResults();
-    if (!quiet) { setStatus(mode === 'collect' ? 'Draw a digit, then press its number.' : 'Draw a digit, then press Recognize.'); }
+    if (!quiet) { setStatus(prompt()); }
+  }
+
+  // Square pad for a digit, wide pad for a number. The strokes would not fit the other shape: start afresh.
+  function setShape(wide) {
+    aspect = wide ? WIDE_ASPECT : 1;
+    el.app.setAttribute('data-shape', wide ? 'wide' : 'square');
+    el.padHeading.textContent = wide ? 'Write a number' : 'Draw a digit';
+    pad.setAttribute('aria-label', wide
+      ? 'Wide drawing pad: write a number, its digits side by side with a small gap, with a mouse, pen or finger. ' +
+        'Enter recognizes, Escape clears, Control+Z undoes the last stroke.'
+      : 'Drawing pad: draw one digit with a mouse, pen or finger. Enter recognizes, Escape clears, ' +
+        'digit keys label the drawing, Control+Z undoes the last stroke.');
+    el.padEmpty.textContent = wide ? 'write a number here' : 'draw here';
+    clearPad(true);
+    fitCanvas();
   }
 
   // ---- server ------------------------------------------------------------------------------
@@ -261,6 +311,8 @@
     return (v > 0 && v < 1 ? '<1' : Math.round(v)) + '%';
   }
 
+  function isDigit(answer) { return answer !== null && answer !== undefined && answer !== ''; }
+
   function renderChart(key, list) {
     var chart = $('chart-' + key);
     if (!chart) { return; }
@@ -301,9 +353,8 @@
   }
 
   function setAnswer(answer, message) {
-    var isDigit = answer !== null && answer !== undefined && answer !== '';
-    el.answer.textContent = isDigit ? String(answer) : (message || NOT_A_DIGIT);
-    el.answer.classList.toggle('is-message', !isDigit);
+    el.answer.textContent = isDigit(answer) ? String(answer) : (message || NOT_A_DIGIT);
+    el.answer.classList.toggle('is-message', !isDigit(answer));
     el.answer.classList.remove('is-empty');
   }
 
@@ -320,8 +371,10 @@
     return Math.max(a, b);
   }
 
+  function isImage(src) { return typeof src === 'string' && src.indexOf('data:image/') === 0; }
+
   function setPreview(src) {
-    if (typeof src === 'string' && src.indexOf('data:image/') === 0) {
+    if (isImage(src)) {
       el.preview.src = src;
       el.preview.hidden = false;
       el.previewPlaceholder.hidden = true;
@@ -336,47 +389,168 @@
     predictSeq += 1;                                   // drop answers still on their way
     if (predictAbort) { predictAbort.abort(); predictAbort = null; }
     result = null;
+    selected = null;
     el.answer.textContent = '?';
     el.answer.className = 'answer is-empty';
     el.results.classList.remove('is-stale');
     el.after.hidden = true;
-    setPreview(null);
-    renderCharts({});
-    updateControls();
+    showSelection();
   }
 
-  function showResult(data, gen) {
-    result = { gen: gen, answer: (data.answer === undefined ? null : data.answer) };
-    setAnswer(result.answer, data.message);
-    renderCharts(data.predictions);
-    setPreview(data.preview);
+  function showResult(data, gen, image) {
+    var same = result && result.gen === gen;           // the same drawing recognized again: keep what was taught
+    var taught = same ? result.taught : {};
+    var keep = same ? selected : null;
+    var digits = Array.isArray(data.digits) ? data.digits : [];
+    result = {
+      gen: gen, image: image, answer: (data.answer === undefined ? null : data.answer),
+      number: data.number === undefined ? null : data.number, message: data.message,
+      digits: digits, taught: taught, whole: { predictions: data.predictions, preview: data.preview }
+    };
+    selected = keep !== null && keep < digits.length ? keep : null;
+    if (numberShown()) {
+      setAnswer(result.number, data.message);
+      digits.forEach(function (d, i) { if (taught[i] !== undefined) { d.taught = taught[i]; } });
+    } else {
+      setAnswer(result.answer, data.message);
+    }
     setVersion(versionFrom(data.model_versions));
     el.after.hidden = true;
     el.results.classList.toggle('is-stale', gen !== drawGen);
-    updateControls();
+    showSelection();
   }
 
   function showBlank(message, gen) {
-    result = { gen: gen, answer: null };
+    result = { gen: gen, answer: null, number: null, digits: [], taught: {}, whole: {} };
+    selected = null;
     setAnswer(null, message || 'nothing is drawn');
-    renderCharts({});
-    setPreview(null);
     el.after.hidden = true;
     el.results.classList.toggle('is-stale', gen !== drawGen);
+    showSelection();
+  }
+
+  // ---- the digits of a number --------------------------------------------------------------
+  // A drawing read as several digits, on either pad: each digit can be picked, then corrected alone.
+  function numberShown() { return !!result && result.digits.length > 1; }
+
+  function freshNumber() { return numberShown() && result.gen === drawGen; }
+
+  function untaught() {
+    var out = [];
+    result.digits.forEach(function (d, i) { if (result.taught[i] === undefined) { out.push(i); } });
+    return out;
+  }
+
+  function digitName(i, n) { return 'digit ' + (i + 1) + ' of ' + n; }
+
+  // One list item per digit, left to right: its place, then a toggle button named "Digit 2 of 3: read as 4",
+  // which shows the preview and the reading. The place sits outside the button, so that the button's visible
+  // text ("4", "taught 7") ends its name, as speech input needs; screen readers get the place from the name.
+  function digitItem(d, i, n) {
+    var guessed = isDigit(d.answer) ? String(d.answer) : '?';
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'digit-item';
+    b.setAttribute('data-index', String(i));
+    b.setAttribute('aria-pressed', i === selected ? 'true' : 'false');
+    b.setAttribute('aria-label', 'Digit ' + (i + 1) + ' of ' + n + ': read as ' + guessed +
+      (d.taught !== undefined ? ', taught ' + d.taught : ''));
+    b.appendChild(span('digit-guess' + (isDigit(d.answer) ? '' : ' is-unknown'), guessed));
+    if (d.taught !== undefined) { b.appendChild(span('digit-taught', 'taught ' + d.taught)); }
+    if (isImage(d.preview)) {
+      var img = document.createElement('img');
+      img.className = 'digit-preview';
+      img.width = 56;
+      img.height = 56;
+      img.alt = '';                                   // the name already says what it shows
+      img.src = d.preview;
+      b.appendChild(img);
+    }
+    var li = document.createElement('li');
+    li.appendChild(span('digit-pos', (i + 1) + ' of ' + n)).setAttribute('aria-hidden', 'true');
+    li.appendChild(b);
+    return li;
+  }
+
+  function span(className, text) {
+    var s = document.createElement('span');
+    s.className = className;
+    s.textContent = text;
+    return s;
+  }
+
+  function renderDigits() {
+    var list = el.digitList;
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    el.digits.hidden = !numberShown();
+    if (!numberShown()) { return; }
+    var n = result.digits.length;
+    result.digits.forEach(function (d, i) { list.appendChild(digitItem(d, i, n)); });
+  }
+
+  // The charts, the preview and the "Wrong" label follow the digit picked; with none picked in a number they
+  // wait for a pick, since the whole drawing read as one digit means little there.
+  function showSelection() {
+    var d = numberShown() && selected !== null ? result.digits[selected] : null;
+    if (numberShown()) {
+      renderCharts(d ? d.predictions : {});
+      setPreview(d ? d.preview : null);
+      el.chartsNote.textContent = d ? digitName(selected, result.digits.length) : 'pick a digit to see its guesses';
+    } else {
+      renderCharts(result ? result.whole.predictions : {});
+      setPreview(result ? result.whole.preview : null);
+      el.chartsNote.textContent = 'original vs. updated';
+    }
+    var which = d ? 'digit ' + (selected + 1) : '';
+    el.wrongLabel.textContent = d ? 'Wrong, ' + which + ' was …'
+      : (freshNumber() ? 'Wrong? Pick a digit above, then what it was' : 'Wrong, it was …');
+    var buttons = el.wrongDigits.querySelectorAll('button[data-digit]');
+    for (var k = 0; k < buttons.length; k++) {
+      buttons[k].setAttribute('aria-label', (d ? 'Wrong, ' + which + ' was ' : 'Wrong, it was ') + k);
+    }
+    el.correct.textContent = numberShown() ? 'All correct' : 'Correct';
+    renderDigits();
+    scheduleRender();
     updateControls();
+  }
+
+  function selectDigit(i) {
+    if (!freshNumber() || i < 0 || i >= result.digits.length) { return; }
+    selected = selected === i ? null : i;
+    el.after.hidden = true;
+    showSelection();
+    var button = el.digitList.querySelector('[data-index="' + i + '"]');
+    if (button) { button.focus(); }                   // renderDigits replaced the pressed button
+    if (selected === null) { return; }
+    var d = result.digits[i], n = result.digits.length;
+    if (result.taught[i] !== undefined) {
+      setStatus(capitalize(digitName(i, n)) + ' was taught as ' + result.taught[i] + '. Pick another digit, or clear the pad.');
+    } else {
+      setStatus(capitalize(digitName(i, n)) + (isDigit(d.answer) ? ' reads as ' + d.answer : ' is not recognized') +
+        '. If it is wrong, pick what it was.');
+    }
   }
 
   function updateControls() {
     var hasInk = strokes.length > 0;
-    var taught = taughtGen === drawGen;
     var fresh = !!result && result.gen === drawGen;
     el.undo.disabled = !hasInk;
     el.recognize.disabled = mode !== 'recognize';
     el.live.disabled = mode !== 'recognize';
-    el.correct.disabled = busy || taught || !fresh || result.answer === null || result.answer === undefined;
-    var digitsOff = busy || !hasInk || taught;
-    setDigitsDisabled(el.wrongDigits, digitsOff);
+    if (freshNumber()) {
+      var left = untaught();
+      el.correct.disabled = busy || !left.length ||
+        left.some(function (i) { return !isDigit(result.digits[i].answer); });
+      setDigitsDisabled(el.wrongDigits, busy || selected === null || result.taught[selected] !== undefined);
+    } else {
+      var taught = taughtGen === drawGen;
+      el.correct.disabled = busy || taught || !fresh || !isDigit(result.answer) || numberShown();
+      setDigitsDisabled(el.wrongDigits, busy || !hasInk || taught);
+    }
+    var items = el.digitList.querySelectorAll('button');
+    for (var i = 0; i < items.length; i++) { items[i].disabled = !fresh; }
     setDigitsDisabled(el.collectDigits, busy || !hasInk);
+    el.saveNumber.disabled = busy || !hasInk;
     el.app.setAttribute('aria-busy', busy ? 'true' : 'false');
   }
 
@@ -403,15 +577,14 @@
     el.recognize.setAttribute('aria-busy', 'true');
     el.results.classList.add('is-loading');
     if (!live) { setStatus('Recognizing…'); }
-    send('POST', '/predict', { image: exportImage() }, predictAbort ? predictAbort.signal : undefined)
+    var image = exportImage();                         // kept: the digits' boxes are in this image's pixels
+    send('POST', '/predict', { image: image }, predictAbort ? predictAbort.signal : undefined)
       .then(function (r) {
         if (seq !== predictSeq) { return; }
         if (r.ok) {
-          showResult(r.data, gen);
+          showResult(r.data, gen, image);
           if (!live) {
-            setStatus(result.answer === null
-              ? 'The models are not sure. If you know the digit, pick it below to teach them.'
-              : 'Is it a ' + result.answer + '? Press Correct, or pick the right digit to teach the models.');
+            setStatus(resultText());
             revealAnswer();
           }
         } else if (r.status === 422) {
@@ -428,6 +601,17 @@
           el.results.classList.remove('is-loading');
         }
       });
+  }
+
+  function resultText() {
+    if (numberShown()) {
+      return result.number === null
+        ? capitalize(result.message || 'some digit is not recognized') + ': pick it below the answer, then what it was.'
+        : 'Is it ' + result.number + '? Press All correct, or pick a digit below the answer to correct it.';
+    }
+    return result.answer === null
+      ? 'The models are not sure. If you know the digit, pick it below to teach them.'
+      : 'Is it a ' + result.answer + '? Press Correct, or pick the right digit to teach the models.';
   }
 
   // On a phone the results sit below the pad: when the answer is out of sight, scroll so that the status line,
@@ -468,7 +652,7 @@
           var d = r.data;
           if (d.predictions) { renderCharts(d.predictions); }
           setVersion(d.model_version !== undefined ? d.model_version : versionFrom(d.model_versions));
-          showAfter(d, digit);
+          showAfter(d, digit, 'After learning');
           var v = d.model_version !== undefined ? ' (now version ' + d.model_version + ')' : '';
           setStatus((confirming ? 'Confirmed ' + digit + '; the models learned from it' : 'Learned that this is a ' + digit) +
             v + '. Clear the pad to draw another.', 'ok');
@@ -483,21 +667,96 @@
       .then(function () { busy = false; updateControls(); });
   }
 
-  function showAfter(d, digit) {
+  // Teach digit `i` of the number shown, by its box in the image that was recognized. Resolves to true once
+  // the server learned it. The request_id names the page, the drawing, the digit's place and the digit taught,
+  // so a retry applies once while another digit of the same number is a new lesson.
+  function teachPart(i, digit) {
+    var shown = result, d = shown.digits[i], n = shown.digits.length;
+    var body = { image: shown.image, digit: digit, box: d.box,
+                 request_id: PAGE_ID + '-' + shown.gen + '-' + i + '-' + digit };
+    return send('POST', '/train', body).then(function (r) {
+      if (!r.ok && !keptDrawing(r)) {
+        setStatus(errorText(r), 'error');
+        return false;
+      }
+      shown.taught[i] = digit;             // stored either way: sending it again would only store a copy
+      d.taught = digit;
+      if (!r.ok) {
+        setStatus(capitalize(digitName(i, n)) + ': ' + keptText(r), 'error');
+        return false;
+      }
+      var a = r.data;
+      d.answer = a.answer === undefined ? null : a.answer;
+      if (a.predictions) { d.predictions = a.predictions; }
+      if (isImage(a.preview)) { d.preview = a.preview; }
+      setVersion(a.model_version !== undefined ? a.model_version : versionFrom(a.model_versions));
+      if (result === shown) {
+        showSelection();
+        if (selected === i) { showAfter(a, digit, capitalize(digitName(i, n)) + ' after learning'); }
+      }
+      return true;
+    });
+  }
+
+  function correctPart(digit) {
+    if (busy) { return; }
+    if (selected === null) {
+      setStatus('Pick which digit of the number is wrong first: the buttons below the answer.', 'error');
+      return;
+    }
+    var i = selected, n = result.digits.length;
+    if (result.taught[i] !== undefined) {
+      setStatus('The server already has ' + digitName(i, n) + '. Pick another digit, or clear the pad.');
+      return;
+    }
+    busy = true;
+    updateControls();
+    setStatus('Teaching the models that ' + digitName(i, n) + ' is a ' + digit + '…');
+    teachPart(i, digit).then(function (ok) {
+      if (!ok) { return; }
+      var left = untaught().length;
+      setStatus('Learned that ' + digitName(i, n) + ' is a ' + digit + ' (now version ' + el.version.textContent + '). ' +
+        (left ? 'Correct another digit, or press All correct for the rest.' : 'Clear the pad to write another.'), 'ok');
+    }).catch(networkError).then(function () { busy = false; updateControls(); });
+  }
+
+  // "All correct" on a number: each digit not yet taught is confirmed as read, one /train per digit, in turn.
+  function confirmNumber() {
+    if (busy || !freshNumber()) { return; }
+    var todo = untaught(), n = result.digits.length, done = 0;
+    busy = true;
+    updateControls();
+    function next() {
+      if (done === todo.length) {
+        setStatus('Confirmed; the models learned from ' + (todo.length === n ? 'every digit' : 'the other digits') +
+          ' (now version ' + el.version.textContent + '). Clear the pad to write another.', 'ok');
+        return null;
+      }
+      var i = todo[done];
+      setStatus('Thanks! Teaching the models ' + digitName(i, n) + ' (' + (done + 1) + ' of ' + todo.length + ')…');
+      return teachPart(i, Number(result.digits[i].answer)).then(function (ok) {
+        done += 1;
+        return ok ? next() : null;
+      });
+    }
+    next().catch(networkError).then(function () { busy = false; updateControls(); });
+  }
+
+  function showAfter(d, digit, label) {
     var p = d.predictions || {};
     var answer = d.answer;                 // /train's 200 body always carries answer (a digit or null)
-    var message = d.message;
-    var isDigit = answer !== null && answer !== undefined;
-    el.updatedAnswer.textContent = isDigit ? String(answer) : (message || NOT_A_DIGIT);
-    el.updatedAnswer.classList.toggle('is-message', !isDigit);
+    var right = isDigit(answer) && Number(answer) === Number(digit);
+    el.afterLabel.textContent = label;
+    el.updatedAnswer.textContent = isDigit(answer) ? String(answer) : (d.message || NOT_A_DIGIT);
+    el.updatedAnswer.classList.toggle('is-message', !isDigit(answer));
     var parts = [];
     ['fnn_updated', 'cnn_updated'].forEach(function (key) {
       var top = p[key] && p[key][0];
       if (top) { parts.push((key === 'fnn_updated' ? 'FNN' : 'CNN') + ' ' + top.digit + ' (' + pct(top.probability) + ')'); }
     });
-    var verdict = isDigit ? (Number(answer) === Number(digit) ? 'now right' : 'still not ' + digit) : '';
+    var verdict = isDigit(answer) ? (right ? 'now right' : 'still not ' + digit) : '';
     el.updatedNote.textContent = [verdict, parts.length ? 'updated ' + parts.join(', ') : ''].filter(Boolean).join(' · ');
-    el.after.classList.toggle('is-right', isDigit && Number(answer) === Number(digit));
+    el.after.classList.toggle('is-right', right);
     el.after.hidden = false;
   }
 
@@ -511,10 +770,18 @@
       if (isFinite(n)) { total += n; known = true; }
       if (cell) {
         cell.textContent = isFinite(n) ? String(n) : '–';
-        cell.classList.toggle('flash', flash === d);
+        cell.classList.toggle('flash', flash.indexOf(d) >= 0);
       }
     }
     el.countsTotal.textContent = known ? String(total) : '–';
+  }
+
+  function counted(r, digit) {
+    if (r.data.counts) {
+      counts = r.data.counts;
+    } else if (counts) {
+      counts[digit] = (Number(counts[digit] !== undefined ? counts[digit] : counts[String(digit)]) || 0) + 1;
+    }
   }
 
   function saveSample(digit) {
@@ -526,12 +793,8 @@
     send('POST', '/samples', { image: exportImage(), digit: digit })
       .then(function (r) {
         if (r.ok) {
-          if (r.data.counts) {
-            counts = r.data.counts;
-          } else if (counts) {
-            counts[digit] = (Number(counts[digit] !== undefined ? counts[digit] : counts[String(digit)]) || 0) + 1;
-          }
-          renderCounts(digit);
+          counted(r, digit);
+          renderCounts([digit]);
           clearPad(true);
           setStatus('Saved as a ' + digit + '. Draw the next one.', 'ok');
         } else {
@@ -542,8 +805,58 @@
       .then(function () { busy = false; updateControls(); });
   }
 
+  // A number typed for the drawing: the server finds the digits' boxes, and each digit is stored under its
+  // typed label, but only when as many digits were found as were typed (else a label would go to the wrong one).
+  function saveNumber() {
+    if (busy) { return; }
+    var typed = el.numberInput.value.replace(/\s+/g, '');
+    if (!strokes.length) { setStatus('Write a number on the pad first.', 'error'); return; }
+    if (!/^[0-9]+$/.test(typed)) {
+      setStatus('Type the number you wrote, digits 0–9 only.', 'error');
+      el.numberInput.focus();
+      return;
+    }
+    var gen = drawGen, image = exportImage(), saved = [];
+    busy = true;
+    updateControls();
+    setStatus('Finding the digits of ' + typed + '…');
+    send('POST', '/predict', { image: image }).then(function (r) {
+      if (!r.ok) { setStatus(errorText(r), 'error'); return null; }
+      if (gen !== drawGen) { setStatus('The drawing changed: press Save again.', 'error'); return null; }
+      var digits = Array.isArray(r.data.digits) ? r.data.digits : [];
+      if (digits.length !== typed.length) {
+        setStatus('Nothing was saved: the pad shows ' + digits.length + (digits.length === 1 ? ' digit' : ' digits') +
+          ' but ' + typed + ' has ' + typed.length + '. Leave a clear gap between digits, or fix the number typed.', 'error');
+        return null;
+      }
+      function next(i) {
+        if (i === digits.length) {
+          clearPad(true);
+          el.numberInput.value = '';
+          setStatus('Saved ' + typed + ' as ' + digits.length + (digits.length === 1 ? ' digit' : ' digits') +
+            '. Write the next one.', 'ok');
+          return null;
+        }
+        var digit = Number(typed.charAt(i));
+        setStatus('Saving digit ' + (i + 1) + ' of ' + digits.length + ' as a ' + digit + '…');
+        return send('POST', '/samples', { image: image, digit: digit, box: digits[i].box }).then(function (s) {
+          if (!s.ok) {
+            setStatus((saved.length ? 'Saved ' + saved.length + ' of ' + digits.length + ' digits, then: ' : '') +
+              errorText(s), 'error');
+            return null;
+          }
+          counted(s, digit);
+          saved.push(digit);
+          renderCounts(saved);
+          return next(i + 1);
+        });
+      }
+      return next(0);
+    }).catch(networkError).then(function () { busy = false; updateControls(); });
+  }
+
   function labelDigit(digit) {
-    if (mode === 'collect') { saveSample(digit); } else { teach(digit, false); }
+    if (mode === 'collect') { saveSample(digit); } else if (freshNumber()) { correctPart(digit); } else { teach(digit, false); }
   }
 
   // ---- mode --------------------------------------------------------------------------------
@@ -555,8 +868,9 @@
     window.clearTimeout(liveTimer);
     updateControls();
     setStatus(mode === 'collect'
-      ? 'Data-collection mode: draw a digit, then press its number to save it.'
-      : 'Draw a digit, then press Recognize.');
+      ? (aspect > 1 ? 'Data-collection mode: write a number, then type it and press Save.'
+                    : 'Data-collection mode: draw a digit, then press its number to save it.')
+      : prompt());
     if (mode === 'collect' && counts === null) { loadStats(); }
   }
 
@@ -565,21 +879,35 @@
   el.clear.addEventListener('click', function () { clearPad(false); });
   el.undo.addEventListener('click', undo);
   el.correct.addEventListener('click', function () {
-    if (result && result.answer !== null && result.gen === drawGen) { teach(Number(result.answer), true); }
+    if (freshNumber()) { confirmNumber(); return; }
+    if (result && isDigit(result.answer) && result.gen === drawGen) { teach(Number(result.answer), true); }
   });
   el.wrongDigits.addEventListener('click', function (e) {
     var b = e.target.closest ? e.target.closest('button[data-digit]') : null;
-    if (b && !b.disabled) { teach(Number(b.getAttribute('data-digit')), false); }
+    if (b && !b.disabled) { labelDigit(Number(b.getAttribute('data-digit'))); }
+  });
+  el.digitList.addEventListener('click', function (e) {
+    var b = e.target.closest ? e.target.closest('button[data-index]') : null;
+    if (b && !b.disabled) { selectDigit(Number(b.getAttribute('data-index'))); }
   });
   el.collectDigits.addEventListener('click', function (e) {
     var b = e.target.closest ? e.target.closest('button[data-digit]') : null;
     if (b && !b.disabled) { saveSample(Number(b.getAttribute('data-digit'))); }
+  });
+  el.numberForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    saveNumber();
   });
   el.modeRecognize.addEventListener('change', function () { if (el.modeRecognize.checked) { setMode('recognize'); } });
   el.modeCollect.addEventListener('change', function () { if (el.modeCollect.checked) { setMode('collect'); } });
   el.live.addEventListener('change', function () {
     try { window.localStorage.setItem('live-recognition', el.live.checked ? '1' : '0'); } catch (err) { /* private mode */ }
     if (el.live.checked && strokes.length && (!result || result.gen !== drawGen)) { scheduleLive(); }
+  });
+  el.numberMode.addEventListener('change', function () {
+    try { window.localStorage.setItem('number-mode', el.numberMode.checked ? '1' : '0'); } catch (err) { /* private mode */ }
+    setShape(el.numberMode.checked);
+    setMode(mode);                                     // its prompt names the shape
   });
 
   document.addEventListener('keydown', function (e) {
@@ -614,15 +942,17 @@
       setVersion(versionFrom(r.data.model_versions));
       if (r.data.drawings && counts === null) {
         counts = r.data.drawings;
-        renderCounts(null);
+        renderCounts([]);
       }
     }).catch(function () { /* the page works without it */ });
   }
 
   // ---- start -------------------------------------------------------------------------------
-  try { el.live.checked = window.localStorage.getItem('live-recognition') === '1'; } catch (err) { /* ignore */ }
+  try {
+    el.live.checked = window.localStorage.getItem('live-recognition') === '1';
+    el.numberMode.checked = window.localStorage.getItem('number-mode') === '1';
+  } catch (err) { /* ignore */ }
+  setShape(el.numberMode.checked);
   if (el.modeCollect.checked) { setMode('collect'); } else { setMode('recognize'); }
-  fitCanvas();
-  resetResults();
   loadStats();
 }());

@@ -3,18 +3,22 @@
 One gunicorn server on a temporary local store and one browser are shared by the module. Drawings are replayed
 from the dev pen strokes: first screened through the server's /predict (rendered in Python the way the page
 renders them), then drawn in the browser with the mouse, or with touch events in a phone-sized viewport.
-Screenshots of the main states are saved under tests/artifacts/ (git-ignored).
+Numbers are composed from two such drawings side by side on the wide pad, screened the same way. Every page is
+checked with axe-core (npm's, pinned in package.json) for WCAG 2.1 A and AA violations. Screenshots of the main
+states are saved under tests/artifacts/ (git-ignored).
 """
 import json
 import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
+from PIL import Image
 from playwright import sync_api as playwright_sync
 
-from conftest import gunicorn
+from conftest import ROOT, gunicorn
 from recognizer import render
 from recognizer.images import to_png_data_url
 
@@ -23,9 +27,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PAD = 280                      # the page's export size; its pen is PAD / 14 wide
+WIDE = render.WIDE_PAD         # number mode's export, 840x280, with the same pen
 SOURCE = 200                   # the dev strokes' canvas
 WANTED = (0, 1, 7, 3)          # digits drawn with the mouse
+NUMBER = "42"                  # the number written on the wide pad
 TIMEOUT_MS = 15_000
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # A run without a browser must say so: it fails, unless the browser tests are left out on purpose.
 if not Path(CHROMIUM).exists():
@@ -96,6 +104,39 @@ def clear_samples(server, strokes):
     return found
 
 
+def number_sample(samples, seed):
+    """The dev drawings written side by side as a number on the wide pad, with a clear gap, the page's pen
+    (recognizer/render.py's compose_number, the server's own model of how people write there): a sample in the
+    wide pad's pixels."""
+    rng = np.random.default_rng(seed)
+    laid, pen, boxes = render.compose_number([s["strokes"] for s in samples], rng, gaps=(0.4, 0.5),
+                                             heights=(0.55, 0.6), wave=0.02)
+    assert pen == WIDE[1] / 14, pen                                # not shrunk: the page's pen
+    return {"strokes": [stroke for digit in laid for stroke in digit], "size": WIDE}
+
+
+def number_url(sample):
+    """The 840x280 PNG the page sends for a number drawn on its wide pad."""
+    return to_png_data_url(render.strokes_to_ink(sample["strokes"], WIDE[1] / 14, size=WIDE[1], across=WIDE[0]))
+
+
+@pytest.fixture(scope="module")
+def number_42(server, strokes):
+    """Dev drawings of 4 and 2 that, written side by side on the wide pad, the server reads as "42": two digits,
+    each named right by all four models. Screened like clear_samples, so no test depends on model luck."""
+    fours = [s for s in strokes if s["label"] == 4][:6]
+    twos = [s for s in strokes if s["label"] == 2][:6]
+    for seed, (four, two) in enumerate((f, t) for f in fours for t in twos):
+        sample = number_sample([four, two], seed)
+        body = requests.post(server + "/predict", json={"image": number_url(sample)}, timeout=10).json()
+        if body.get("number") != NUMBER or len(body["digits"]) != 2:
+            continue
+        if all(ranked[0]["digit"] == int(label) and ranked[0]["probability"] >= 0.6
+               for entry, label in zip(body["digits"], NUMBER) for ranked in entry["predictions"].values()):
+            return sample
+    pytest.fail(f"no pair of dev drawings of 4 and 2 is read as {NUMBER} confidently by all four models")
+
+
 class Console:
     """Console errors, CSP violations and uncaught exceptions seen by a page."""
 
@@ -138,16 +179,17 @@ def wait_ready(page):
     page.wait_for_function("() => /^\\d+$/.test(document.getElementById('model-version').textContent.trim())")
 
 
-def pad_box(page):
+def pad_box(page, aspect=1):
     page.locator("#pad").scroll_into_view_if_needed()
     box = page.locator("#pad").bounding_box()
-    assert box and box["width"] > 100 and abs(box["width"] - box["height"]) < 1, box
+    assert box and box["width"] > 100 and abs(box["width"] - aspect * box["height"]) < 1.5, box
     return box
 
 
-def to_screen(box, stroke, spacing=5.0):
-    """A stroke's points on the screen, thinned to about `spacing` CSS px apart (fewer round trips)."""
-    points = [(box["x"] + x / SOURCE * box["width"], box["y"] + y / SOURCE * box["height"]) for x, y in stroke]
+def to_screen(box, stroke, spacing=5.0, size=(SOURCE, SOURCE)):
+    """A stroke's points (on a canvas of `size`) on the screen, thinned to about `spacing` CSS px apart (fewer
+    round trips)."""
+    points = [(box["x"] + x / size[0] * box["width"], box["y"] + y / size[1] * box["height"]) for x, y in stroke]
     kept = points[:1]
     for x, y in points[1:-1]:
         if (x - kept[-1][0]) ** 2 + (y - kept[-1][1]) ** 2 >= spacing ** 2:
@@ -158,9 +200,10 @@ def to_screen(box, stroke, spacing=5.0):
 
 
 def draw_mouse(page, sample):
-    box = pad_box(page)
+    size = sample.get("size", (SOURCE, SOURCE))
+    box = pad_box(page, size[0] / size[1])
     for stroke in sample["strokes"]:
-        points = to_screen(box, stroke)
+        points = to_screen(box, stroke, size=size)
         page.mouse.move(*points[0])
         page.mouse.down()
         for x, y in points[1:]:
@@ -169,10 +212,11 @@ def draw_mouse(page, sample):
     page.wait_for_function("() => !document.getElementById('undo').disabled")
 
 
-def draw_touch(page, cdp, sample):
-    box = pad_box(page)
+def draw_touch(page, cdp, sample, spacing=5.0):
+    size = sample.get("size", (SOURCE, SOURCE))
+    box = pad_box(page, size[0] / size[1])
     for stroke in sample["strokes"]:
-        points = to_screen(box, stroke)
+        points = to_screen(box, stroke, spacing, size)
         x, y = points[0]
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}]})
         for x, y in points[1:]:
@@ -230,6 +274,23 @@ def overflowing(page):
 
 def shot(page, name, full_page=True):
     page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+def axe_violations(page):
+    """axe-core's WCAG 2.1 A and AA violations on the page as it is now, one line per rule and element."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed ({AXE} is missing): run `npm ci` in the repository root "
+                    "(make test does)", pytrace=False)
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations",
+                          WCAG)
+    return [f"{v['id']} ({v['impact']}): {node['target']} {node['failureSummary']}"
+            for v in found for node in v["nodes"]]
+
+
+def stored(store_dir, digit):
+    return set((store_dir / "drawings" / str(digit)).glob("*.png"))
 
 
 # ---- tests ----------------------------------------------------------------------------------------------------
@@ -544,3 +605,197 @@ def test_keyboard_escape_clears_and_enter_recognizes(page, clear_samples):
     expect(page.locator("#answer")).to_have_text("?")
     expect(page.locator("#correct")).to_be_disabled()
     assert ink_pixels(page) == 0
+
+
+# ---- numbers --------------------------------------------------------------------------------------------------
+def digit_button(page, index, name=None):
+    """The per-digit button of a number result (1-based index), by its accessible name."""
+    pattern = re.compile(rf"^Digit {index} of {len(NUMBER)}: read as {name if name is not None else '.*'}$")
+    return page.get_by_role("button", name=pattern)
+
+
+def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
+    expect = playwright_sync.expect
+    page.check("#number-mode")
+    expect(page.locator("#pad-heading")).to_have_text("Write a number")
+    pad_box(page, aspect=3)                                       # the wide pad, 3:1 on the screen ...
+    assert page.evaluate("(() => { const p = document.getElementById('pad'); return Math.abs(p.width - 3 * p.height) <= 1; })()")
+    draw_mouse(page, number_42)
+    with page.expect_response("**/predict") as answered:
+        page.click("#recognize")
+    predicted = answered.value.json()
+    assert answer_of(page) == NUMBER
+    boxes = [entry["box"] for entry in predicted["digits"]]
+    assert len(boxes) == 2 and boxes[0][2] <= boxes[1][0] and boxes[1][2] <= WIDE[0], boxes   # left to right
+    expect(page.locator("#status")).to_contain_text(f"Is it {NUMBER}?")
+    expect(page.locator("#digit-list button")).to_have_count(2)
+    for index, digit in enumerate(NUMBER, 1):
+        expect(digit_button(page, index, digit)).to_have_attribute("aria-pressed", "false")
+        expect(digit_button(page, index, digit).locator("img")).to_have_attribute("src", re.compile("^data:image/png"))
+    expect(page.locator("#wrong-digits button").first).to_be_disabled()   # which digit is wrong? pick one first
+    expect(page.locator("#correct")).to_be_enabled()
+    shot(page, "number-result.png")
+
+    # pick the second digit and teach it (its true digit, so the shared models stay sound) through the grid
+    trains = []
+    page.on("request", lambda r: trains.append(r.post_data_json) if r.url.endswith("/train") else None)
+    version, before = version_of(page), stored(store_dir, 2)
+    second = digit_button(page, 2, NUMBER[1])
+    second.click()
+    expect(second).to_have_attribute("aria-pressed", "true")
+    expect(digit_button(page, 1)).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#wrong-label")).to_have_text("Wrong, digit 2 was …")
+    expect(page.locator("#chart-cnn")).to_have_attribute("data-top", NUMBER[1])     # the charts are that digit's
+    page.click(f'#wrong-digits button[data-digit="{NUMBER[1]}"]')
+    expect(page.locator("#model-version")).to_have_text(str(version + 1))
+    expect(page.locator("#after-label")).to_have_text("Digit 2 of 2 after learning")
+    expect(page.locator("#after-learning")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(rf"^Digit 2 of 2: read as \d, taught {NUMBER[1]}$"))).to_be_visible()
+    assert len(trains) == 1 and trains[0]["box"] == boxes[1] and trains[0]["digit"] == int(NUMBER[1]), trains
+    assert re.fullmatch(rf"[a-z0-9]+-[a-z0-9]+-\d+-1-{NUMBER[1]}", trains[0]["request_id"]), trains[0]["request_id"]
+    new = stored(store_dir, 2) - before                          # the digit alone was stored, not the whole pad
+    assert len(new) == 1, new
+    with Image.open(new.pop()) as image:
+        assert image.size == (boxes[1][2] - boxes[1][0], boxes[1][3] - boxes[1][1]), image.size
+    expect(page.locator(f'#wrong-digits button[data-digit="{NUMBER[1]}"]')).to_be_disabled()
+    shot(page, "number-corrected.png")
+
+    # the other digit can still be corrected; "All correct" confirms what was not taught yet: the first digit
+    first = digit_button(page, 1, NUMBER[0])
+    first.click()
+    expect(first).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f'#wrong-digits button[data-digit="{NUMBER[0]}"]')).to_be_enabled()
+    before = stored(store_dir, 4)
+    page.click("#correct")
+    expect(page.locator("#model-version")).to_have_text(str(version + 2))
+    expect(page.locator("#correct")).to_be_disabled()
+    assert len(trains) == 2 and trains[1]["box"] == boxes[0] and trains[1]["digit"] == int(NUMBER[0]), trains
+    assert len(stored(store_dir, 4) - before) == 1
+    assert requests.get(page.url.rstrip("/") + "/stats", timeout=5).json()["model_versions"]["fnn_updated"] == version + 2
+
+    # the shape is remembered, like the live option
+    page.reload()
+    wait_ready(page)
+    expect(page.locator("#number-mode")).to_be_checked()
+    pad_box(page, aspect=3)
+    page.uncheck("#number-mode")
+    pad_box(page)
+
+
+def test_collect_mode_stores_a_number_digit_by_digit(page, number_42, store_dir):
+    expect = playwright_sync.expect
+    page.check("#mode-collect")
+    page.check("#number-mode")
+    cells = {d: page.locator(f'#counts td[data-count-digit="{d}"]') for d in NUMBER}
+    expect(cells[NUMBER[0]]).to_have_text(re.compile(r"^\d+$"))
+    counts = {d: int(cell.inner_text()) for d, cell in cells.items()}
+    before = {d: stored(store_dir, d) for d in NUMBER}
+    save = page.locator("#save-number")
+    expect(save).to_be_disabled()                                # nothing drawn yet
+    draw_mouse(page, number_42)
+
+    # a typed number of another length saves nothing, and says why
+    page.fill("#collect-number", NUMBER + "1")
+    save.click()
+    expect(page.locator("#status")).to_contain_text("Nothing was saved")
+    expect(page.locator("#status")).to_contain_text(f"2 digits but {NUMBER}1 has 3")
+    assert all(stored(store_dir, d) == before[d] for d in NUMBER)
+
+    page.fill("#collect-number", NUMBER)
+    page.press("#collect-number", "Enter")                       # Enter in the field submits
+    expect(page.locator("#status")).to_contain_text(f"Saved {NUMBER} as 2 digits")
+    for d in NUMBER:
+        expect(cells[d]).to_have_text(str(counts[d] + 1))
+        new = stored(store_dir, d) - before[d]
+        assert len(new) == 1, new
+        with Image.open(new.pop()) as image:
+            assert image.size[0] < WIDE[0] / 2, image.size              # one digit of the number
+    expect(page.locator("#collect-number")).to_have_value("")
+    assert ink_pixels(page) == 0
+    shot(page, "collect-number.png")
+
+
+def test_number_mode_by_touch_on_a_320px_phone(browser, server, number_42):
+    context = browser.new_context(viewport={"width": 320, "height": 640}, device_scale_factor=2, has_touch=True,
+                                  is_mobile=True, reduced_motion="reduce", base_url=server)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        console = Console(page)
+        page.goto("/")
+        wait_ready(page)
+        page.locator("#number-mode").tap()
+        expect = playwright_sync.expect
+        expect(page.locator("#number-mode")).to_be_checked()
+        box = pad_box(page, aspect=3)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, box       # the wide pad scales to the width
+        page.evaluate("window.scrollTo(0, 40)")
+        before = page.evaluate("window.scrollY")
+        cdp = page.context.new_cdp_session(page)
+        draw_touch(page, cdp, number_42, spacing=2.0)           # a small pad: keep the strokes' curves
+        assert page.evaluate("window.scrollY") == before, "drawing on the pad scrolled the page"
+        page.locator("#recognize").tap()
+        assert answer_of(page) == NUMBER
+        expect(page.locator("#digit-list button")).to_have_count(2)
+        digit_button(page, 1, NUMBER[0]).tap()
+        expect(digit_button(page, 1, NUMBER[0])).to_have_attribute("aria-pressed", "true")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"number mode is {overflow} px wider than a 320 px screen"
+        assert overflowing(page) == [], "number mode"
+        shot(page, "number-phone.png")
+        assert not console.messages, console.messages
+    finally:
+        context.close()
+
+
+# ---- accessibility --------------------------------------------------------------------------------------------
+def test_every_page_passes_axe(browser, server, clear_samples, number_42):
+    """axe-core on each page and the main states of the drawing page: no WCAG 2.1 A or AA violation. axe is
+    injected by the test (the app's Content-Security-Policy forbids it, so this context bypasses the CSP)."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, reduced_motion="reduce",
+                                  bypass_csp=True, base_url=server)
+    found = {}
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        expect = playwright_sync.expect
+        for path in ("/about", "/stats", "/"):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            found[path] = axe_violations(page)
+        wait_ready(page)
+
+        digit = 7 if 7 in clear_samples else WANTED[0]
+        draw_mouse(page, clear_samples[digit][0])
+        page.click("#recognize")
+        assert answer_of(page) == str(digit)
+        found["digit result"] = axe_violations(page)
+        page.click("#correct")
+        expect(page.locator("#after-learning")).to_be_visible()
+        found["after learning"] = axe_violations(page)
+
+        page.check("#number-mode")
+        draw_mouse(page, number_42)
+        page.click("#recognize")
+        assert answer_of(page) == NUMBER
+        found["number result"] = axe_violations(page)
+        digit_button(page, 2, NUMBER[1]).click()
+        found["number, a digit picked"] = axe_violations(page)
+
+        page.check("#mode-collect")                              # the number stays on the pad
+        page.fill("#collect-number", "1")
+        page.click("#save-number")                               # two digits, one typed: an error in the status
+        expect(page.locator("#status")).to_have_class(re.compile("is-error"))
+        found["collect mode, an error"] = axe_violations(page)
+        page.uncheck("#number-mode")
+        found["collect mode, square pad"] = axe_violations(page)
+
+        page.set_viewport_size({"width": 320, "height": 640})
+        for path in ("/", "/stats", "/about"):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            found[f"{path} at 320 px"] = axe_violations(page)
+    finally:
+        context.close()
+    found = {state: lines for state, lines in found.items() if lines}
+    assert not found, json.dumps(found, indent=1)
