@@ -205,11 +205,8 @@
 
   function drawingChanged() {
     drawGen += 1;
-    if (result && result.gen !== drawGen) {
-      el.results.classList.add('is-stale');
-      scheduleRender();                              // the digits' outlines belong to the old drawing
-    }
-    updateControls();
+    if (result && result.gen !== drawGen) { el.results.classList.add('is-stale'); }
+    if (numberShown()) { showSelection(); } else { updateControls(); }   // a number's labels and outlines are out of date
   }
 
   function prompt() { return PROMPT[mode][aspect > 1 ? 1 : 0]; }
@@ -435,6 +432,14 @@
 
   function freshNumber() { return numberShown() && result.gen === drawGen; }
 
+  // Whether the digit buttons may teach the whole drawing as one digit, as they do for a digit on the square pad
+  // even before it is recognized. A number is taught digit by digit, by the boxes of a fresh recognition: so on
+  // the wide pad, or once the drawing was read as a number, the drawing must be recognized first.
+  function wholeTeachable() {
+    if (numberShown()) { return false; }
+    return aspect === 1 || (!!result && result.gen === drawGen);
+  }
+
   function untaught() {
     var out = [];
     result.digits.forEach(function (d, i) { if (result.taught[i] === undefined) { out.push(i); } });
@@ -545,7 +550,7 @@
     } else {
       var taught = taughtGen === drawGen;
       el.correct.disabled = busy || taught || !fresh || !isDigit(result.answer) || numberShown();
-      setDigitsDisabled(el.wrongDigits, busy || !hasInk || taught);
+      setDigitsDisabled(el.wrongDigits, busy || !hasInk || taught || !wholeTeachable());
     }
     var items = el.digitList.querySelectorAll('button');
     for (var i = 0; i < items.length; i++) { items[i].disabled = !fresh; }
@@ -856,7 +861,15 @@
   }
 
   function labelDigit(digit) {
-    if (mode === 'collect') { saveSample(digit); } else if (freshNumber()) { correctPart(digit); } else { teach(digit, false); }
+    if (mode === 'collect') {
+      saveSample(digit);
+    } else if (freshNumber()) {
+      correctPart(digit);
+    } else if (wholeTeachable()) {
+      teach(digit, false);
+    } else {
+      setStatus(strokes.length ? 'Press Recognize first: a number is taught digit by digit.' : 'Write a number first.');
+    }
   }
 
   // ---- mode --------------------------------------------------------------------------------

@@ -621,6 +621,7 @@ def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
     pad_box(page, aspect=3)                                       # the wide pad, 3:1 on the screen ...
     assert page.evaluate("(() => { const p = document.getElementById('pad'); return Math.abs(p.width - 3 * p.height) <= 1; })()")
     draw_mouse(page, number_42)
+    expect(page.locator("#wrong-digits button").first).to_be_disabled()   # a number is taught by its digits' boxes
     with page.expect_response("**/predict") as answered:
         page.click("#recognize")
     predicted = answered.value.json()
