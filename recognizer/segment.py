@@ -2,12 +2,14 @@
 
 A digit is one connected stroke or several (a 4's two strokes, a 5's floating hat, a 7's bar) whose columns
 overlap once the writing's slant is taken out. A speck (a dot, a slip of the pen) belongs to the digit whose box it
-lies in, and is left out anywhere else. Digits that touch make one part and are read as one.
+lies in, and is left out anywhere else. Digits that touch make one part; `splits` offers the cuts that may part
+such a pair, for the models to judge.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
+from recognizer import preprocess
 from recognizer.preprocess import MAX_SLANT, BlankDrawing, ink_box
 
 FAINT = 0.05       # a pixel with more ink than this is part of its stroke (its anti-aliased edge too)
@@ -17,6 +19,8 @@ CLOSE = 0.05        # ... and so are parts closer than this share of the drawing
 SMALL = 0.4         # ... and a part under this share of it whose box meets a bigger one's (a 7's hook)
 NEAR = 0.15         # a speck this close to a digit's box (as a share of the drawing's height) is part of it
 MAX_DIGITS = 32     # more separate parts than this is not a number but a scatter (and would cost quadratic time)
+WIDE = 0.9          # a part wider than this share of its height may be two digits that touch ...
+CUTS = 3            # ... cut along the writing's slant at the columns of least ink in its middle half, this many
 MATCH = 0.9         # a box sent to /train names the digit whose box it covers this well (intersection over union)
 
 
@@ -196,6 +200,40 @@ def cut(ink, row, start, end, mine, box):
     left, top, right, bottom = (int(v) for v in box)
     inside = filled(row, start, end, mine, box)
     return Digit((left, top, right, bottom), np.where(inside, ink[top:bottom, left:right], 0.0).astype(np.float32))
+
+
+def splits(digit):
+    """Ways to cut a wide digit into two that touch, fewest inked pixels first: (left, right) Digit pairs."""
+    left, top, right, bottom = digit.box
+    if right - left <= WIDE * (bottom - top):
+        return []
+    ink = digit.ink if digit.ink.shape == (bottom - top, right - left) else digit.ink[top:bottom, left:right]
+    lean = float(np.clip(preprocess.slant(ink), -MAX_SLANT, MAX_SLANT))
+    rows, cols = np.indices(ink.shape)
+    column = np.floor(cols - lean * (rows - ink.shape[0] / 2)).astype(np.int64)
+    column -= column.min()
+    profile = np.bincount(column.ravel(), (ink > FAINT).ravel(), column.max() + 1)
+    middle = np.arange(len(profile) // 4, 3 * len(profile) // 4)
+    cuts = []
+    for at in middle[np.argsort(profile[middle], kind="stable")]:
+        if all(abs(at - c) > 0.08 * len(profile) for c in cuts):
+            cuts.append(at)
+        if len(cuts) == CUTS:
+            break
+    pairs = []
+    for at in cuts:
+        halves = [np.where(column < at, ink, 0.0), np.where(column >= at, ink, 0.0)]
+        try:
+            pairs.append(tuple(boxed(half, left, top) for half in halves))
+        except BlankDrawing:
+            pass
+    return pairs
+
+
+def boxed(ink, left, top):
+    """A Digit of the ink in a part whose corner is at (left, top) of the drawing, cut to its own ink box."""
+    t, b, l, r = ink_box(ink)
+    return Digit((left + int(l), top + int(t), left + int(r), top + int(b)), ink[t:b, l:r].astype(np.float32))
 
 
 def overlap_ratio(a, b):

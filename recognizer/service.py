@@ -42,10 +42,23 @@ def request_key(request_id):
     return hashlib.sha256(request_id.encode()).hexdigest()[:32]
 
 
-def reading(probs, i, image):
-    """The answer, each model's top three and the preview for image `i` of a batch the four models read."""
-    row = {name: probs[name][i] for name in MODELS}
-    return {"answer": answer.choose(row)[0], "predictions": {name: answer.top3(row[name]) for name in MODELS},
+def row(probs, i):
+    """The four models' probabilities for image `i` of a batch."""
+    return {name: probs[name][i] for name in MODELS}
+
+
+def preprocessed(found):
+    """(digit, its 28x28 image) for each digit found, leaving out one of faint ink only (nothing to read)."""
+    for digit in found:
+        try:
+            yield digit, to_mnist(digit.ink)
+        except BlankDrawing:
+            pass
+
+
+def reading(probs, image):
+    """The answer, each model's top three and the preview for one image the four models read."""
+    return {"answer": answer.choose(probs)[0], "predictions": {name: answer.top3(probs[name]) for name in MODELS},
             "preview": to_png_data_url(image)}
 
 
@@ -103,7 +116,7 @@ class Recognizer:
 
     def describe(self, image, state):
         """The /predict fields for one preprocessed image: the answer, each model's top three, the preview."""
-        return described(reading(self.probabilities(image[None], state), 0, image), state)
+        return described(reading(row(self.probabilities(image[None], state), 0), image), state)
 
     def predict(self, ink):
         """Recognize a drawing as one digit (the top-level fields) and as a number (`number`, `digits`), every
@@ -114,22 +127,38 @@ class Recognizer:
             found, trouble = segment.digits(ink), ""
         except segment.TooManyParts as error:
             found, trouble = [], str(error)
-        batch, pieces = [whole], [(found[0].box, 0)] if len(found) == 1 else []
-        for digit in found if len(found) > 1 else []:
-            try:
-                batch.append(to_mnist(digit.ink))
-            except BlankDrawing:                 # faint ink only, nothing the models could read: not a digit
-                continue
-            pieces.append((digit.box, len(batch) - 1))
-        probs = self.probabilities(np.stack(batch), state)
-        digits = [{"box": list(box), **reading(probs, i, batch[i])} for box, i in pieces]
+        single = len(found) == 1                  # a one-digit drawing's digit is the drawing whole
+        parts = [(found[0], whole)] if single else list(preprocessed(found))
+        probs = self.probabilities(np.stack([whole] + ([] if single else [image for _, image in parts])), state)
+        parts, rows = self.parted(parts, [row(probs, k if single else k + 1) for k in range(len(parts))], state)
+        digits = [{"box": list(digit.box), **reading(r, image)} for (digit, image), r in zip(parts, rows)]
         unnamed = [k + 1 for k, entry in enumerate(digits) if entry["answer"] is None]
         if unnamed and len(digits) > 1:
             trouble = f"can't recognize digit {unnamed[0]} of {len(digits)} (from the left) as a digit"
-        body = described(reading(probs, 0, whole), state, trouble)
+        body = described(reading(row(probs, 0), whole), state, trouble)
         body["number"] = "".join(str(entry["answer"]) for entry in digits) if digits and not unnamed else None
         body["digits"] = digits
         return body
+
+    def parted(self, parts, rows, state):
+        """Digits that touch: a wide part the models are unsure of becomes two where a cut of it reads surely."""
+        trials = [(k, pair) for k, (digit, _) in enumerate(parts) if answer.unsure(rows[k])
+                  for pair in segment.splits(digit)]
+        if not trials:
+            return parts, rows
+        halves = [(half, to_mnist(half.ink)) for _, pair in trials for half in pair]
+        probs = self.probabilities(np.stack([image for _, image in halves]), state)
+        best = {}
+        for t, (k, _) in enumerate(trials):
+            two = [row(probs, 2 * t), row(probs, 2 * t + 1)]
+            score = answer.surely_both(two)
+            if score is not None and score > best.get(k, (0.0,))[0]:
+                best[k] = (score, halves[2 * t:2 * t + 2], two)
+        cut_parts, cut_rows = [], []
+        for k, (part, r) in enumerate(zip(parts, rows)):
+            cut_parts += best[k][1] if k in best else [part]
+            cut_rows += best[k][2] if k in best else [r]
+        return cut_parts, cut_rows
 
     def _store_drawing(self, ink, digit, route, shown, sample_id=None):
         """Write the labelled drawing and its metadata: immutable, before anything else happens. A `sample_id`
@@ -210,8 +239,8 @@ class Recognizer:
         def change(state):
             if request and any(h.get("request") == request for h in state.history):
                 return state
-            right = None if replayed else {name: bool(int(np.argmax(p[0])) == digit)
-                                           for name, p in self.probabilities(image[None], state).items()}
+            right = None if replayed else {name: bool(int(np.argmax(p)) == digit)
+                                           for name, p in row(self.probabilities(image[None], state), 0).items()}
             note = {**({"request": request} if request else {}), **({"sample_id": sample_id} if sample_id else {})}
             return self.learner.learn(state, image, variants, digit, right, note)
         return self.versions.commit(change)

@@ -123,3 +123,16 @@ def test_real_writers_numbers_are_counted_right():
         found = segment.digits(ink)
         right += len(found) == len(picks) and covers(found, boxes)
     assert right >= 58
+
+
+def test_a_wide_part_offers_cuts_into_two_digits_and_a_narrow_one_none():
+    ink, boxes = number_ink([ZERO, ZERO], gaps=(-0.08, -0.08))
+    (pair,) = segment.digits(ink)                             # the two 0s touch: one part
+    cuts = segment.splits(pair)
+    assert 1 <= len(cuts) <= segment.CUTS
+    best = max(cuts, key=lambda cut: min(segment.overlap_ratio(cut[0].box, boxes[0]),
+                                         segment.overlap_ratio(cut[1].box, boxes[1])))
+    assert segment.overlap_ratio(best[0].box, boxes[0]) > 0.7 and segment.overlap_ratio(best[1].box, boxes[1]) > 0.7
+    assert np.isclose(best[0].ink.sum() + best[1].ink.sum(), pair.ink.sum(), rtol=1e-3)
+    (one,) = segment.digits(number_ink([ONE])[0])
+    assert segment.splits(one) == []
