@@ -10,6 +10,7 @@ states are saved under tests/artifacts/ (git-ignored).
 import json
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -315,8 +316,10 @@ def test_mouse_drawings_are_recognized(page, clear_samples):
             shot(page, "draw-result.png")
 
 
-def test_touch_drawing_on_a_phone(browser, server, clear_samples):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, has_touch=True,
+@contextmanager
+def phone(browser, server, width, height):
+    """The drawing page in a touch phone's viewport, its console watched; (page, console)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True,
                                   is_mobile=True, reduced_motion="reduce", base_url=server)
     try:
         page = context.new_page()
@@ -324,6 +327,13 @@ def test_touch_drawing_on_a_phone(browser, server, clear_samples):
         console = Console(page)
         page.goto("/")
         wait_ready(page)
+        yield page, console
+    finally:
+        context.close()
+
+
+def test_touch_drawing_on_a_phone(browser, server, clear_samples):
+    with phone(browser, server, 360, 740) as (page, console):
         # the pad sits below the header and mode switch; scroll a little so that a page scroll would show
         page.evaluate("window.scrollTo(0, 60)")
         page.wait_for_function("window.scrollY > 0")
@@ -355,8 +365,6 @@ def test_touch_drawing_on_a_phone(browser, server, clear_samples):
         shot(page, "phone-touch.png", full_page=False)        # what the phone shows after Recognize
         shot(page, "phone-touch-full.png")
         assert not console.messages, console.messages
-    finally:
-        context.close()
 
 
 def test_blank_pad_says_nothing_is_drawn(page):
@@ -717,14 +725,7 @@ def test_collect_mode_stores_a_number_digit_by_digit(page, number_42, store_dir)
 
 
 def test_number_mode_by_touch_on_a_320px_phone(browser, server, number_42):
-    context = browser.new_context(viewport={"width": 320, "height": 640}, device_scale_factor=2, has_touch=True,
-                                  is_mobile=True, reduced_motion="reduce", base_url=server)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        console = Console(page)
-        page.goto("/")
-        wait_ready(page)
+    with phone(browser, server, 320, 640) as (page, console):
         page.locator("#number-mode").tap()
         expect = playwright_sync.expect
         expect(page.locator("#number-mode")).to_be_checked()
@@ -745,8 +746,6 @@ def test_number_mode_by_touch_on_a_320px_phone(browser, server, number_42):
         assert overflowing(page) == [], "number mode"
         shot(page, "number-phone.png")
         assert not console.messages, console.messages
-    finally:
-        context.close()
 
 
 # ---- accessibility --------------------------------------------------------------------------------------------
