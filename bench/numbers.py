@@ -5,7 +5,8 @@ the page's wide pad (840x280, its pen) from real pen digits no model trained on:
 number from one writer's own digits) and the dev strokes. Each number's height, each digit's height (within 15%),
 its baseline (within 6% of the height) and the blank between digits (10-60% of the height) vary. Touching pairs
 are written with the blank below zero, and counted as touching only where their ink really meets.
-Digits right counts positions, over the numbers whose digit count was found right. Single digits: the same real
+Digits right counts positions, over the numbers whose digit count was found right; the time is Recognizer.predict's
+(no HTTP: bench/latency.py). Single digits: the same real
 digits drawn alone, read as a number, against today's answer for the whole drawing.
 """
 import sys
@@ -57,22 +58,23 @@ def sources():
 
 
 def score(rec, cases):
-    """Whole numbers, counts and digits right over (ink, labels) cases, and the median seconds per reading."""
-    whole = count = digits_right = digits_seen = 0
-    seconds = []
+    """[numbers, whole numbers right, counts right, digits right, digits in the numbers counted right, ms each]."""
+    totals = np.zeros(6)
     for ink, labels in cases:
         started = time.perf_counter()
         body = rec.predict(ink)
-        seconds.append(time.perf_counter() - started)
+        totals[5] += (time.perf_counter() - started) * 1000
         read = [d["answer"] for d in body["digits"]]
-        whole += body["number"] == "".join(map(str, labels))
-        if len(read) == len(labels):
-            count += 1
-            digits_right += sum(r == label for r, label in zip(read, labels))
-            digits_seen += len(labels)
-    n = len(cases)
-    return [str(n), f"{whole / n:.1%}", f"{count / n:.1%}", f"{digits_right / max(digits_seen, 1):.1%}",
-            f"{np.median(seconds) * 1000:.1f}"]
+        counted = len(read) == len(labels)
+        totals[:5] += (1, body["number"] == "".join(map(str, labels)), counted,
+                       counted and sum(r == label for r, label in zip(read, labels)), counted and len(labels))
+    return totals
+
+
+def shares(totals):
+    """A score as the table's cells."""
+    n, whole, count, right, seen, ms = totals
+    return [str(int(n)), f"{whole / n:.1%}", f"{count / n:.1%}", f"{right / max(seen, 1):.1%}", f"{ms / n:.1f}"]
 
 
 def main():
@@ -81,7 +83,7 @@ def main():
     args = parser.parse_args()
     rec = recognizer()
     rng = np.random.default_rng(2026)
-    rows, singles = [], []
+    rows, singles, kinds = [], [], {"apart": np.zeros(6), "one touching pair": np.zeros(6)}
     for name, groups in sources():
         apart, touching = [], []
         while len(apart) < args.numbers or len(touching) < args.numbers // 4:
@@ -97,12 +99,15 @@ def main():
             ink, touch = written([p["strokes"] for p in picks], rng, gaps)
             if touch and len(touching) < args.numbers // 4:
                 touching.append((ink, labels))
-        rows.append([name, "apart"] + score(rec, apart))
-        rows.append([name, "one touching pair"] + score(rec, touching))
+        for kind, cases in (("apart", apart), ("one touching pair", touching)):
+            totals = score(rec, cases)
+            kinds[kind] += totals
+            rows.append([name, kind] + shares(totals))
         pens = [p for group in groups for p in group]
         singles += [(render.pen_to_canvas(p["strokes"], rng), p["label"]) for p in pens]
+    rows += [["both", kind] + shares(totals) for kind, totals in kinds.items()]
     table(["digits from", "numbers", "how many", "whole number right", "digit count right", "digits right",
-           "p50 ms"], rows)
+           "mean ms"], rows)
     print()
     read = [rec.predict(ink) for ink, _ in singles]
     old = sum(body["answer"] == label for body, (_, label) in zip(read, singles))

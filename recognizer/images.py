@@ -53,15 +53,16 @@ def ink_from_bytes(raw, expected_format):
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageError(f"image is {width}x{height}; the smallest accepted is {MIN_SIDE}x{MIN_SIDE}")
     try:
-        luminance_alpha = np.asarray(image.convert("LA"), dtype=np.float32) / 255.0
+        luminance_alpha = np.asarray(image.convert("LA"))
     except Exception:
         raise ImageError("'image' is truncated or corrupt and cannot be decoded") from None
     return ink_from_luminance_alpha(luminance_alpha)
 
 
 def ink_from_luminance_alpha(la):
-    """Composite over white (a transparent canvas is paper) and invert, so dark strokes become ink."""
-    return (la[..., 1] * (1.0 - la[..., 0])).astype(np.float32)
+    """Composite 8-bit luminance and alpha over white (a transparent canvas is paper) and invert, so dark strokes
+    become ink: alpha * (1 - luminance), in [0, 1]."""
+    return la[..., 1] * (255 - la[..., 0]).astype(np.float32) * np.float32(1 / 255 ** 2)
 
 
 def ink_png(ink):

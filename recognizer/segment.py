@@ -151,10 +151,12 @@ def digits(ink):
         if gap <= NEAR * tallest:
             group[int(i)] = g
             parts[g].append(boxes[i])
-    owner = np.full(count, -1)
+    owner = np.zeros(count, dtype=np.int16)                  # 0: left out, else the digit's number + 1
     for i, g in group.items():
-        owner[i] = g
-    return [cut(ink, row, start, end, owner[label] == g, union(parts[g])) for g in range(len(parts))]
+        owner[i] = g + 1
+    pixels = np.zeros(ink.shape, dtype=np.int16)
+    pixels[mask] = np.repeat(owner[label], end - start)      # mask's pixels come in the runs' reading order
+    return [cut(ink, pixels, g + 1, union(parts[g])) for g in range(len(parts))]
 
 
 def union(boxes):
@@ -195,11 +197,11 @@ def grown(mask, radius):
     return out
 
 
-def cut(ink, row, start, end, mine, box):
-    """A digit's ink alone inside its box: the pixels of its own runs (`mine`)."""
+def cut(ink, pixels, number, box):
+    """A digit's ink alone inside its box: the pixels whose part is digit `number`'s."""
     left, top, right, bottom = (int(v) for v in box)
-    inside = filled(row, start, end, mine, box)
-    return Digit((left, top, right, bottom), np.where(inside, ink[top:bottom, left:right], 0.0).astype(np.float32))
+    inside = pixels[top:bottom, left:right] == number
+    return Digit((left, top, right, bottom), np.where(inside, ink[top:bottom, left:right], np.float32(0)))
 
 
 def splits(digit):
