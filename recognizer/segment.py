@@ -248,16 +248,17 @@ def overlap_ratio(a, b):
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
-def digit_in(ink, box):
-    """The ink of the digit a box names: the digit found there (its strokes alone), else whatever the box holds.
-    Raises BlankDrawing when the box holds no drawing."""
+def digit_in(ink, box, found):
+    """The ink of the digit a box names: the digit of `found` there (its strokes alone), else whatever the box
+    holds. Raises BlankDrawing when the box holds no drawing."""
     left, top, right, bottom = box
     part = ink[top:bottom, left:right]
     try:
         ink_box(part)
-        found = max(digits(ink), key=lambda d: overlap_ratio(d.box, box))
     except BlankDrawing:
         raise BlankDrawing("nothing is drawn in the box") from None
-    except TooManyParts:
+    best = max(found, key=lambda d: overlap_ratio(d.box, box), default=None)
+    if best is None or overlap_ratio(best.box, box) < MATCH:
         return part
-    return found.ink if overlap_ratio(found.box, box) >= MATCH else part
+    left, top, right, bottom = best.box
+    return best.ink if best.ink.shape == (bottom - top, right - left) else best.ink[top:bottom, left:right]

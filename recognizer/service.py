@@ -122,6 +122,19 @@ class Recognizer:
         """Recognize a drawing as one digit (the top-level fields) and as a number (`number`, `digits`), every
         image in one batched pass; raises BlankDrawing."""
         state = self.current()
+        whole, probs, parts, rows, trouble = self.read(ink, state)
+        digits = [{"box": list(digit.box), **reading(r, image)} for (digit, image), r in zip(parts, rows)]
+        unnamed = [k + 1 for k, entry in enumerate(digits) if entry["answer"] is None]
+        if unnamed and len(digits) > 1:
+            trouble = f"can't recognize digit {unnamed[0]} of {len(digits)} (from the left) as a digit"
+        body = described(reading(probs, whole), state, trouble)
+        body["number"] = "".join(str(entry["answer"]) for entry in digits) if digits and not unnamed else None
+        body["digits"] = digits
+        return body
+
+    def read(self, ink, state):
+        """The whole drawing's image and probabilities, its digits as [(Digit, image)] with theirs, and what kept
+        it from being a number ("" when nothing did)."""
         whole = to_mnist(ink)
         try:
             found, trouble = segment.digits(ink), ""
@@ -131,14 +144,11 @@ class Recognizer:
         parts = [(found[0], whole)] if single else list(preprocessed(found))
         probs = self.probabilities(np.stack([whole] + ([] if single else [image for _, image in parts])), state)
         parts, rows = self.parted(parts, [row(probs, k if single else k + 1) for k in range(len(parts))], state)
-        digits = [{"box": list(digit.box), **reading(r, image)} for (digit, image), r in zip(parts, rows)]
-        unnamed = [k + 1 for k, entry in enumerate(digits) if entry["answer"] is None]
-        if unnamed and len(digits) > 1:
-            trouble = f"can't recognize digit {unnamed[0]} of {len(digits)} (from the left) as a digit"
-        body = described(reading(row(probs, 0), whole), state, trouble)
-        body["number"] = "".join(str(entry["answer"]) for entry in digits) if digits and not unnamed else None
-        body["digits"] = digits
-        return body
+        return whole, row(probs, 0), parts, rows, trouble
+
+    def digit_in(self, ink, box, state):
+        """The ink of the digit a box names: one /predict found there (its strokes alone), else what the box holds."""
+        return segment.digit_in(ink, box, [digit for digit, _ in self.read(ink, state)[2]])
 
     def parted(self, parts, rows, state):
         """Digits that touch: a wide part the models are unsure of becomes two where a cut of it reads surely."""
@@ -187,9 +197,9 @@ class Recognizer:
 
     def save_sample(self, ink, digit, box=None):
         """Keep a labelled drawing (or the digit of it in `box`) for the data set without learning from it."""
-        ink = segment.digit_in(ink, box) if box else ink
-        image = to_mnist(ink)
-        return self._store_drawing(ink, digit, "samples", self.describe(image, self.current()))
+        state = self.current()
+        ink = self.digit_in(ink, box, state) if box else ink
+        return self._store_drawing(ink, digit, "samples", self.describe(to_mnist(ink), state))
 
     def train(self, ink, digit, request_id=None, box=None):
         """Store a correction (the whole drawing, or the digit of it in `box`), then learn it into the updated
@@ -207,7 +217,7 @@ class Recognizer:
                 return json.loads(self.store.get(answered)[0])
             except KeyError:
                 pass
-        ink = segment.digit_in(ink, box) if box else ink
+        ink = self.digit_in(ink, box, self.current()) if box else ink
         image = to_mnist(ink)
         with self._lock:
             shown = self.describe(image, self.current())

@@ -127,3 +127,17 @@ def test_pairs_of_digits_that_touch_are_often_cut_apart(client, clear):
             right += client.post("/predict", json={"image": ink_url(ink)}).get_json()["number"] == f"{a}{b}"
     assert touching >= 50
     assert right >= 0.3 * touching                            # 29 of 67 when this was written
+
+
+def test_a_box_of_a_digit_cut_from_a_touching_pair_teaches_that_half(client, clear, store_url):
+    """/train finds the digits as /predict did, cuts of touching pairs included: the box names the half shown."""
+    for a, b in [(a, b) for a in range(10) for b in range(10) if a != b]:
+        ink, _ = number_ink([clear[a], clear[b]], seed=a * 10 + b, gaps=(-0.1, -0.1))
+        body = client.post("/predict", json={"image": ink_url(ink)}).get_json()
+        if len(segment.digits(ink)) == 1 and body["number"] == f"{a}{b}":
+            break
+    else:
+        pytest.fail("no touching pair was cut apart")
+    second = body["digits"][1]
+    taught = client.post("/train", json={"image": ink_url(ink), "digit": b, "box": second["box"]}).get_json()
+    assert taught["preview"] == second["preview"]             # the half /predict showed, not the box's whole ink

@@ -102,14 +102,15 @@ def test_a_scatter_of_many_parts_is_not_a_number():
 
 def test_a_box_names_its_digit_and_its_strokes_alone():
     ink, _ = number_ink([FIVE_HAT, ZERO], gaps=(0.3, 0.3))
-    five, zero = segment.digits(ink)
-    assert segment.digit_in(ink, zero.box) is not None
-    np.testing.assert_array_equal(segment.digit_in(ink, five.box), five.ink)
+    found = segment.digits(ink)
+    five, zero = found
+    np.testing.assert_array_equal(segment.digit_in(ink, five.box, found), five.ink)
+    np.testing.assert_array_equal(segment.digit_in(ink, zero.box, found), zero.ink)
     left, top, right, bottom = zero.box
     wider = (left - 30, top, right, bottom)                           # not a found digit: what the box holds
-    np.testing.assert_array_equal(segment.digit_in(ink, wider), ink[top:bottom, left - 30:right])
+    np.testing.assert_array_equal(segment.digit_in(ink, wider, found), ink[top:bottom, left - 30:right])
     with pytest.raises(BlankDrawing):
-        segment.digit_in(ink, (0, 0, 10, 10))
+        segment.digit_in(ink, (0, 0, 10, 10), found)
 
 
 def test_real_writers_numbers_are_counted_right():
