@@ -1,6 +1,5 @@
 """Shared fixtures: an app on a temporary local store, its client, drawings, gunicorn and moto servers."""
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -134,16 +133,26 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """moto's standalone S3 server on a free loopback port, for real HTTP S3 calls."""
+def start_moto():
+    """moto's standalone S3 server on a free loopback port, deciding conditional writes atomically as S3 does
+    (tests/atomic_moto.py); returns (process, endpoint) once it answers."""
     port = free_port()
-    executable = shutil.which("moto_server", path=str(BIN)) or "moto_server"
-    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)],
+    process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "atomic_moto.py"), str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: requests.get(endpoint + "/moto-api/", timeout=2).status_code < 500, 30, "moto_server")
+    except TimeoutError:
+        stop(process)
+        raise
+    return process, endpoint
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """moto's S3 server for the session, for real HTTP S3 calls."""
+    process, endpoint = start_moto()
+    try:
         yield endpoint
     finally:
         stop(process)

@@ -1,7 +1,6 @@
 """The app as deployed on S3: gunicorn workers and servers share one bucket (moto over HTTP); nothing is lost."""
 import json
 import signal
-import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +9,7 @@ import boto3
 import pytest
 import requests
 
-from conftest import BIN, drawing_url, free_port, gunicorn, stop, wait_until
+from conftest import drawing_url, gunicorn, start_moto, stop, wait_until
 from faults import FaultProxy
 from recognizer.online import UpdatedModels
 from recognizer.store import OUTAGE_PAUSE, open_store
@@ -88,14 +87,10 @@ def test_200_concurrent_corrections_on_4_workers_all_count(s3_env, strokes):
 @pytest.fixture
 def own_moto():
     """A moto server only this test uses, so pausing it harms no other test; yields (process, env, STORE_URL)."""
-    port = free_port()
-    process = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
+    process, endpoint = start_moto()
     env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1"}
     try:
-        wait_until(lambda: requests.get(endpoint + "/moto-api/", timeout=2).status_code < 500, 30, "moto_server")
         bucket = f"digits-{uuid.uuid4().hex[:12]}"
         boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
                      region_name="us-east-1").create_bucket(Bucket=bucket)
