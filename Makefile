@@ -32,6 +32,7 @@ train: $(VENV)/.train
 
 bench: $(VENV)/.dev
 	$(PY) bench/accuracy.py
+	$(PY) bench/numbers.py
 	$(PY) bench/online.py
 	$(PY) bench/latency.py
 	$(PY) bench/throughput.py
