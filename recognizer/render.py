@@ -61,7 +61,7 @@ def scaled(strokes, height):
     return [(p - lo) * scale for p in points], (hi - lo) * scale
 
 
-WIDE_PAD = (840, 280)          # the page's pad in number mode (static/app.js: WIDE_EXPORT)
+WIDE_PAD = (840, 280)          # the page's pad in number mode (static/app.js: WIDE_ASPECT x EXPORT_HEIGHT)
 
 
 def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave=0.06, pad=WIDE_PAD):
@@ -69,8 +69,8 @@ def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave
 
     The number is `heights` of the pad tall; each digit's height varies by up to 15% around that, its baseline
     wanders by `wave` of it, and the blank between two digits' ink is `gaps` of it (below 0: the digits overlap
-    and may touch; one range, or one per neighbouring pair). A number too long for the pad is written smaller. Returns (each digit's strokes on the pad,
-    the pen width, each digit's ink box (left, top, right, bottom)).
+    and may touch; one range, or one per neighbouring pair). A number too long for the pad is written smaller.
+    Returns (each digit's strokes on the pad, the pen width, each digit's ink box (left, top, right, bottom)).
     """
     across, tall = pad
     pen = tall / 14

@@ -109,7 +109,8 @@ def grouped(left, right, members, close):
 
 
 def digits(ink):
-    """The drawing's digits, left to right; a drawing of one digit gives it whole. Raises BlankDrawing, TooManyParts."""
+    """The drawing's digits, left to right; a drawing of one digit gives its whole ink box. Raises BlankDrawing,
+    TooManyParts."""
     top, bottom, left, right = ink_box(ink)
     mask = ink > FAINT
     row, start, end = runs(mask)
@@ -142,7 +143,7 @@ def digits(ink):
     group = grouped(extent(start - shift, label, count, np.minimum, np.inf),
                     extent(end - shift, label, count, np.maximum, -np.inf), members, close)
     if len(set(group.values())) <= 1:                        # one digit, or specks only: the drawing whole
-        return [Digit((int(left), int(top), int(right), int(bottom)), ink)]
+        return [Digit((int(left), int(top), int(right), int(bottom)), ink[top:bottom, left:right])]
     parts = {}
     for i in members:
         parts.setdefault(group[i], []).append(boxes[i])
@@ -209,10 +210,10 @@ def splits(digit):
     left, top, right, bottom = digit.box
     if right - left <= WIDE * (bottom - top):
         return []
-    ink = digit.ink if digit.ink.shape == (bottom - top, right - left) else digit.ink[top:bottom, left:right]
-    lean = float(np.clip(preprocess.slant(ink), -MAX_SLANT, MAX_SLANT))
+    ink = digit.ink
+    slope = float(np.clip(preprocess.slant(ink), -MAX_SLANT, MAX_SLANT))
     rows, cols = np.indices(ink.shape)
-    column = np.floor(cols - lean * (rows - ink.shape[0] / 2)).astype(np.int64)
+    column = np.floor(cols - slope * (rows - ink.shape[0] / 2)).astype(np.int64)
     column -= column.min()
     profile = np.bincount(column.ravel(), (ink > FAINT).ravel(), column.max() + 1)
     middle = np.arange(len(profile) // 4, 3 * len(profile) // 4)
@@ -258,7 +259,4 @@ def digit_in(ink, box, found):
     except BlankDrawing:
         raise BlankDrawing("nothing is drawn in the box") from None
     best = max(found, key=lambda d: overlap_ratio(d.box, box), default=None)
-    if best is None or overlap_ratio(best.box, box) < MATCH:
-        return part
-    left, top, right, bottom = best.box
-    return best.ink if best.ink.shape == (bottom - top, right - left) else best.ink[top:bottom, left:right]
+    return best.ink if best is not None and overlap_ratio(best.box, box) >= MATCH else part

@@ -84,7 +84,9 @@ def test_one_digit_comes_whole(strokes):
     for sample in strokes[:40]:
         ink = render.strokes_to_ink(sample["strokes"], sample["width"])
         (found,) = segment.digits(ink)
-        assert found.ink is ink
+        left, top, right, bottom = found.box
+        assert found.ink.base is ink and found.ink.shape == (bottom - top, right - left)   # the drawing's ink box
+        assert np.isclose(found.ink.sum(), ink.sum(), rtol=1e-3)
 
 
 def test_a_blank_drawing_has_no_digits():
