@@ -239,6 +239,11 @@ def version_of(page):
     return int(page.locator("#model-version").inner_text().strip())
 
 
+def served_version(page):
+    """The updated models' version as the server's /stats gives it."""
+    return requests.get(page.url.rstrip("/") + "/stats", timeout=5).json()["model_versions"]["fnn_updated"]
+
+
 def ink_pixels(page):
     """How many pixels of the pad's bitmap are not white (after the page's pending repaint)."""
     return page.evaluate("""async () => {
@@ -409,7 +414,7 @@ def test_corrections_bump_the_model_version(page, clear_samples, store_dir):
     shot(page, "after-correction.png")
 
     # both corrections were stored as labelled drawings, and the server agrees on the version
-    assert requests.get(page.url.rstrip("/") + "/stats", timeout=5).json()["model_versions"]["fnn_updated"] == version + 2
+    assert served_version(page) == version + 2
     assert list((store_dir / "drawings" / str(digit)).glob("*.png"))
 
 
@@ -627,7 +632,8 @@ def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
     page.check("#number-mode")
     expect(page.locator("#pad-heading")).to_have_text("Write a number")
     pad_box(page, aspect=3)                                       # the wide pad, 3:1 on the screen ...
-    assert page.evaluate("(() => { const p = document.getElementById('pad'); return Math.abs(p.width - 3 * p.height) <= 1; })()")
+    assert page.evaluate("(() => { const p = document.getElementById('pad'); "
+                         "return Math.abs(p.width - 3 * p.height) <= 1; })()")
     draw_mouse(page, number_42)
     expect(page.locator("#wrong-digits button").first).to_be_disabled()   # a number is taught by its digits' boxes
     with page.expect_response("**/predict") as answered:
@@ -659,7 +665,8 @@ def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
     expect(page.locator("#model-version")).to_have_text(str(version + 1))
     expect(page.locator("#after-label")).to_have_text("Digit 2 of 2 after learning")
     expect(page.locator("#after-learning")).to_be_visible()
-    expect(page.get_by_role("button", name=re.compile(rf"^Digit 2 of 2: read as \d, taught {NUMBER[1]}$"))).to_be_visible()
+    taught = re.compile(rf"^Digit 2 of 2: read as \d, taught {NUMBER[1]}$")
+    expect(page.get_by_role("button", name=taught)).to_be_visible()
     assert len(trains) == 1 and trains[0]["box"] == boxes[1] and trains[0]["digit"] == int(NUMBER[1]), trains
     assert re.fullmatch(rf"[a-z0-9]+-[a-z0-9]+-\d+-1-{NUMBER[1]}", trains[0]["request_id"]), trains[0]["request_id"]
     new = stored(store_dir, 2) - before                          # the digit alone was stored, not the whole pad
@@ -680,7 +687,7 @@ def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
     expect(page.locator("#correct")).to_be_disabled()
     assert len(trains) == 2 and trains[1]["box"] == boxes[0] and trains[1]["digit"] == int(NUMBER[0]), trains
     assert len(stored(store_dir, 4) - before) == 1
-    assert requests.get(page.url.rstrip("/") + "/stats", timeout=5).json()["model_versions"]["fnn_updated"] == version + 2
+    assert served_version(page) == version + 2
 
     # the shape is remembered, like the live option
     page.reload()
