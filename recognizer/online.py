@@ -30,7 +30,7 @@ BACKOFF = (1.0, 0.5, 0.25)
 # Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
 ANCHOR = {"fnn": 0.5, "cnn": 0.2}
 GUARD_STEP = 0.01           # one update may cost a model at most this much accuracy on the guard's digits ...
-GUARD_TOTAL = 0.005         # ... and an updated model may drift at most this far below its original
+GUARD_TOTAL = 0.01          # ... and an updated model may drift at most this far below its original (3 of 300)
 HISTORY = 10_000            # corrections remembered for /stats
 
 

@@ -31,6 +31,7 @@ def mnist_to_canvas(digit, size=CANVAS):
 
 
 PAGE_PEN = CANVAS / 14          # the page's pen width (static/app.js: PEN_RATIO)
+PENS = (0.5, 1.0, 1.5)          # pens people draw with, as shares of the page's: a thin one, the page's, a thick one
 HEIGHTS = (60, 170)             # the long side of a digit as people draw it on the page, in canvas pixels
 
 
@@ -48,7 +49,7 @@ def place_strokes(strokes, rng, width, size=CANVAS, heights=HEIGHTS):
 
 def pen_to_canvas(strokes, rng, width=None, size=CANVAS):
     """A pen digit's strokes drawn as a person would on the page: any size and place, at `width` (or a random pen)."""
-    width = width if width is not None else PAGE_PEN * rng.choice([0.5, 1.0, 1.5])
+    width = width if width is not None else PAGE_PEN * rng.choice(PENS)
     return strokes_to_ink(place_strokes(strokes, rng, width, size), width, size)
 
 

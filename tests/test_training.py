@@ -131,7 +131,7 @@ def test_the_cnn_learns_from_the_whole_training_set(tmp_path, cnn_trainings):
                 "--quiet", "--out", str(tmp_path)])
     [batches] = cnn_trainings
     pens, _ = data.uji_split()
-    assert len(batches.images) == 70 * 3 + len(pens) + 3 * len(styles.STYLES) + 70 // 4
+    assert len(batches.images) == 70 * (2 + train.PEN_COPIES) + len(pens) + 3 * len(styles.STYLES) + 70 // 4
     assert {int(label) for label in batches.targets[:-(70 // 4)].argmax(1)} == set(range(10))
 
 

@@ -48,9 +48,9 @@ def _style_chunk(args):
 
 
 def _pen_set_chunk(args):
-    pens, seed = args
+    pens, seed, width = args
     rng = np.random.default_rng(seed)
-    return np.stack([to_mnist(pen_to_canvas(p["strokes"], rng)) for p in pens])
+    return np.stack([to_mnist(pen_to_canvas(p["strokes"], rng, width)) for p in pens])
 
 
 def _parallel(function, chunks):
@@ -92,9 +92,10 @@ def style_drawings(per_style, seed, chunk=500):
     return images, labels
 
 
-def pen_set(pens, seed, chunk=250):
-    """Real pen digits as the page would send them (random size, place and pen width), preprocessed."""
-    return _parallel(_pen_set_chunk, [(pens[i:i + chunk], seed * 1009 + i) for i in range(0, len(pens), chunk)])
+def pen_set(pens, seed, width=None, chunk=250):
+    """Real pen digits as the page would send them (random size and place, a random pen or `width`), preprocessed."""
+    return _parallel(_pen_set_chunk, [(pens[i:i + chunk], seed * 1009 + i, width)
+                                      for i in range(0, len(pens), chunk)])
 
 
 def training_set(digits, labels, pens=(), distorted_copies=1, pen_copies=1, real_copies=30, per_style=2000,
