@@ -88,9 +88,9 @@ def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_pa
                 "--real-copies", "0", "--per-style", "0", "--quiet", "--out", str(tmp_path / "models")])
     [batches] = cnn_trainings
     images, targets = batches.images, batches.targets
-    digits = 70 + 8
-    assert len(images) == digits * 3 + digits // 4            # canvas, distorted and pen copies of each, non-digits
-    for copy in range(3):                                      # each copy of the 8 drawings follows MNIST's 70
+    digits, copies = 70 + 8, 2 + train.PEN_COPIES              # canvas, distorted and pen copies of each
+    assert len(images) == digits * copies + digits // 4       # ... and the non-digits
+    for copy in range(copies):                                 # each copy of the 8 drawings follows MNIST's 70
         drawn = slice(copy * digits + 70, (copy + 1) * digits)
         assert list(targets[drawn].argmax(1)) == list(y)
     assert np.array_equal(images[70:digits], dataset.canvas_renderings(x))   # rendered as MNIST's digits are
