@@ -98,8 +98,8 @@ def pen_set(pens, seed, width=None, chunk=250):
                                       for i in range(0, len(pens), chunk)])
 
 
-def training_set(digits, labels, pens=(), distorted_copies=1, pen_copies=1, real_copies=30, per_style=2000,
-                 non_digit_count=None, seed=0):
+def training_set(digits, labels, pens, distorted_copies, pen_copies, real_copies, per_style, non_digit_count=None,
+                 seed=0):
     """Return (images, soft targets): the MNIST-form `digits` as canvas renderings, distorted copies and pen
     re-drawings; the real pen digits `pens` re-drawn `real_copies` times each; generated styles; non-digits."""
     rng = np.random.default_rng(seed)
