@@ -3,7 +3,8 @@
 Sets, none trained on: UJI's held-out writers and the bridger iPad writer (real pen strokes drawn onto the page's
 canvas at any size, place and pen width; UJI's also at each pen in turn), HwD-1000 (small-canvas drawings), the
 official MNIST test digits as 200x200 canvas images, the dev strokes; then non-digits, where abstaining is right;
-then the answer's most common confusions on the real writers. DIR holds the weights to score (default: the shipped models/).
+then the answer's most common confusions on the real writers. DIR holds the weights to score (default: the
+shipped models/).
 """
 import sys
 from collections import Counter
