@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 
 SHARED = Path(os.environ.get("SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-HELD_OUT_WRITERS = 4     # every 4th UJI writer (3, 7, ..., 59) is kept out of training, to measure on
+PEN_SETS = ("uji", "unipen", "pendigits")        # real writers' pen digits with writer ids
+HELD_OUT_EVERY = {"uji": 4, "unipen": 5, "pendigits": 5}   # every n-th writer (in sorted order) is measured on, never trained on
 
 
 def load_mnist(path=None):
@@ -37,16 +38,26 @@ def load_strokes(path=None):
 
 
 def load_pens(name):
-    """Real pen digits ("uji" or "bridger"): a list of {"label", "strokes"[, "writer"]}, points in the pen's units."""
+    """Real pen digits (a PEN_SETS name or "bridger"): a list of {"label", "strokes"[, "writer", "quality"]},
+    points in the pen's units."""
     with open(SHARED / f"pens-{name}.json") as f:
         return json.load(f)
 
 
-def uji_split():
-    """UJI's digits as (training writers', held-out writers'): whole writers are kept out, never single drawings."""
-    pens = load_pens("uji")
-    held_out = [p for p in pens if p["writer"] % HELD_OUT_WRITERS == HELD_OUT_WRITERS - 1]
-    return [p for p in pens if p["writer"] % HELD_OUT_WRITERS != HELD_OUT_WRITERS - 1], held_out
+def held_out_writers(name):
+    """The writers of a pen set kept out of training: every HELD_OUT_EVERY-th in sorted order (UJI: 3, 7, ..., 59)."""
+    every = HELD_OUT_EVERY[name]
+    writers = sorted({p["writer"] for p in load_pens(name)})
+    return {w for i, w in enumerate(writers) if i % every == every - 1}
+
+
+def pen_split(name):
+    """A pen set's digits as (training writers', held-out writers'): whole writers are kept out, never single
+    drawings. UNIPEN's held-out digits are the ones its source checked (quality "OK"): the others hold fragments
+    and wrong labels, fine to learn among many but not to be scored on."""
+    pens, held = load_pens(name), held_out_writers(name)
+    measured = [p for p in pens if p["writer"] in held and p.get("quality", "OK") == "OK"]
+    return [p for p in pens if p["writer"] not in held], measured
 
 
 def load_hwd():

@@ -85,7 +85,7 @@ def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_pa
     command("recognizer.export", store_url, "--out", str(exported.parent))
     x, y = data.load_drawings(exported)
     train.main(["--digits", "70", "--drawings", str(exported), "--cnn-epochs", "1", "--fnn-epochs", "1",
-                "--real-copies", "0", "--per-style", "0", "--quiet", "--out", str(tmp_path / "models")])
+                "--uji-copies", "0", "--unipen-copies", "0", "--pendigits-copies", "0", "--per-style", "0", "--quiet", "--out", str(tmp_path / "models")])
     [batches] = cnn_trainings
     images, targets = batches.images, batches.targets
     digits, copies = 70 + 8, 2 + train.PEN_COPIES              # canvas, distorted and pen copies of each

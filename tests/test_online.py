@@ -51,7 +51,7 @@ def drawings(strokes):
     """The dev drawings, then real writers' pen digits drawn on the page (UJI's held-out writers, bridger)."""
     yield from strokes
     rng = np.random.default_rng(3)
-    for pen in data.uji_split()[1] + data.load_pens("bridger"):
+    for pen in data.pen_split("uji")[1] + data.load_pens("bridger"):
         yield {"label": pen["label"], "width": PAGE_PEN, "strokes": place_strokes(pen["strokes"], rng, PAGE_PEN)}
 
 

@@ -117,7 +117,7 @@ def test_a_box_names_its_digit_and_its_strokes_alone():
 
 def test_real_writers_numbers_are_counted_right():
     """Numbers of 2-6 digits from UJI's held-out writers, spaced as people space them: the count is right."""
-    _, held_out = data.uji_split()
+    _, held_out = data.pen_split("uji")
     rng = np.random.default_rng(5)
     right = 0
     for _ in range(60):

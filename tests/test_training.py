@@ -15,9 +15,9 @@ from recognizer.training import dataset, styles, synth, train
 
 def test_training_set_holds_every_kind_of_image_with_its_target():
     x_train, y_train, _, _ = data.load_mnist()
-    pens, _ = data.uji_split()
-    images, targets = dataset.training_set(x_train[:35], y_train[:35], pens[:6], distorted_copies=2, pen_copies=1,
-                                           real_copies=3, per_style=2, non_digit_count=20, seed=5)
+    pens, _ = data.pen_split("uji")
+    images, targets = dataset.training_set(x_train[:35], y_train[:35], [(pens[:6], 3), (pens[6:8], 0)],
+                                           distorted_copies=2, pen_copies=1, per_style=2, non_digit_count=20, seed=5)
     digits = 35 * (1 + 2 + 1)                                   # canvas, 2 distorted copies, 1 pen re-drawing
     real = 6 * 3
     styled = 2 * len(styles.STYLES)
@@ -34,11 +34,21 @@ def test_training_set_holds_every_kind_of_image_with_its_target():
     assert np.all(images.reshape(len(images), -1).max(1) > 0.5)  # every image has ink
 
 
-def test_held_out_writers_are_never_trained_on():
-    training, held_out = data.uji_split()
+@pytest.mark.parametrize("name, writers", [("uji", 15), ("unipen", 27), ("pendigits", 6)])
+def test_held_out_writers_are_never_trained_on(name, writers):
+    training, held_out = data.pen_split(name)
     assert {p["writer"] for p in training}.isdisjoint({p["writer"] for p in held_out})
-    assert len({p["writer"] for p in held_out}) == 15 and len(held_out) == 300
-    assert sorted(np.bincount([p["label"] for p in held_out])) == [30] * 10
+    assert len(data.held_out_writers(name)) == writers
+    assert {p["writer"] for p in held_out} <= data.held_out_writers(name)
+    assert len(training) + len(held_out) == len([p for p in data.load_pens(name)
+                                                 if p["writer"] not in data.held_out_writers(name)
+                                                 or p.get("quality", "OK") == "OK"])
+    assert set(np.unique([p["label"] for p in held_out])) == set(range(10))
+
+
+def test_uji_keeps_its_fifteen_held_out_writers():
+    _, held_out = data.pen_split("uji")
+    assert len(held_out) == 300 and sorted(np.bincount([p["label"] for p in held_out])) == [30] * 10
 
 
 def test_the_dev_strokes_sources_are_kept_out_of_the_mnist_training_digits():
@@ -84,7 +94,7 @@ def test_a_stray_mark_adds_detached_ink_and_leaves_the_digit_as_drawn():
     assert marks >= 15
 
 
-QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--real-copies", "1", "--per-style", "20",
+QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--uji-copies", "1", "--unipen-copies", "0", "--pendigits-copies", "0", "--per-style", "20",
          "--quiet"]
 
 
@@ -127,11 +137,11 @@ def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
 
 
 def test_the_cnn_learns_from_the_whole_training_set(tmp_path, cnn_trainings):
-    train.main(["--digits", "70", "--cnn-epochs", "1", "--fnn-epochs", "1", "--real-copies", "1", "--per-style", "3",
-                "--quiet", "--out", str(tmp_path)])
+    train.main(["--digits", "70", "--cnn-epochs", "1", "--fnn-epochs", "1", "--uji-copies", "1", "--unipen-copies", "1",
+                "--pendigits-copies", "0", "--per-style", "3", "--quiet", "--out", str(tmp_path)])
     [batches] = cnn_trainings
-    pens, _ = data.uji_split()
-    assert len(batches.images) == 70 * (2 + train.PEN_COPIES) + len(pens) + 3 * len(styles.STYLES) + 70 // 4
+    pens = len(data.pen_split("uji")[0]) + len(data.pen_split("unipen")[0])
+    assert len(batches.images) == 70 * (2 + train.PEN_COPIES) + pens + 3 * len(styles.STYLES) + 70 // 4
     assert {int(label) for label in batches.targets[:-(70 // 4)].argmax(1)} == set(range(10))
 
 

@@ -98,19 +98,20 @@ def pen_set(pens, seed, width=None, chunk=250):
                                       for i in range(0, len(pens), chunk)])
 
 
-def training_set(digits, labels, pens, distorted_copies, pen_copies, real_copies, per_style, non_digit_count=None,
-                 seed=0):
+def training_set(digits, labels, pens, distorted_copies, pen_copies, per_style, non_digit_count=None, seed=0):
     """Return (images, soft targets): the MNIST-form `digits` as canvas renderings, distorted copies and pen
-    re-drawings; the real pen digits `pens` re-drawn `real_copies` times each; generated styles; non-digits."""
+    re-drawings; real pen digits, each of `pens`' (digits, copies) pairs re-drawn `copies` times; generated
+    styles; non-digits."""
     rng = np.random.default_rng(seed)
     non_digit_count = len(digits) // 4 if non_digit_count is None else non_digit_count
     canvas = canvas_renderings(digits)
     parts = [canvas] + [distort(canvas, rng) for _ in range(distorted_copies)]
     parts += [pen_drawings(digits, seed + 1 + k, stray=STRAY) for k in range(pen_copies)]
     all_labels = [np.tile(labels, 1 + distorted_copies + pen_copies)]
-    if len(pens) and real_copies:
-        parts.append(real_pen_drawings(list(pens), real_copies, seed + 51))
-        all_labels.append(np.tile([p["label"] for p in pens], real_copies))
+    for k, (real, copies) in enumerate(pens):
+        if len(real) and copies:
+            parts.append(real_pen_drawings(list(real), copies, seed + 51 + 1000 * k))
+            all_labels.append(np.tile([p["label"] for p in real], copies))
     if per_style:
         styled, styled_labels = style_drawings(per_style, seed + 61)
         parts.append(styled)
@@ -121,16 +122,25 @@ def training_set(digits, labels, pens, distorted_copies, pen_copies, real_copies
     return images.astype(np.float32), targets
 
 
+def held_out_sets(seed=12345):
+    """Named (images, labels, writers) of each pen set's held-out writers, drawn as the page would send them."""
+    sets = {}
+    for k, name in enumerate(data.PEN_SETS):
+        _, held = data.pen_split(name)
+        sets[f"{name} held-out writers"] = (pen_set(held, seed + 7 * k), np.array([p["label"] for p in held]),
+                                            [f"{name}:{p['writer']}" for p in held])
+    return sets
+
+
 def evaluation_sets(seed=12345):
     """Named (images, labels) sets, none trained on: real writers' pens, HwD-1000, MNIST test, the dev strokes."""
     _, _, x_test, y_test = data.load_mnist()
-    _, uji = data.uji_split()
     bridger = data.load_pens("bridger")
     hwd, hwd_labels = data.load_hwd()
     strokes = data.load_strokes()
     dev = np.stack([to_mnist(strokes_to_ink(s["strokes"], s["width"])) for s in strokes])
     return {
-        "uji held-out writers": (pen_set(uji, seed), np.array([p["label"] for p in uji])),
+        **{name: (images, labels) for name, (images, labels, _) in held_out_sets(seed).items()},
         "bridger (iPad)": (pen_set(bridger, seed + 1), np.array([p["label"] for p in bridger])),
         "hwd-1000": (canvas_renderings(hwd), hwd_labels),
         "mnist test canvas": (canvas_renderings(x_test), y_test),

@@ -17,9 +17,9 @@ HOLDOUT_SIZE = 300      # train digits, kept out of the replay buffer, that the 
 BATCH = 128             # the FNN's mini-batch
 CNN_BATCH = 256         # the CNN's: 1.5x the images per second of 128 on two cores, as accurate (docs/experiments.md)
 CNN_RATE = 3e-3
-CNN_EPOCHS = 12
+CNN_EPOCHS = 10
 FNN_EPOCHS = 12
-REAL_COPIES = 40        # re-drawings of each of UJI's 900 training writers' digits
+REAL_COPIES = {"uji": 30, "unipen": 8, "pendigits": 5}   # re-drawings of each training writer's pen digit
 PER_STYLE = 1600        # drawings of each generated style
 PEN_COPIES = 2          # pen re-drawings of each MNIST digit (canvas drawings by mouse, what online corrections are)
 
@@ -114,8 +114,9 @@ def main(argv=None):
     parser.add_argument("--cnn-epochs", type=int, default=CNN_EPOCHS, help="passes over the training set for the CNN")
     parser.add_argument("--distorted-copies", type=int, default=1, help="elastic/affine copies of each MNIST digit")
     parser.add_argument("--pen-copies", type=int, default=PEN_COPIES, help="pen re-drawings of each MNIST digit")
-    parser.add_argument("--real-copies", type=int, default=REAL_COPIES,
-                        help="re-drawings of each real pen digit (UJI's training writers)")
+    for name, copies in REAL_COPIES.items():
+        parser.add_argument(f"--{name}-copies", type=int, default=copies,
+                            help=f"re-drawings of each of {name}'s training writers' pen digits")
     parser.add_argument("--per-style", type=int, default=PER_STYLE, help="drawings of each generated style")
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
     parser.add_argument("--drawings", type=Path, default=None,
@@ -136,10 +137,11 @@ def main(argv=None):
     digits, labels = x_train[:args.digits], y_train[:args.digits]
     if drawings is not None:
         digits, labels = np.concatenate([digits, drawings[0]]), np.concatenate([labels, drawings[1]])
-    pens, _ = data.uji_split()
-    log(f"rendering the training set from {len(digits)} MNIST-form digits and {len(pens)} real pen digits ...")
+    pens = [(data.pen_split(name)[0], getattr(args, f"{name}_copies")) for name in data.PEN_SETS]
+    log(f"rendering the training set from {len(digits)} MNIST-form digits and "
+        f"{sum(len(real) for real, _ in pens)} real pen digits ...")
     images, targets = dataset.training_set(digits, labels, pens, args.distorted_copies, args.pen_copies,
-                                           args.real_copies, args.per_style, seed=args.seed)
+                                           args.per_style, seed=args.seed)
     seconds["training set"] = round(time.time() - started)
     log(f"{len(images)} training images ready in {seconds['training set']} s")
 
