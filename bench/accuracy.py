@@ -23,7 +23,7 @@ REAL = ("uji held-out writers", "bridger (iPad)", "hwd-1000")
 
 def by_pen():
     """UJI's held-out writers at each pen in turn (thin, the page's, thick): the same 300 digits three times."""
-    _, uji = data.uji_split()
+    _, uji = data.pen_split("uji")
     labels = np.array([p["label"] for p in uji])
     return {f"  the same at pen {share}x": (dataset.pen_set(uji, 2024, PAGE_PEN * share), labels) for share in PENS}
 

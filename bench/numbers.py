@@ -50,7 +50,7 @@ def written(digits, rng, gaps):
 
 def sources():
     """(name, list of digit groups to draw numbers from): UJI's held-out writers one by one, and the dev strokes."""
-    _, held_out = data.uji_split()
+    _, held_out = data.pen_split("uji")
     writers = {}
     for pen in held_out:
         writers.setdefault(pen["writer"], []).append(pen)

@@ -90,7 +90,7 @@ def one_correction(rec, cases, rng):
 
 def writer_groups(rng):
     """(label, inks) for each held-out UJI writer and digit: each of the writer's samples drawn several times."""
-    _, pens = data.uji_split()
+    _, pens = data.pen_split("uji")
     samples = defaultdict(list)
     for pen in pens:
         samples[(pen["writer"], pen["label"])].append(pen["strokes"])
