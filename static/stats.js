@@ -165,7 +165,7 @@
 
   // draw at once from the data rendered into the page, then refresh from the JSON route
   if (canvas) {
-    try { setHistory(JSON.parse(canvas.getAttribute('data-history') || '[]')); } catch (err) { setHistory([]); }
+    try { setHistory(JSON.parse(canvas.getAttribute('data-history') || '[]')); } catch { setHistory([]); }
   }
   var initialDrawings = {};
   for (var d = 0; d < 10; d++) {
