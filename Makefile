@@ -25,6 +25,8 @@ run: $(VENV)/.web
 	$(VENV)/bin/gunicorn app:app           # gunicorn.conf.py: port $$PORT (default 5000), $$WEB_CONCURRENCY workers
 
 test: $(VENV)/.dev
+	$(VENV)/bin/ruff check .               # lint (ruff.toml)
+	$(VENV)/bin/ruff format --check .      # and the formatting it keeps
 	node_modules/.bin/eslint static tests/js eslint.config.js   # the page's scripts (eslint.config.js)
 	node --test tests/js/*.test.js         # and their unit tests, without a browser
 	$(PY) -m pytest

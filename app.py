@@ -1,4 +1,5 @@
 """The WSGI entry point: `gunicorn app:app`, or `python app.py` for a development server on $PORT."""
+
 import os
 
 # One BLAS thread per worker, set before numpy loads: the models' small matrix products gain nothing from more,

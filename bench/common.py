@@ -1,4 +1,5 @@
 """Shared set-up for the benchmarks: the recognizer on a throw-away local store, and table printing."""
+
 import sys
 import tempfile
 from pathlib import Path
@@ -6,9 +7,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recognizer import weights  # noqa: E402
+from recognizer.nets import weights  # noqa: E402
 from recognizer.service import Recognizer  # noqa: E402
-from recognizer.store import LocalStore  # noqa: E402
+from recognizer.state.store import LocalStore  # noqa: E402
 
 
 def recognizer(seed=0):

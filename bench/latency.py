@@ -5,6 +5,7 @@ ratio to the raw forward pass of the four models, all measured in this run on th
 Aims: a one-digit /predict p50 within 4x of a /health p50 and a five-digit number's within 2x of a one-digit's
 (on the square pad, and on the number's own 840x280 pad), both through gunicorn; /train p50 < 200 ms.
 """
+
 import argparse
 import os
 import sys
@@ -13,18 +14,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # as app.py sets it for the server, before numpy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as app.py sets it for the server, before numpy loads
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
 
-from recognizer import data, render  # noqa: E402
-from recognizer.images import decode_data_url, to_png_data_url  # noqa: E402
-from recognizer.preprocess import to_mnist  # noqa: E402
-from recognizer import weights  # noqa: E402
+from recognizer.nets import weights  # noqa: E402
+from recognizer.reading.images import decode_data_url, to_png_data_url  # noqa: E402
+from recognizer.reading.preprocess import to_mnist  # noqa: E402
 from recognizer.service import Recognizer  # noqa: E402
-from recognizer.store import open_store  # noqa: E402
+from recognizer.state.store import open_store  # noqa: E402
+from recognizer.training import data, render  # noqa: E402
 from tests.conftest import drawing_url, gunicorn  # noqa: E402
 from web import create_app  # noqa: E402
 
@@ -54,8 +55,9 @@ def check(response, status=200):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300,
-                        help="rounds: timed calls per row (/train, /samples: every 10th round)")
+    parser.add_argument(
+        "--n", type=int, default=300, help="rounds: timed calls per row (/train, /samples: every 10th round)"
+    )
     args = parser.parse_args()
     n, n_train = args.n, (args.n + 9) // 10
 
@@ -75,8 +77,12 @@ def main():
         ink = decode_data_url(url)
         image = to_mnist(ink)
         batch = image[None]
-        models = {"fnn": recognizer.fnn, "cnn": recognizer.cnn,
-                  "fnn_updated": state.fnn, "cnn_updated": state.cnn}
+        models = {
+            "fnn": recognizer.fnn,
+            "cnn": recognizer.cnn,
+            "fnn_updated": state.fnn,
+            "cnn_updated": state.cnn,
+        }
         cases = [(f"forward {name}", lambda m=model: m.probabilities(batch), 1) for name, model in models.items()]
         cases += [
             ("forward, all four (baseline)", lambda: recognizer.probabilities(batch, state), 1),
@@ -89,23 +95,32 @@ def main():
         client = create_app({"STORE_URL": f"file://{tmp}/store-client", "MODEL_REFRESH_SECONDS": 1.0}).test_client()
         cases.append(("/predict, Flask test client", lambda: check(client.post("/predict", json={"image": url})), 1))
 
-        env = {"STORE_URL": f"file://{tmp}/store-http", "TRAIN_RATE_LIMIT": "100000/minute",
-               "MODEL_REFRESH_SECONDS": "1.0"}
+        env = {
+            "STORE_URL": f"file://{tmp}/store-http",
+            "TRAIN_RATE_LIMIT": "100000/minute",
+            "MODEL_REFRESH_SECONDS": "1.0",
+        }
         with gunicorn(env, workers=1) as base:
             session = requests.Session()
-            counter = iter(range(10 ** 9))
+            counter = iter(range(10**9))
 
             def labelled(route, status):
                 i = next(counter) % len(samples)
                 check(session.post(base + route, json={"image": urls[i], "digit": samples[i]["label"]}), status)
+
             cases += [
                 ("GET /health, gunicorn loopback", lambda: check(session.get(base + "/health")), 1),
-                ("/predict, gunicorn loopback",
-                 lambda: check(session.post(base + "/predict", json={"image": url})), 1),
-                ("/predict 1 digit, wide pad, gunicorn",
-                 lambda: check(session.post(base + "/predict", json={"image": wide_url})), 1),
-                ("/predict 5 digits, gunicorn loopback",
-                 lambda: check(session.post(base + "/predict", json={"image": number_url})), 1),
+                ("/predict, gunicorn loopback", lambda: check(session.post(base + "/predict", json={"image": url})), 1),
+                (
+                    "/predict 1 digit, wide pad, gunicorn",
+                    lambda: check(session.post(base + "/predict", json={"image": wide_url})),
+                    1,
+                ),
+                (
+                    "/predict 5 digits, gunicorn loopback",
+                    lambda: check(session.post(base + "/predict", json={"image": number_url})),
+                    1,
+                ),
                 ("/train, gunicorn loopback", lambda: labelled("/train", 200), 10),
                 ("/samples, gunicorn loopback", lambda: labelled("/samples", 201), 10),
             ]
@@ -113,8 +128,10 @@ def main():
     forward = dict(rows)["forward, all four (baseline)"]
 
     base_p50 = float(np.median(forward))
-    print(f"\nLatency on {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}, {n} calls per row "
-          f"({n_train} for /train and /samples); a {ink.shape[1]}x{ink.shape[0]} canvas drawing.\n")
+    print(
+        f"\nLatency on {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}, {n} calls per row "
+        f"({n_train} for /train and /samples); a {ink.shape[1]}x{ink.shape[0]} canvas drawing.\n"
+    )
     print(f"| {'what':<38} | {'p50 ms':>7} | {'p99 ms':>7} | {'p50 / forward':>13} |")
     print(f"|{'-' * 40}|{'-' * 9}|{'-' * 9}|{'-' * 15}|")
     for name, times in rows:
@@ -125,11 +142,14 @@ def main():
     five, train = p50["/predict 5 digits, gunicorn loopback"], p50["/train, gunicorn loopback"]
     wide = p50["/predict 1 digit, wide pad, gunicorn"]
     verdict = {True: "met", False: "NOT met"}
-    print(f"\n/predict p50 {predict:.2f} ms, {predict / health:.1f}x /health's {health:.2f} ms "
-          f"(aim <= 4x: {verdict[predict <= 4 * health]}); a five-digit number {five:.2f} ms, "
-          f"{five / predict:.1f}x one digit (aim <= 2x: {verdict[five <= 2 * predict]}), {five / wide:.1f}x one digit "
-          f"on the same wide pad; "
-          f"/train p50 {train:.1f} ms (aim < 200 ms: {verdict[train < 200]}).")
+    print(
+        f"\n/predict p50 {predict:.2f} ms, {predict / health:.1f}x /health's {health:.2f} ms "
+        f"(aim <= 4x: {verdict[predict <= 4 * health]}); a five-digit number {five:.2f} ms, "
+        f"{five / predict:.1f}x one digit (aim <= 2x: {verdict[five <= 2 * predict]}), {five / wide:.1f}x one digit "
+        f"on the same wide pad; "
+        f"/train p50 {train:.1f} ms (aim < 200 ms: {verdict[train < 200]})."
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ Digits right counts positions, over the numbers whose digit count was found righ
 (no HTTP: bench/latency.py). Single digits: the same real
 digits drawn alone, read as a number, against today's answer for the whole drawing.
 """
+
 import sys
 
 if __name__ != "__main__":
@@ -17,6 +18,7 @@ if __name__ != "__main__":
     import importlib.util
     import sysconfig
     from pathlib import Path
+
     _spec = importlib.util.spec_from_file_location("numbers", Path(sysconfig.get_path("stdlib")) / "numbers.py")
     sys.modules["numbers"] = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(sys.modules["numbers"])
@@ -25,13 +27,13 @@ else:
     import time
 
     import numpy as np
+
     from common import recognizer, table  # (importing common puts the repository on sys.path)
+    from recognizer.training import data, render
+    from recognizer.training.render import WIDE_PAD, compose_number, strokes_to_ink
 
-    from recognizer import data, render
-    from recognizer.render import WIDE_PAD, compose_number, strokes_to_ink
-
-APART = (0.1, 0.6)          # the blank between digits, as a share of the number's height
-TOUCHING = (-0.12, 0.0)     # the blank between a touching pair: its ink overlaps a little or just meets
+APART = (0.1, 0.6)  # the blank between digits, as a share of the number's height
+TOUCHING = (-0.12, 0.0)  # the blank between a touching pair: its ink overlaps a little or just meets
 
 
 def meets(a, b):
@@ -66,8 +68,13 @@ def score(rec, cases):
         totals[5] += (time.perf_counter() - started) * 1000
         read = [d["answer"] for d in body["digits"]]
         counted = len(read) == len(labels)
-        totals[:5] += (1, body["number"] == "".join(map(str, labels)), counted,
-                       counted and sum(r == label for r, label in zip(read, labels)), counted and len(labels))
+        totals[:5] += (
+            1,
+            body["number"] == "".join(map(str, labels)),
+            counted,
+            counted and sum(r == label for r, label in zip(read, labels)),
+            counted and len(labels),
+        )
     return totals
 
 
@@ -92,9 +99,9 @@ def main():
             labels = [p["label"] for p in picks]
             if len(apart) < args.numbers:
                 ink, touch = written([p["strokes"] for p in picks], rng, APART)
-                assert not touch                                  # a positive blank never lets the ink meet
+                assert not touch  # a positive blank never lets the ink meet
                 apart.append((ink, labels))
-            pair = int(rng.integers(len(picks) - 1))              # one pair touches, the rest are apart
+            pair = int(rng.integers(len(picks) - 1))  # one pair touches, the rest are apart
             gaps = [TOUCHING if k == pair else APART for k in range(len(picks) - 1)]
             ink, touch = written([p["strokes"] for p in picks], rng, gaps)
             if touch and len(touching) < args.numbers // 4:
@@ -106,16 +113,22 @@ def main():
         pens = [p for group in groups for p in group]
         singles += [(render.pen_to_canvas(p["strokes"], rng), p["label"]) for p in pens]
     rows += [["both", kind] + shares(totals) for kind, totals in kinds.items()]
-    table(["digits from", "numbers", "how many", "whole number right", "digit count right", "digits right",
-           "mean ms"], rows)
+    table(
+        ["digits from", "numbers", "how many", "whole number right", "digit count right", "digits right", "mean ms"],
+        rows,
+    )
     print()
     read = [rec.predict(ink) for ink, _ in singles]
     old = sum(body["answer"] == label for body, (_, label) in zip(read, singles))
     as_number = sum(body["number"] == str(label) for body, (_, label) in zip(read, singles))
     split = sum(len(body["digits"]) != 1 for body in read)
-    table(["single digits (UJI held-out + dev)", "drawings", "right", "found as more than one digit"],
-          [["answer for the whole drawing (today's)", str(len(singles)), f"{old / len(singles):.2%}", ""],
-           ["number", str(len(singles)), f"{as_number / len(singles):.2%}", str(split)]])
+    table(
+        ["single digits (UJI held-out + dev)", "drawings", "right", "found as more than one digit"],
+        [
+            ["answer for the whole drawing (today's)", str(len(singles)), f"{old / len(singles):.2%}", ""],
+            ["number", str(len(singles)), f"{as_number / len(singles):.2%}", str(split)],
+        ],
+    )
 
 
 if __name__ == "__main__":

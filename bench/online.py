@@ -8,25 +8,26 @@ On drawings the original models get wrong (dev strokes and synthetic pen drawing
   writer corrects 2 drawings of it, how often the other drawings of it are named right, and what it costs on MNIST;
 - after 200 corrections in a row, the updated models' and the answer's accuracy on MNIST test (as canvas images).
 """
+
 import argparse
 import time
 from collections import defaultdict
 
 import numpy as np
-from common import recognizer, table
 
-from recognizer import answer, data
-from recognizer.augment import correction_variants
-from recognizer.online import Refused, UpdatedModels
-from recognizer.preprocess import to_mnist
-from recognizer.render import strokes_to_ink
-from recognizer.training import dataset, synth
+from common import recognizer, table
+from recognizer.learning.augment import correction_variants
+from recognizer.learning.online import Refused, UpdatedModels
+from recognizer.reading import answer
+from recognizer.reading.preprocess import to_mnist
+from recognizer.training import data, dataset, synth
+from recognizer.training.render import strokes_to_ink
 
 # Pen re-drawings of train digits (each digit twice) searched for misreads, and how many misread drawings to
 # use: the CNN misreads about 1 in 200, so this gives it some 60 cases, and one case is under 2 points.
 PEN_DRAWINGS = 14_000
 CASES = 400
-WRITER_DRAWINGS = 3     # page drawings of each of a writer's two samples of a digit (other size, place, pen, hand)
+WRITER_DRAWINGS = 3  # page drawings of each of a writer's two samples of a digit (other size, place, pen, hand)
 WRITER_CORRECTIONS = 2
 
 
@@ -59,13 +60,16 @@ def readings(rec, state, images, conv=None):
     """What each updated model (its weights in `state`) and the answer name for each image (None: abstained);
     `conv`: the images' frozen conv features, when already computed (Recognizer.probabilities)."""
     probs = rec.probabilities(images, state, conv)
-    return {"fnn_updated": probs["fnn_updated"].argmax(1), "cnn_updated": probs["cnn_updated"].argmax(1),
-            "answer": np.array([answer.decide(mix)[0] for mix in answer.combined(probs)], dtype=object)}
+    return {
+        "fnn_updated": probs["fnn_updated"].argmax(1),
+        "cnn_updated": probs["cnn_updated"].argmax(1),
+        "answer": np.array([answer.decide(mix)[0] for mix in answer.combined(probs)], dtype=object),
+    }
 
 
 def one_correction(rec, cases, rng):
     originals = UpdatedModels(0, rec.fnn, rec.cnn)
-    fixed = {m: [0, 0] for m in ("fnn_updated", "cnn_updated", "answer")}       # [fixed, was wrong]
+    fixed = {m: [0, 0] for m in ("fnn_updated", "cnn_updated", "answer")}  # [fixed, was wrong]
     redrawn = {m: [0, 0] for m in fixed}
     refused, seconds = 0, []
     for ink, other, label in cases:
@@ -94,8 +98,10 @@ def writer_groups(rng):
     samples = defaultdict(list)
     for pen in pens:
         samples[(pen["writer"], pen["label"])].append(pen["strokes"])
-    return [(label, [synth.pen_digit(strokes, rng) for strokes in group for _ in range(WRITER_DRAWINGS)])
-            for (_, label), group in sorted(samples.items())]
+    return [
+        (label, [synth.pen_digit(strokes, rng) for strokes in group for _ in range(WRITER_DRAWINGS)])
+        for (_, label), group in sorted(samples.items())
+    ]
 
 
 def writer_scenario(rec, rng, test_images, test_labels):
@@ -142,38 +148,64 @@ def many_corrections(rec, cases, rng, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=7, help="picks the drawings and the variants (default: 7, the "
-                        "README's; other seeds check a choice made on this one)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="picks the drawings and the variants (default: 7, the "
+        "README's; other seeds check a choice made on this one)",
+    )
     rng = np.random.default_rng(parser.parse_args().seed)
     rec = recognizer(seed=1)
     cases, wrong, total = wrong_drawings(rec, rng, limit=CASES)
     print(f"{wrong} of {total} drawings are misread by an original model; using {len(cases)}\n")
 
     fixed, redrawn, refused, seconds = one_correction(rec, cases, rng)
-    rows = [[m, f"{fixed[m][1]}", f"{fixed[m][0] / max(1, fixed[m][1]):.1%}",
-             f"{redrawn[m][0] / max(1, redrawn[m][1]):.1%}"] for m in fixed]
+    rows = [
+        [
+            m,
+            f"{fixed[m][1]}",
+            f"{fixed[m][0] / max(1, fixed[m][1]):.1%}",
+            f"{redrawn[m][0] / max(1, redrawn[m][1]):.1%}",
+        ]
+        for m in fixed
+    ]
     table(["model", "was wrong", "same drawing right after 1 correction", "re-drawn variant right"], rows)
-    print(f"\nguard refused {refused} of {len(cases)}; update p50 {np.median(seconds) * 1000:.0f} ms, "
-          f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms (learning only, no store)\n")
+    print(
+        f"\nguard refused {refused} of {len(cases)}; update p50 {np.median(seconds) * 1000:.0f} ms, "
+        f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms (learning only, no store)\n"
+    )
 
     _, _, x_test, test_labels = data.load_mnist()
     test_images = dataset.canvas_renderings(x_test)
     groups, before, after, drift = writer_scenario(rec, rng, test_images, test_labels)
-    table(["held-out writers' digits the answer misread", "other drawings right before",
-           f"after {WRITER_CORRECTIONS} corrections", "MNIST change (points): mean", "worst"],
-          [[str(groups), f"{before:.1%}", f"{after:.1%}", f"{drift.mean():+.2f}", f"{drift.min():+.2f}"]])
+    table(
+        [
+            "held-out writers' digits the answer misread",
+            "other drawings right before",
+            f"after {WRITER_CORRECTIONS} corrections",
+            "MNIST change (points): mean",
+            "worst",
+        ],
+        [[str(groups), f"{before:.1%}", f"{after:.1%}", f"{drift.mean():+.2f}", f"{drift.min():+.2f}"]],
+    )
     print()
 
     def accuracy(state):
         return {m: float((named == test_labels).mean()) for m, named in readings(rec, state, test_images).items()}
+
     before = accuracy(rec.versions.state)
     refused, per_update = many_corrections(rec, cases, rng, 200)
     state = rec.versions.state
     after = accuracy(state)
-    table(["model", "MNIST test before", "after 200 corrections", "change (points)"],
-          [[m, f"{before[m]:.2%}", f"{after[m]:.2%}", f"{(after[m] - before[m]) * 100:+.2f}"] for m in before])
-    print(f"\n200 corrections: version {state.version}, guard refused {refused}, "
-          f"{per_update * 1000:.0f} ms per correction including variants and the store write")
+    table(
+        ["model", "MNIST test before", "after 200 corrections", "change (points)"],
+        [[m, f"{before[m]:.2%}", f"{after[m]:.2%}", f"{(after[m] - before[m]) * 100:+.2f}"] for m in before],
+    )
+    print(
+        f"\n200 corrections: version {state.version}, guard refused {refused}, "
+        f"{per_update * 1000:.0f} ms per correction including variants and the store write"
+    )
 
 
 if __name__ == "__main__":

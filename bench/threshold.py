@@ -7,19 +7,21 @@ never a test set. The shipped models cannot be asked this themselves, as they le
 and are surer of those than of a new person's. The shipped threshold, `answer.MIN_CONFIDENCE`, is the highest
 that abstains on at most 0.5% of the held-out digits, half of the 1% that a real digit may be refused.
 """
+
 import sys
 from pathlib import Path
 
 import numpy as np
-from common import table  # (importing common puts the repository on sys.path)
 from validation import held_out_sets
 
-from recognizer import answer, weights
-from recognizer.evaluate import fresh_mix
+from common import table  # (importing common puts the repository on sys.path)
+from recognizer.nets import weights
+from recognizer.reading import answer
 from recognizer.training import dataset, synth
+from recognizer.training.evaluate import fresh_mix
 
 THRESHOLDS = np.round(np.arange(0.25, 0.601, 0.025), 3)
-DIGITS_ABSTAINED = 0.005      # the most of the held-out digits the chosen threshold may refuse
+DIGITS_ABSTAINED = 0.005  # the most of the held-out digits the chosen threshold may refuse
 SEED = 777
 
 
@@ -33,23 +35,37 @@ def main(directory):
     sets = held_out_sets()
     mix = mixed(fnn, cnn, np.concatenate([x for x, _ in sets.values()]))
     confidence, labels = mix.max(1), np.concatenate([y for _, y in sets.values()])
-    junk = {kind: mixed(fnn, cnn, dataset.non_digits(250, seed=SEED + 222, kind=kind)).max(1)
-            for kind in synth.NON_DIGITS}
+    junk = {
+        kind: mixed(fnn, cnn, dataset.non_digits(250, seed=SEED + 222, kind=kind)).max(1) for kind in synth.NON_DIGITS
+    }
     chosen = max((t for t in THRESHOLDS if (confidence < t).mean() <= DIGITS_ABSTAINED), default=None)
     rows = []
     for threshold in THRESHOLDS:
         named = confidence >= threshold
         right = (mix.argmax(1) == labels) & named
-        marks = [label for label, value in (("chosen", chosen), ("shipped", answer.MIN_CONFIDENCE))
-                 if value is not None and np.isclose(threshold, value)]
-        rows.append([f"{threshold:.3f}" + (f" ({', '.join(marks)})" if marks else ""), f"{right.mean():.2%}",
-                     f"{1 - named.mean():.2%}"] + [f"{(c < threshold).mean():.1%}" for c in junk.values()])
-    print(f"{len(labels)} held-out digits ({', '.join(f'{len(y)} {name}' for name, (_, y) in sets.items())}); "
-          f"models from {directory}\n")
+        marks = [
+            label
+            for label, value in (("chosen", chosen), ("shipped", answer.MIN_CONFIDENCE))
+            if value is not None and np.isclose(threshold, value)
+        ]
+        rows.append(
+            [
+                f"{threshold:.3f}" + (f" ({', '.join(marks)})" if marks else ""),
+                f"{right.mean():.2%}",
+                f"{1 - named.mean():.2%}",
+            ]
+            + [f"{(c < threshold).mean():.1%}" for c in junk.values()]
+        )
+    print(
+        f"{len(labels)} held-out digits ({', '.join(f'{len(y)} {name}' for name, (_, y) in sets.items())}); "
+        f"models from {directory}\n"
+    )
     table(["threshold", "digits right", "digits abstained"] + [f"{kind} abstained" for kind in junk], rows)
     pick = "none of these" if chosen is None else f"{chosen:.3f}"
-    print(f"\nthe highest threshold that abstains on at most {DIGITS_ABSTAINED:.1%} of the digits: {pick} "
-          f"(shipped: {answer.MIN_CONFIDENCE})")
+    print(
+        f"\nthe highest threshold that abstains on at most {DIGITS_ABSTAINED:.1%} of the digits: {pick} "
+        f"(shipped: {answer.MIN_CONFIDENCE})"
+    )
 
 
 if __name__ == "__main__":

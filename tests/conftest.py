@@ -1,4 +1,5 @@
 """Shared fixtures: an app on a temporary local store, its client, drawings, gunicorn and moto servers."""
+
 import os
 import socket
 import subprocess
@@ -13,9 +14,9 @@ import numpy as np
 import pytest
 import requests
 
-from recognizer import data, render
-from recognizer.images import to_png_data_url
-from recognizer.store import open_store
+from recognizer.reading.images import to_png_data_url
+from recognizer.state.store import open_store
+from recognizer.training import data, render
 from web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,16 +57,31 @@ def gunicorn(env=None, workers=1, timeout=60, app="app:app"):
     loopback port; yield its base URL."""
     port = free_port()
     environment = {**os.environ, **(env or {})}
-    log = tempfile.TemporaryFile()                  # a file, not a pipe: a chatty server can never block on it
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server can never block on it
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60",
-         "--pythonpath", str(ROOT / "tests"), app],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--pythonpath",
+            str(ROOT / "tests"),
+            app,
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         try:
-            wait_until(lambda: process.poll() is None and requests.get(base + "/health", timeout=2).ok,
-                       timeout, "gunicorn")
+            wait_until(
+                lambda: process.poll() is None and requests.get(base + "/health", timeout=2).ok, timeout, "gunicorn"
+            )
         except TimeoutError:
             log.seek(0)
             raise TimeoutError("gunicorn did not come up:\n" + log.read().decode(errors="replace")[-3000:]) from None
@@ -107,12 +123,14 @@ def ink_url(ink):
 @pytest.fixture
 def cnn_trainings(monkeypatch):
     """The batches each CNN of a training run learns from, in order."""
-    from recognizer.training import train                   # (Keras: imported by the tests that train, not all)
+    from recognizer.training import train  # (Keras: imported by the tests that train, not all)
+
     seen, train_cnn = [], train.train_cnn
 
     def recording(batches, epochs, seed, verbose):
         seen.append(batches)
         return train_cnn(batches, epochs, seed, verbose)
+
     monkeypatch.setattr(train, "train_cnn", recording)
     return seen
 
@@ -124,8 +142,15 @@ def store_url(tmp_path):
 
 @pytest.fixture
 def app(store_url):
-    return create_app({"TESTING": True, "STORE_URL": store_url, "TRAIN_RATE_LIMIT": "1000/minute",
-                       "ADMIN_TOKEN": "test-admin-token", "MODEL_REFRESH_SECONDS": 0})
+    return create_app(
+        {
+            "TESTING": True,
+            "STORE_URL": store_url,
+            "TRAIN_RATE_LIMIT": "1000/minute",
+            "ADMIN_TOKEN": "test-admin-token",
+            "MODEL_REFRESH_SECONDS": 0,
+        }
+    )
 
 
 @pytest.fixture
@@ -137,8 +162,11 @@ def start_moto():
     """moto's standalone S3 server on a free loopback port, deciding conditional writes atomically as S3 does
     (tests/atomic_moto.py); returns (process, endpoint) once it answers."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "atomic_moto.py"), str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "atomic_moto.py"), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: requests.get(endpoint + "/moto-api/", timeout=2).status_code < 500, 30, "moto_server")
@@ -162,8 +190,13 @@ def moto_endpoint():
 def s3_env(moto_endpoint, monkeypatch):
     """Environment for boto3 to talk to moto, and a fresh bucket; yields (env dict, STORE_URL)."""
     import boto3
-    env = {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+    env = {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     bucket = f"digits-{uuid.uuid4().hex[:12]}"

@@ -2,16 +2,17 @@
 
 CRASH_MARKER is a file that the dying worker writes first, so the worker started in its place lives on.
 """
+
 import os
 import signal
 from pathlib import Path
 
 from app import app
-from recognizer.versions import POINTER
+from recognizer.state.versions import POINTER
 
-store = app.extensions["recognizer"].store          # the one object the recognizer and its versions write through
+store = app.extensions["recognizer"].store  # the one object the recognizer and its versions write through
 marker = Path(os.environ["CRASH_MARKER"])
-step = os.environ["CRASH_AT"]              # one of test_faults.STEPS
+step = os.environ["CRASH_AT"]  # one of test_faults.STEPS
 
 
 def crash(at):

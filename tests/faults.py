@@ -1,5 +1,6 @@
 """A fault-injecting HTTP proxy for S3 (in front of moto's server): fails a share of requests as a bad minute of
 any cloud does, with 500 or 503, a slow answer, or a connection reset before or after the request reached S3."""
+
 import http.client
 import random
 import socket
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 KINDS = ("500", "503", "slow", "reset before", "reset after")
-SLOW_SECONDS = 3.5             # past the S3 client's read timeout: it gives up and retries
+SLOW_SECONDS = 3.5  # past the S3 client's read timeout: it gives up and retries
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
@@ -104,7 +105,7 @@ class FaultProxy:
         response = upstream.getresponse()
         data = response.read()
         upstream.close()
-        if fault == "reset after":            # it reached S3 and was applied; the answer is lost
+        if fault == "reset after":  # it reached S3 and was applied; the answer is lost
             self._reset(handler)
             return
         if fault == "slow":
@@ -118,5 +119,5 @@ class FaultProxy:
             handler.end_headers()
             if handler.command != "HEAD":
                 handler.wfile.write(data)
-        except OSError:                       # the client gave up waiting (the slow answer): it retries
+        except OSError:  # the client gave up waiting (the slow answer): it retries
             handler.close_connection = True

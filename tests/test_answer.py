@@ -1,7 +1,8 @@
 """The chosen answer: what the updated models say, or none when they are not sure enough."""
+
 import numpy as np
 
-from recognizer import answer
+from recognizer.reading import answer
 
 
 def one_hot(digit, sure=0.9):
@@ -22,5 +23,7 @@ def test_the_cnn_outweighs_the_fnn_when_they_disagree():
 
 def test_no_digit_when_the_updated_models_are_unsure():
     flat = np.full(10, 0.1)
-    assert answer.choose({"cnn": one_hot(5), "fnn": one_hot(5), "cnn_updated": flat, "fnn_updated": flat}) \
-        == (None, answer.NOT_A_DIGIT)
+    assert answer.choose({"cnn": one_hot(5), "fnn": one_hot(5), "cnn_updated": flat, "fnn_updated": flat}) == (
+        None,
+        answer.NOT_A_DIGIT,
+    )

@@ -1,15 +1,16 @@
 """Every route of the contract through the Flask test client, with its main errors."""
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import drawing_url, faint_speck, ink_url
-from recognizer.store import StoreUnavailable
+from recognizer.state.store import StoreUnavailable
 
 
 def stored(store_url, pattern):
-    return sorted(Path(store_url[len("file://"):]).glob(pattern))
+    return sorted(Path(store_url[len("file://") :]).glob(pattern))
 
 
 def assert_prediction_shape(body):
@@ -39,9 +40,10 @@ def test_predict_names_a_clear_digit(client, strokes):
 
 
 def test_preview_is_the_28x28_image_the_models_saw(client, strokes):
-    from recognizer.images import decode_data_url
-    from recognizer.preprocess import to_mnist
-    from recognizer.render import strokes_to_ink
+    from recognizer.reading.images import decode_data_url
+    from recognizer.reading.preprocess import to_mnist
+    from recognizer.training.render import strokes_to_ink
+
     sample = strokes[5]
     preview = decode_data_url(client.post("/predict", json={"image": drawing_url(sample)}).get_json()["preview"])
     assert preview.shape == (28, 28)
@@ -60,6 +62,7 @@ def test_blank_drawing_is_422_and_nothing_is_stored(client, store_url):
 
 def test_scribble_is_not_named_as_a_digit(client):
     from recognizer.training.synth import non_digit
+
     rng = np.random.default_rng(4)
     answers = [client.post("/predict", json={"image": ink_url(non_digit(rng))}).get_json() for _ in range(12)]
     abstained = [a for a in answers if a["answer"] is None]
@@ -79,7 +82,9 @@ def test_train_stores_the_drawing_and_bumps_the_version(client, strokes, store_u
     second = client.post("/train", json={"image": drawing_url(strokes[2]), "digit": strokes[2]["label"]})
     assert second.get_json()["model_version"] == 2
     assert client.post("/predict", json={"image": drawing_url(sample)}).get_json()["model_versions"] == {
-        "fnn_updated": 2, "cnn_updated": 2}
+        "fnn_updated": 2,
+        "cnn_updated": 2,
+    }
 
 
 def some_model_misreads(body, label):
@@ -102,12 +107,12 @@ def test_train_moves_the_updated_models_toward_the_given_digit(client, strokes):
 
     sample, before = misread(client, strokes)
     after = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
-    for model in ("fnn_updated", "cnn_updated"):                 # (how often one correction fixes a model's
-        if before["predictions"][model][0]["digit"] != sample["label"]:   # top guess: bench/online.py)
+    for model in ("fnn_updated", "cnn_updated"):  # (how often one correction fixes a model's
+        if before["predictions"][model][0]["digit"] != sample["label"]:  # top guess: bench/online.py)
             assert probability(after, model, sample["label"]) > probability(before, model, sample["label"]) + 0.1
         assert probability(after, model, sample["label"]) >= probability(before, model, sample["label"])
     assert after["answer"] == sample["label"]
-    assert after["predictions"]["cnn"] == before["predictions"]["cnn"]          # the originals never change
+    assert after["predictions"]["cnn"] == before["predictions"]["cnn"]  # the originals never change
     assert after["predictions"]["fnn"] == before["predictions"]["fnn"]
 
 
@@ -115,8 +120,8 @@ def test_after_a_correction_the_answer_names_the_taught_digit(client, strokes):
     sample, before = misread(client, strokes, wrong=lambda body, label: body["answer"] != label)
     after = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
     again = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
-    assert after["answer"] == again["answer"] == sample["label"]          # the person, and the next one, see it learned
-    assert again["predictions"]["cnn"] == before["predictions"]["cnn"]    # while the originals still say what they did
+    assert after["answer"] == again["answer"] == sample["label"]  # the person, and the next one, see it learned
+    assert again["predictions"]["cnn"] == before["predictions"]["cnn"]  # while the originals still say what they did
 
 
 def test_samples_store_without_training(client, strokes, store_url):
@@ -139,6 +144,7 @@ def failing_writes(app, monkeypatch, allowed):
         if left[0] < 0:
             raise StoreUnavailable("the store went away")
         return put_new(key, data)
+
     monkeypatch.setattr(store, "put_new", flaky)
 
 
@@ -154,6 +160,7 @@ def test_a_sample_whose_second_write_fails_leaves_no_drawing(app, client, stroke
 def test_a_stored_sample_is_201_even_when_the_counts_cannot_be_read(app, client, strokes, store_url, monkeypatch):
     def unreachable(*_):
         raise StoreUnavailable("listing failed")
+
     monkeypatch.setattr(app.extensions["recognizer"].store, "keys", unreachable)
     response = client.post("/samples", json={"image": drawing_url(strokes[3]), "digit": 4})
     assert response.status_code == 201 and "counts" not in response.get_json()
@@ -168,8 +175,7 @@ def test_stats_counts_drawings_and_predict_then_learn_accuracy(client, strokes):
     assert body["total_drawings"] == 4
     assert sum(body["drawings"].values()) == 4
     assert body["corrections"] == 3 and body["model_versions"]["cnn_updated"] == 3
-    assert body["accuracy"]["cnn"] == pytest.approx(
-        sum(h["right"]["cnn"] for h in body["history"]) / 3)
+    assert body["accuracy"]["cnn"] == pytest.approx(sum(h["right"]["cnn"] for h in body["history"]) / 3)
     assert [h["version"] for h in body["history"]] == [1, 2, 3]
 
 
@@ -185,13 +191,16 @@ def test_pages_render(client, route):
     assert response.status_code == 200 and b"<html" in response.data
 
 
-@pytest.mark.parametrize("body, status, words", [
-    ({}, 400, "missing field 'image'"),
-    ({"image": "hello"}, 400, "data URL"),
-    ({"image": "data:image/png;base64,@@@"}, 400, "base64"),
-    ({"image": "data:image/png;base64,aGVsbG8="}, 400, "not a decodable"),
-    ({"image": 7}, 400, "string"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ({}, 400, "missing field 'image'"),
+        ({"image": "hello"}, 400, "data URL"),
+        ({"image": "data:image/png;base64,@@@"}, 400, "base64"),
+        ({"image": "data:image/png;base64,aGVsbG8="}, 400, "not a decodable"),
+        ({"image": 7}, 400, "string"),
+    ],
+)
 def test_predict_errors(client, body, status, words):
     response = client.post("/predict", json=body)
     assert response.status_code == status and words in response.get_json()["error"]
@@ -234,4 +243,4 @@ def test_admin_reset_needs_the_token_and_restores_the_originals(client, strokes)
     body = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
     assert body["predictions"]["cnn_updated"] == body["predictions"]["cnn"]
     assert body["predictions"]["fnn_updated"] == body["predictions"]["fnn"]
-    assert len(client.get("/stats").get_json()["history"]) == 2          # history is kept
+    assert len(client.get("/stats").get_json()["history"]) == 2  # history is kept

@@ -1,5 +1,6 @@
 """Hostile input, table-driven: every kind of bad request to every route gets a 4xx JSON {"error": str} of the
 right code, nothing reaches the store, and the server stays healthy."""
+
 import base64
 import io
 import resource
@@ -12,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recognizer import render
-from recognizer.images import ImageError, decode_data_url
 from conftest import drawing_url
+from recognizer.reading.images import ImageError, decode_data_url
+from recognizer.training import render
 from web import create_app
 
 TOKEN = "test-admin-token"
@@ -40,15 +41,19 @@ def png_chunk(kind, data):
 def raw_png(width, height, rows=None, bit_depth=1):
     """A grayscale PNG built by hand: the header may claim any size; `rows` many zero rows are compressed
     (all of them by default), streamed so that even a huge image costs little memory to build."""
-    row = b"\x00" + b"\xff" * ((width * bit_depth + 7) // 8)     # filter byte + a white row
+    row = b"\x00" + b"\xff" * ((width * bit_depth + 7) // 8)  # filter byte + a white row
     rows = height if rows is None else rows
     packer, parts, block = zlib.compressobj(9), [], 1000
     for start in range(0, rows, block):
         parts.append(packer.compress(row * min(block, rows - start)))
     parts.append(packer.flush())
     header = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"".join(parts))
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", b"".join(parts))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 class Images:
@@ -72,10 +77,10 @@ class Images:
         self.tiny = encode(Image.new("L", (1, 1), 0), "PNG")
         self.thin = encode(Image.new("L", (7, 100), 0), "PNG")
         self.wide = encode(Image.new("L", (1025, 10), 0), "PNG")
-        self.huge = raw_png(10000, 10000)                      # a real, valid 10000x10000 PNG (~12 KB)
+        self.huge = raw_png(10000, 10000)  # a real, valid 10000x10000 PNG (~12 KB)
         corrupt = bytearray(self.png)
         start = corrupt.index(b"IDAT") + 8
-        corrupt[start:start + 40] = bytes(40)                  # zeroed deflate stream (CRC now wrong too)
+        corrupt[start : start + 40] = bytes(40)  # zeroed deflate stream (CRC now wrong too)
         self.corrupt = bytes(corrupt)
 
 
@@ -101,8 +106,15 @@ def store_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def app(store_dir):
     """One app for the whole table (building one takes seconds); its store must stay empty throughout."""
-    return create_app({"TESTING": True, "STORE_URL": f"file://{store_dir}", "TRAIN_RATE_LIMIT": "100000/minute",
-                       "ADMIN_TOKEN": TOKEN, "MODEL_REFRESH_SECONDS": 0})
+    return create_app(
+        {
+            "TESTING": True,
+            "STORE_URL": f"file://{store_dir}",
+            "TRAIN_RATE_LIMIT": "100000/minute",
+            "ADMIN_TOKEN": TOKEN,
+            "MODEL_REFRESH_SECONDS": 0,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +124,11 @@ def client(app):
 
 def stored_objects(store_dir):
     """Drawings and model versions in the store (start-up's write check leaves nothing)."""
-    return sorted(str(p.relative_to(store_dir)) for p in Path(store_dir).rglob("*")
-                  if p.is_file() and p.parts[len(Path(store_dir).parts)] in ("drawings", "models"))
+    return sorted(
+        str(p.relative_to(store_dir))
+        for p in Path(store_dir).rglob("*")
+        if p.is_file() and p.parts[len(Path(store_dir).parts)] in ("drawings", "models")
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the table
@@ -134,29 +149,60 @@ def nested(depth):
 CASES = [
     # --- not JSON at all
     ("text-plain-body", WRITES, lambda im, r: {"data": "hello", "content_type": "text/plain"}, 415, "JSON"),
-    ("json-labelled-text", WRITES, lambda im, r: {"data": '{"image": "x"}', "content_type": "text/plain"},
-     415, "Content-Type"),
+    (
+        "json-labelled-text",
+        WRITES,
+        lambda im, r: {"data": '{"image": "x"}', "content_type": "text/plain"},
+        415,
+        "Content-Type",
+    ),
     ("form-encoded", WRITES, lambda im, r: {"data": {"image": im.good, "digit": "3"}}, 415, "JSON"),
     ("no-content-type", WRITES, lambda im, r: {"data": b'{"image": "x"}'}, 415, "JSON"),
-    ("multipart-file", WRITES, lambda im, r: {"data": {"image": (io.BytesIO(im.png), "d.png")},
-                                              "content_type": "multipart/form-data"}, 415, "JSON"),
+    (
+        "multipart-file",
+        WRITES,
+        lambda im, r: {"data": {"image": (io.BytesIO(im.png), "d.png")}, "content_type": "multipart/form-data"},
+        415,
+        "JSON",
+    ),
     # --- JSON that is malformed or not an object
-    ("malformed-json", WRITES, lambda im, r: {"data": '{"image": ', "content_type": "application/json"},
-     400, "JSON"),
-    ("non-utf8-bytes", WRITES, lambda im, r: {"data": b'{"image": "\xff\xfe\xfa"}',
-                                              "content_type": "application/json"}, 400, "JSON"),
+    ("malformed-json", WRITES, lambda im, r: {"data": '{"image": ', "content_type": "application/json"}, 400, "JSON"),
+    (
+        "non-utf8-bytes",
+        WRITES,
+        lambda im, r: {"data": b'{"image": "\xff\xfe\xfa"}', "content_type": "application/json"},
+        400,
+        "JSON",
+    ),
     ("empty-body", WRITES, lambda im, r: {"data": b"", "content_type": "application/json"}, 400, "JSON"),
     ("json-array", WRITES, lambda im, r: {"json": [im.good, 3]}, 400, "object"),
     ("json-string", WRITES, lambda im, r: {"json": im.good}, 400, "object"),
     ("json-null", WRITES, lambda im, r: {"data": "null", "content_type": "application/json"}, 400, ""),
     ("json-number", WRITES, lambda im, r: {"data": "3", "content_type": "application/json"}, 400, "object"),
-    ("deeply-nested-array", WRITES, lambda im, r: {"data": nested(200000), "content_type": "application/json"},
-     400, "nested"),
-    ("deeply-nested-object", WRITES,
-     lambda im, r: {"data": '{"image": ' * 100000 + "1" + "}" * 100000, "content_type": "application/json"},
-     400, "nested"),
-    ("nan-literal", WRITES, lambda im, r: {"data": '{"image": NaN' + (', "digit": 3}' if r in LABELLED else "}"),
-                                           "content_type": "application/json"}, 400, "string"),
+    (
+        "deeply-nested-array",
+        WRITES,
+        lambda im, r: {"data": nested(200000), "content_type": "application/json"},
+        400,
+        "nested",
+    ),
+    (
+        "deeply-nested-object",
+        WRITES,
+        lambda im, r: {"data": '{"image": ' * 100000 + "1" + "}" * 100000, "content_type": "application/json"},
+        400,
+        "nested",
+    ),
+    (
+        "nan-literal",
+        WRITES,
+        lambda im, r: {
+            "data": '{"image": NaN' + (', "digit": 3}' if r in LABELLED else "}"),
+            "content_type": "application/json",
+        },
+        400,
+        "string",
+    ),
     # --- fields
     ("missing-image", WRITES, lambda im, r: {"json": {"digit": 3} if r in LABELLED else {}}, 400, "image"),
     ("extra-field", WRITES, lambda im, r: js(r, im.good, label=3), 400, "unexpected field"),
@@ -173,15 +219,20 @@ CASES = [
     ("bare-base64", WRITES, lambda im, r: js(r, im.good.split(",", 1)[1]), 400, "data URL"),
     ("mime-gif", WRITES, lambda im, r: js(r, url(im.gif, "image/gif")), 400, "data URL"),
     ("mime-text-plain", WRITES, lambda im, r: js(r, url(b"hello", "text/plain")), 400, "data URL"),
-    ("mime-svg", WRITES, lambda im, r: js(r, url(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml")),
-     400, "data URL"),
+    (
+        "mime-svg",
+        WRITES,
+        lambda im, r: js(r, url(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml")),
+        400,
+        "data URL",
+    ),
     ("not-base64-encoded", WRITES, lambda im, r: js(r, "data:image/png,%89PNG%0D%0A"), 400, "data URL"),
-    ("nul-and-unicode", WRITES, lambda im, r: js(r, "data:image/png;base64,\x00\u202e\U0001F600"), 400, "base64"),
+    ("nul-and-unicode", WRITES, lambda im, r: js(r, "data:image/png;base64,\x00\u202e\U0001f600"), 400, "base64"),
     ("invalid-base64-chars", WRITES, lambda im, r: js(r, "data:image/png;base64,!!!!"), 400, "base64"),
     ("invalid-base64-padding", WRITES, lambda im, r: js(r, "data:image/png;base64,iVBORw0KGgo"), 400, "base64"),
     ("base64-of-nothing", WRITES, lambda im, r: js(r, "data:image/png;base64,"), 400, "decodable"),
     # --- bytes that are not a usable PNG/JPEG
-    ("truncated-png", WRITES, lambda im, r: js(r, url(im.png[:len(im.png) // 2])), 400, "truncated"),
+    ("truncated-png", WRITES, lambda im, r: js(r, url(im.png[: len(im.png) // 2])), 400, "truncated"),
     ("png-signature-only", WRITES, lambda im, r: js(r, url(im.png[:8])), 400, "decodable"),
     ("corrupt-png-data", WRITES, lambda im, r: js(r, url(im.corrupt)), 400, "image"),
     ("gif-labelled-png", WRITES, lambda im, r: js(r, url(im.gif)), 400, "decodable"),
@@ -191,16 +242,26 @@ CASES = [
     ("jpeg-labelled-png", WRITES, lambda im, r: js(r, url(im.jpeg)), 400, "holds JPEG"),
     ("png-labelled-jpeg", WRITES, lambda im, r: js(r, url(im.png, "image/jpeg")), 400, "holds PNG"),
     ("random-bytes", WRITES, lambda im, r: js(r, url(np.random.default_rng(7).bytes(4000))), 400, "decodable"),
-    ("svg-labelled-png", WRITES, lambda im, r: js(r, url(b"<svg xmlns='http://www.w3.org/2000/svg'/>")),
-     400, "decodable"),
+    (
+        "svg-labelled-png",
+        WRITES,
+        lambda im, r: js(r, url(b"<svg xmlns='http://www.w3.org/2000/svg'/>")),
+        400,
+        "decodable",
+    ),
     # --- sizes
     ("1x1-image", WRITES, lambda im, r: js(r, url(im.tiny)), 400, "smallest"),
     ("7x100-image", WRITES, lambda im, r: js(r, url(im.thin)), 400, "smallest"),
     ("1025x10-image", WRITES, lambda im, r: js(r, url(im.wide)), 400, "largest"),
     ("10000x10000-image", WRITES, lambda im, r: js(r, url(im.huge)), 400, "largest"),
     ("5MB-body", WRITES, lambda im, r: js(r, "data:image/png;base64," + "A" * (5 * 1024 * 1024)), 413, "2 MB"),
-    ("5MB-garbage-body", WRITES, lambda im, r: {"data": b"\x00" * (5 * 1024 * 1024),
-                                                "content_type": "application/json"}, 413, "2 MB"),
+    (
+        "5MB-garbage-body",
+        WRITES,
+        lambda im, r: {"data": b"\x00" * (5 * 1024 * 1024), "content_type": "application/json"},
+        413,
+        "2 MB",
+    ),
     # --- decodable, but nothing drawn
     ("blank-white", WRITES, lambda im, r: js(r, url(im.blank)), 422, "nothing is drawn"),
     ("blank-transparent", WRITES, lambda im, r: js(r, url(im.transparent)), 422, "nothing is drawn"),
@@ -208,25 +269,82 @@ CASES = [
 ]
 
 # digits on the labelled routes, with a good drawing: 400 when missing, 422 when not a whole number 0-9
-DIGITS = [-1, 10, 12, "x", 3.5, 3.0, None, True, False, "", "  ", "3.0", "03", "12", "-1", "³", "٣", "３",
-          [3], {"digit": 3}, 10 ** 30, float("inf"), "3\x00"]
-CASES += [(f"digit-{value!r}"[:40], LABELLED, lambda im, r, value=value: {"json": {"image": im.good, "digit": value}},
-           422, "digit") for value in DIGITS]
-CASES += [("digit-missing", LABELLED, lambda im, r: {"json": {"image": im.good}}, 400, "digit"),
-          ("digit-and-image-bad", LABELLED, lambda im, r: {"json": {"image": "x", "digit": 11}}, 422, "digit")]
+DIGITS = [
+    -1,
+    10,
+    12,
+    "x",
+    3.5,
+    3.0,
+    None,
+    True,
+    False,
+    "",
+    "  ",
+    "3.0",
+    "03",
+    "12",
+    "-1",
+    "³",
+    "٣",
+    "３",
+    [3],
+    {"digit": 3},
+    10**30,
+    float("inf"),
+    "3\x00",
+]
+CASES += [
+    (
+        f"digit-{value!r}"[:40],
+        LABELLED,
+        lambda im, r, value=value: {"json": {"image": im.good, "digit": value}},
+        422,
+        "digit",
+    )
+    for value in DIGITS
+]
+CASES += [
+    ("digit-missing", LABELLED, lambda im, r: {"json": {"image": im.good}}, 400, "digit"),
+    ("digit-and-image-bad", LABELLED, lambda im, r: {"json": {"image": "x", "digit": 11}}, 422, "digit"),
+]
 
 # boxes on the labelled routes, with a good 200x200 drawing: 400 when not four whole numbers, 422 when not a part
 # of the image or holding no ink
-BOXES = [([1, 2, 3], 400), ([1, 2, 3, 4, 5], 400), ("0,0,10,10", 400), ({"left": 0}, 400), ([0, 0, 10.5, 10], 400),
-         ([0, 0, True, 10], 400), ([0, 0, None, 10], 400), (["0", "0", "10", "10"], 400), ([], 400),
-         ([0, 0, 0, 10], 422), ([10, 0, 5, 10], 422), ([0, 10, 10, 10], 422), ([-1, 0, 10, 10], 422),
-         ([0, 0, 201, 200], 422), ([0, 0, 200, 10 ** 30], 422), ([0, 0, 8, 8], 422)]
-CASES += [(f"box-{value!r}"[:40], LABELLED,
-           lambda im, r, value=value: {"json": {"image": im.good, "digit": 3, "box": value}}, status,
-           "nothing is drawn" if value == [0, 0, 8, 8] else "box") for value, status in BOXES]
+BOXES = [
+    ([1, 2, 3], 400),
+    ([1, 2, 3, 4, 5], 400),
+    ("0,0,10,10", 400),
+    ({"left": 0}, 400),
+    ([0, 0, 10.5, 10], 400),
+    ([0, 0, True, 10], 400),
+    ([0, 0, None, 10], 400),
+    (["0", "0", "10", "10"], 400),
+    ([], 400),
+    ([0, 0, 0, 10], 422),
+    ([10, 0, 5, 10], 422),
+    ([0, 10, 10, 10], 422),
+    ([-1, 0, 10, 10], 422),
+    ([0, 0, 201, 200], 422),
+    ([0, 0, 200, 10**30], 422),
+    ([0, 0, 8, 8], 422),
+]
+CASES += [
+    (
+        f"box-{value!r}"[:40],
+        LABELLED,
+        lambda im, r, value=value: {"json": {"image": im.good, "digit": 3, "box": value}},
+        status,
+        "nothing is drawn" if value == [0, 0, 8, 8] else "box",
+    )
+    for value, status in BOXES
+]
 
-PARAMS = [pytest.param(route, make, status, words, id=f"{name}-{route.strip('/')}")
-          for name, routes, make, status, words in CASES for route in routes]
+PARAMS = [
+    pytest.param(route, make, status, words, id=f"{name}-{route.strip('/')}")
+    for name, routes, make, status, words in CASES
+    for route in routes
+]
 
 
 def assert_json_error(response, status, words=""):
@@ -249,26 +367,29 @@ def test_bad_request_is_a_json_4xx_and_stores_nothing(client, images, store_dir,
 
 
 # ---------------------------------------------------------------------------------------------- other routes
-@pytest.mark.parametrize("method, route, headers, status", [
-    ("post", "/admin/reset", {}, 401),
-    ("post", "/admin/reset", {"Authorization": "Bearer nope"}, 401),
-    ("post", "/admin/reset", {"Authorization": TOKEN}, 401),                    # no "Bearer "
-    ("post", "/admin/reset", {"Authorization": f"bearer {TOKEN}"}, 401),
-    ("post", "/admin/reset", {"Authorization": f"Bearer {TOKEN} "}, 401),
-    ("post", "/admin/reset", {"Authorization": f"Bearer {TOKEN[:-1]}"}, 401),
-    ("post", "/admin/reset", {"Authorization": "Bearer " + "é" * 5000}, 401),
-    ("post", "/admin/reset", {"Authorization": f"Basic {TOKEN}"}, 401),
-    ("get", "/admin/reset", {"Authorization": f"Bearer {TOKEN}"}, 405),
-    ("post", "/stats", {}, 405),
-    ("delete", "/stats", {}, 405),
-    ("get", "/predict", {}, 405),
-    ("put", "/train", {}, 405),
-    ("delete", "/samples", {}, 405),
-    ("get", "/no-such-route", {}, 404),
-    ("post", "/predict/extra", {}, 404),
-    ("get", "/static/../app.py", {}, 404),
-    ("get", "/%00", {}, 404),
-])
+@pytest.mark.parametrize(
+    "method, route, headers, status",
+    [
+        ("post", "/admin/reset", {}, 401),
+        ("post", "/admin/reset", {"Authorization": "Bearer nope"}, 401),
+        ("post", "/admin/reset", {"Authorization": TOKEN}, 401),  # no "Bearer "
+        ("post", "/admin/reset", {"Authorization": f"bearer {TOKEN}"}, 401),
+        ("post", "/admin/reset", {"Authorization": f"Bearer {TOKEN} "}, 401),
+        ("post", "/admin/reset", {"Authorization": f"Bearer {TOKEN[:-1]}"}, 401),
+        ("post", "/admin/reset", {"Authorization": "Bearer " + "é" * 5000}, 401),
+        ("post", "/admin/reset", {"Authorization": f"Basic {TOKEN}"}, 401),
+        ("get", "/admin/reset", {"Authorization": f"Bearer {TOKEN}"}, 405),
+        ("post", "/stats", {}, 405),
+        ("delete", "/stats", {}, 405),
+        ("get", "/predict", {}, 405),
+        ("put", "/train", {}, 405),
+        ("delete", "/samples", {}, 405),
+        ("get", "/no-such-route", {}, 404),
+        ("post", "/predict/extra", {}, 404),
+        ("get", "/static/../app.py", {}, 404),
+        ("get", "/%00", {}, 404),
+    ],
+)
 def test_other_routes_answer_json_errors(client, store_dir, method, route, headers, status):
     response = getattr(client, method)(route, headers=headers, json={"image": "x"})
     assert_json_error(response, status)
@@ -294,13 +415,14 @@ def test_decompression_bomb_is_refused_from_its_header(client, bomb, store_dir):
     """A ~100 KB PNG claiming 30000x30000 is refused before any pixel is decoded: fast and without memory."""
     assert len(bomb) < 300_000
     body = {"image": url(bomb), "digit": 3}
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss          # KiB on Linux
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     start = time.perf_counter()
     with pytest.raises(ImageError, match="largest"):
         decode_data_url(body["image"])
     for route in WRITES:
-        assert_json_error(client.post(route, json=body if route in LABELLED else {"image": body["image"]}),
-                          400, "largest")
+        assert_json_error(
+            client.post(route, json=body if route in LABELLED else {"image": body["image"]}), 400, "largest"
+        )
     elapsed = time.perf_counter() - start
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert elapsed < 1.0, f"took {elapsed:.2f} s: was it decoded?"
@@ -310,7 +432,7 @@ def test_decompression_bomb_is_refused_from_its_header(client, bomb, store_dir):
 
 # ---------------------------------------------------------------------------------------------- positive controls
 def test_a_clear_jpeg_and_png_are_accepted_and_the_server_is_healthy_after_everything(client, images, store_dir):
-    for _, routes, make, _, _ in CASES:                   # the whole table again, in one go
+    for _, routes, make, _, _ in CASES:  # the whole table again, in one go
         for route in routes:
             assert 400 <= client.post(route, **make(images, route)).status_code < 500
     assert client.get("/health").status_code == 200

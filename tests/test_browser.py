@@ -7,6 +7,7 @@ Numbers are composed from two such drawings side by side on the wide pad, screen
 checked with axe-core (npm's, pinned in package.json) for WCAG 2.1 A and AA violations. Screenshots of the main
 states are saved under tests/artifacts/ (git-ignored).
 """
+
 import json
 import os
 import re
@@ -20,18 +21,24 @@ from PIL import Image
 from playwright import sync_api as playwright_sync
 
 from conftest import ROOT, gunicorn
-from recognizer import render
-from recognizer.images import to_png_data_url
+from recognizer.reading.images import to_png_data_url
+from recognizer.training import render
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-PAD = 280                      # the page's export size; its pen is PAD / 14 wide
-WIDE = render.WIDE_PAD         # number mode's export, 840x280, with the same pen
-SOURCE = 200                   # the dev strokes' canvas
-WANTED = (0, 1, 7, 3)          # digits drawn with the mouse
-NUMBER = "42"                  # the number written on the wide pad
+PAD = 280  # the page's export size; its pen is PAD / 14 wide
+WIDE = render.WIDE_PAD  # number mode's export, 840x280, with the same pen
+SOURCE = 200  # the dev strokes' canvas
+WANTED = (0, 1, 7, 3)  # digits drawn with the mouse
+NUMBER = "42"  # the number written on the wide pad
 TIMEOUT_MS = 15_000
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -40,8 +47,11 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 if not Path(CHROMIUM).exists():
     if os.environ.get("BROWSER_TESTS") == "0":
         pytest.skip("BROWSER_TESTS=0: the browser tests did not run", allow_module_level=True)
-    pytest.fail(f"no Chromium at {CHROMIUM}: install it (sudo apt-get install chromium), or run with BROWSER_TESTS=0 "
-                "to leave the browser tests out", pytrace=False)
+    pytest.fail(
+        f"no Chromium at {CHROMIUM}: install it (sudo apt-get install chromium), or run with BROWSER_TESTS=0 "
+        "to leave the browser tests out",
+        pytrace=False,
+    )
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -107,12 +117,13 @@ def clear_samples(server, strokes):
 
 def number_sample(samples, seed):
     """The dev drawings written side by side as a number on the wide pad, with a clear gap, the page's pen
-    (recognizer/render.py's compose_number, the server's own model of how people write there): a sample in the
+    (recognizer/training/render.py's compose_number, the server's own model of how people write there): a sample in the
     wide pad's pixels."""
     rng = np.random.default_rng(seed)
-    laid, pen, boxes = render.compose_number([s["strokes"] for s in samples], rng, gaps=(0.4, 0.5),
-                                             heights=(0.55, 0.6), wave=0.02)
-    assert pen == WIDE[1] / 14, pen                                # not shrunk: the page's pen
+    laid, pen, boxes = render.compose_number(
+        [s["strokes"] for s in samples], rng, gaps=(0.4, 0.5), heights=(0.55, 0.6), wave=0.02
+    )
+    assert pen == WIDE[1] / 14, pen  # not shrunk: the page's pen
     return {"strokes": [stroke for digit in laid for stroke in digit], "size": WIDE}
 
 
@@ -132,8 +143,11 @@ def number_42(server, strokes):
         body = requests.post(server + "/predict", json={"image": number_url(sample)}, timeout=10).json()
         if body.get("number") != NUMBER or len(body["digits"]) != 2:
             continue
-        if all(ranked[0]["digit"] == int(label) and ranked[0]["probability"] >= 0.6
-               for entry, label in zip(body["digits"], NUMBER) for ranked in entry["predictions"].values()):
+        if all(
+            ranked[0]["digit"] == int(label) and ranked[0]["probability"] >= 0.6
+            for entry, label in zip(body["digits"], NUMBER)
+            for ranked in entry["predictions"].values()
+        ):
             return sample
     pytest.fail(f"no pair of dev drawings of 4 and 2 is read as {NUMBER} confidently by all four models")
 
@@ -149,7 +163,7 @@ class Console:
     def _console(self, message):
         text = message.text
         if message.type == "error" and text.startswith("Failed to load resource"):
-            return          # the browser's own line for a deliberate 4xx answer (e.g. a 422 on a blank drawing)
+            return  # the browser's own line for a deliberate 4xx answer (e.g. a 422 on a blank drawing)
         if message.type in ("error", "warning") or "Content Security Policy" in text or "Refused to" in text:
             self.messages.append(f"{message.type}: {text}")
 
@@ -193,7 +207,7 @@ def to_screen(box, stroke, spacing=5.0, size=(SOURCE, SOURCE)):
     points = [(box["x"] + x / size[0] * box["width"], box["y"] + y / size[1] * box["height"]) for x, y in stroke]
     kept = points[:1]
     for x, y in points[1:-1]:
-        if (x - kept[-1][0]) ** 2 + (y - kept[-1][1]) ** 2 >= spacing ** 2:
+        if (x - kept[-1][0]) ** 2 + (y - kept[-1][1]) ** 2 >= spacing**2:
             kept.append((x, y))
     if len(points) > 1:
         kept.append(points[-1])
@@ -230,7 +244,8 @@ def answer_of(page):
     """The answer shown once the result is in (the placeholder '?' replaced, no request in flight)."""
     page.wait_for_function("""() => {
         const a = document.getElementById('answer');
-        return !a.classList.contains('is-empty') && !document.getElementById('results-panel').classList.contains('is-loading');
+        const panel = document.getElementById('results-panel');
+        return !a.classList.contains('is-empty') && !panel.classList.contains('is-loading');
     }""")
     return page.locator("#answer").inner_text().strip()
 
@@ -285,14 +300,18 @@ def shot(page, name, full_page=True):
 def axe_violations(page):
     """axe-core's WCAG 2.1 A and AA violations on the page as it is now, one line per rule and element."""
     if not AXE.exists():
-        pytest.fail(f"axe-core is not installed ({AXE} is missing): run `npm ci` in the repository root "
-                    "(make test does)", pytrace=False)
+        pytest.fail(
+            f"axe-core is not installed ({AXE} is missing): run `npm ci` in the repository root (make test does)",
+            pytrace=False,
+        )
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations",
-                          WCAG)
-    return [f"{v['id']} ({v['impact']}): {node['target']} {node['failureSummary']}"
-            for v in found for node in v["nodes"]]
+    found = page.evaluate(
+        "async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations", WCAG
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {node['target']} {node['failureSummary']}" for v in found for node in v["nodes"]
+    ]
 
 
 def stored(store_dir, digit):
@@ -324,8 +343,14 @@ def test_mouse_drawings_are_recognized(page, clear_samples):
 @contextmanager
 def phone(browser, server, width, height):
     """The drawing page in a touch phone's viewport, its console watched; (page, console)."""
-    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True,
-                                  is_mobile=True, reduced_motion="reduce", base_url=server)
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=2,
+        has_touch=True,
+        is_mobile=True,
+        reduced_motion="reduce",
+        base_url=server,
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -344,7 +369,7 @@ def test_touch_drawing_on_a_phone(browser, server, clear_samples):
         page.wait_for_function("window.scrollY > 0")
         before = page.evaluate("window.scrollY")
         cdp = page.context.new_cdp_session(page)
-        digit = 1 if 1 in clear_samples else WANTED[0]       # a long vertical stroke: the likeliest to scroll
+        digit = 1 if 1 in clear_samples else WANTED[0]  # a long vertical stroke: the likeliest to scroll
         draw_touch(page, cdp, clear_samples[digit][0])
         assert page.evaluate("window.scrollY") == before, "drawing on the pad scrolled the page"
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -367,7 +392,7 @@ def test_touch_drawing_on_a_phone(browser, server, clear_samples):
         assert page.evaluate("window.scrollY") == before
         page.locator("#recognize").tap()
         assert answer_of(page) == str(second)
-        shot(page, "phone-touch.png", full_page=False)        # what the phone shows after Recognize
+        shot(page, "phone-touch.png", full_page=False)  # what the phone shows after Recognize
         shot(page, "phone-touch-full.png")
         assert not console.messages, console.messages
 
@@ -397,7 +422,7 @@ def test_corrections_bump_the_model_version(page, clear_samples, store_dir):
     expect(page.locator("#after-learning")).to_be_visible()
     expect(page.locator("#updated-answer")).to_have_text(str(digit))
     expect(page.locator("#status")).to_contain_text(f"now version {version + 1}")
-    expect(page.locator("#correct")).to_be_disabled()          # one lesson per drawing
+    expect(page.locator("#correct")).to_be_disabled()  # one lesson per drawing
 
     # "Wrong, it was …": teach the true digit of another drawing
     page.click("#clear")
@@ -418,10 +443,13 @@ def test_corrections_bump_the_model_version(page, clear_samples, store_dir):
     assert list((store_dir / "drawings" / str(digit)).glob("*.png"))
 
 
-@pytest.mark.parametrize("status, error", [
-    (503, "the drawing was kept and will be learned later"),
-    (422, "the update was refused; the drawing was kept but not learned"),
-])
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (503, "the drawing was kept and will be learned later"),
+        (422, "the update was refused; the drawing was kept but not learned"),
+    ],
+)
 def test_a_kept_but_unlearned_drawing_is_not_sent_twice(page, clear_samples, status, error):
     """A /train error that carries a sample_id means the server stored the drawing: the page says the server's
     words (not "nothing was saved") and treats the drawing as taught, so a second press stores no copy."""
@@ -430,8 +458,9 @@ def test_a_kept_but_unlearned_drawing_is_not_sent_twice(page, clear_samples, sta
 
     def answer_train(route):
         posts.append(route.request.post_data_json["digit"])
-        route.fulfill(status=status, content_type="application/json",
-                      body=json.dumps({"error": error, "sample_id": "x"}))
+        route.fulfill(
+            status=status, content_type="application/json", body=json.dumps({"error": error, "sample_id": "x"})
+        )
 
     page.route("**/train", answer_train)
     digit = WANTED[0]
@@ -471,7 +500,7 @@ def test_collect_mode_stores_a_drawing(page, clear_samples, store_dir):
     total = int(page.locator("#counts-total").inner_text())
     files = set((store_dir / "drawings" / str(digit)).glob("*.png"))
     button = page.locator(f'#collect-digits button[data-digit="{digit}"]')
-    expect(button).to_be_disabled()                            # nothing drawn yet
+    expect(button).to_be_disabled()  # nothing drawn yet
 
     draw_mouse(page, clear_samples[digit][0])
     expect(button).to_be_enabled()
@@ -479,7 +508,7 @@ def test_collect_mode_stores_a_drawing(page, clear_samples, store_dir):
     expect(cell).to_have_text(str(before + 1))
     expect(page.locator("#counts-total")).to_have_text(str(total + 1))
     expect(page.locator("#status")).to_contain_text(f"Saved as a {digit}")
-    expect(button).to_be_disabled()                            # the pad was cleared for the next one
+    expect(button).to_be_disabled()  # the pad was cleared for the next one
     assert ink_pixels(page) == 0
     new = set((store_dir / "drawings" / str(digit)).glob("*.png")) - files
     assert len(new) == 1, new
@@ -495,7 +524,7 @@ def test_collect_mode_stores_a_drawing(page, clear_samples, store_dir):
 
 
 def test_stats_page_plots_the_accuracy(page, server, clear_samples):
-    for digit in (0, 1, 7):                                      # a few corrections, through the API
+    for digit in (0, 1, 7):  # a few corrections, through the API
         sample = clear_samples[digit][-1]
         response = requests.post(server + "/train", json={"image": page_like_url(sample), "digit": digit}, timeout=30)
         assert response.status_code == 200, response.text
@@ -526,7 +555,7 @@ def test_stats_page_plots_the_accuracy(page, server, clear_samples):
         return {ink, fnn, cnn, width: c.width, height: c.height};
     }""")
     assert painted["ink"] > 1000, painted
-    assert painted["fnn"] + painted["cnn"] > 200, painted             # the series' lines are drawn
+    assert painted["fnn"] + painted["cnn"] > 200, painted  # the series' lines are drawn
     label = plot.get_attribute("aria-label")
     for name in ("FNN original", "FNN updated", "CNN original", "CNN updated"):
         assert re.search(name + r" \d+%", label), label
@@ -553,7 +582,7 @@ def test_no_console_errors_or_csp_violations(browser, server):
             assert page.evaluate("window.__csp") == [], path
             if path == "/":
                 wait_ready(page)
-                page.click("#recognize")                         # the blank-pad path, client-side
+                page.click("#recognize")  # the blank-pad path, client-side
             if path == "/about":
                 shot(page, "about.png")
         assert not console.messages, console.messages
@@ -562,8 +591,14 @@ def test_no_console_errors_or_csp_violations(browser, server):
 
 
 def test_narrow_screens_do_not_overflow(browser, server):
-    context = browser.new_context(viewport={"width": 320, "height": 640}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2, reduced_motion="reduce", base_url=server)
+    context = browser.new_context(
+        viewport={"width": 320, "height": 640},
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
+        reduced_motion="reduce",
+        base_url=server,
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -631,23 +666,24 @@ def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
     expect = playwright_sync.expect
     page.check("#number-mode")
     expect(page.locator("#pad-heading")).to_have_text("Write a number")
-    pad_box(page, aspect=3)                                       # the wide pad, 3:1 on the screen ...
-    assert page.evaluate("(() => { const p = document.getElementById('pad'); "
-                         "return Math.abs(p.width - 3 * p.height) <= 1; })()")
+    pad_box(page, aspect=3)  # the wide pad, 3:1 on the screen ...
+    assert page.evaluate(
+        "(() => { const p = document.getElementById('pad'); return Math.abs(p.width - 3 * p.height) <= 1; })()"
+    )
     draw_mouse(page, number_42)
-    expect(page.locator("#wrong-digits button").first).to_be_disabled()   # a number is taught by its digits' boxes
+    expect(page.locator("#wrong-digits button").first).to_be_disabled()  # a number is taught by its digits' boxes
     with page.expect_response("**/predict") as answered:
         page.click("#recognize")
     predicted = answered.value.json()
     assert answer_of(page) == NUMBER
     boxes = [entry["box"] for entry in predicted["digits"]]
-    assert len(boxes) == 2 and boxes[0][2] <= boxes[1][0] and boxes[1][2] <= WIDE[0], boxes   # left to right
+    assert len(boxes) == 2 and boxes[0][2] <= boxes[1][0] and boxes[1][2] <= WIDE[0], boxes  # left to right
     expect(page.locator("#status")).to_contain_text(f"Is it {NUMBER}?")
     expect(page.locator("#digit-list button")).to_have_count(2)
     for index, digit in enumerate(NUMBER, 1):
         expect(digit_button(page, index, digit)).to_have_attribute("aria-pressed", "false")
         expect(digit_button(page, index, digit).locator("img")).to_have_attribute("src", re.compile("^data:image/png"))
-    expect(page.locator("#wrong-digits button").first).to_be_disabled()   # which digit is wrong? pick one first
+    expect(page.locator("#wrong-digits button").first).to_be_disabled()  # which digit is wrong? pick one first
     expect(page.locator("#correct")).to_be_enabled()
     shot(page, "number-result.png")
 
@@ -660,7 +696,7 @@ def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
     expect(second).to_have_attribute("aria-pressed", "true")
     expect(digit_button(page, 1)).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#wrong-label")).to_have_text("Wrong, digit 2 was …")
-    expect(page.locator("#chart-cnn")).to_have_attribute("data-top", NUMBER[1])     # the charts are that digit's
+    expect(page.locator("#chart-cnn")).to_have_attribute("data-top", NUMBER[1])  # the charts are that digit's
     page.click(f'#wrong-digits button[data-digit="{NUMBER[1]}"]')
     expect(page.locator("#model-version")).to_have_text(str(version + 1))
     expect(page.locator("#after-label")).to_have_text("Digit 2 of 2 after learning")
@@ -669,7 +705,7 @@ def test_a_number_is_read_and_one_digit_corrected(page, number_42, store_dir):
     expect(page.get_by_role("button", name=taught)).to_be_visible()
     assert len(trains) == 1 and trains[0]["box"] == boxes[1] and trains[0]["digit"] == int(NUMBER[1]), trains
     assert re.fullmatch(rf"[a-z0-9]+-[a-z0-9]+-\d+-1-{NUMBER[1]}", trains[0]["request_id"]), trains[0]["request_id"]
-    new = stored(store_dir, 2) - before                          # the digit alone was stored, not the whole pad
+    new = stored(store_dir, 2) - before  # the digit alone was stored, not the whole pad
     assert len(new) == 1, new
     with Image.open(new.pop()) as image:
         assert image.size == (boxes[1][2] - boxes[1][0], boxes[1][3] - boxes[1][1]), image.size
@@ -707,7 +743,7 @@ def test_collect_mode_stores_a_number_digit_by_digit(page, number_42, store_dir)
     counts = {d: int(cell.inner_text()) for d, cell in cells.items()}
     before = {d: stored(store_dir, d) for d in NUMBER}
     save = page.locator("#save-number")
-    expect(save).to_be_disabled()                                # nothing drawn yet
+    expect(save).to_be_disabled()  # nothing drawn yet
     draw_mouse(page, number_42)
 
     # a typed number of another length saves nothing, and says why
@@ -718,14 +754,14 @@ def test_collect_mode_stores_a_number_digit_by_digit(page, number_42, store_dir)
     assert all(stored(store_dir, d) == before[d] for d in NUMBER)
 
     page.fill("#collect-number", NUMBER)
-    page.press("#collect-number", "Enter")                       # Enter in the field submits
+    page.press("#collect-number", "Enter")  # Enter in the field submits
     expect(page.locator("#status")).to_contain_text(f"Saved {NUMBER} as 2 digits")
     for d in NUMBER:
         expect(cells[d]).to_have_text(str(counts[d] + 1))
         new = stored(store_dir, d) - before[d]
         assert len(new) == 1, new
         with Image.open(new.pop()) as image:
-            assert image.size[0] < WIDE[0] / 2, image.size              # one digit of the number
+            assert image.size[0] < WIDE[0] / 2, image.size  # one digit of the number
     expect(page.locator("#collect-number")).to_have_value("")
     assert ink_pixels(page) == 0
     shot(page, "collect-number.png")
@@ -737,11 +773,11 @@ def test_number_mode_by_touch_on_a_320px_phone(browser, server, number_42):
         expect = playwright_sync.expect
         expect(page.locator("#number-mode")).to_be_checked()
         box = pad_box(page, aspect=3)
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, box       # the wide pad scales to the width
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, box  # the wide pad scales to the width
         page.evaluate("window.scrollTo(0, 40)")
         before = page.evaluate("window.scrollY")
         cdp = page.context.new_cdp_session(page)
-        draw_touch(page, cdp, number_42, spacing=2.0)           # a small pad: keep the strokes' curves
+        draw_touch(page, cdp, number_42, spacing=2.0)  # a small pad: keep the strokes' curves
         assert page.evaluate("window.scrollY") == before, "drawing on the pad scrolled the page"
         page.locator("#recognize").tap()
         assert answer_of(page) == NUMBER
@@ -759,8 +795,9 @@ def test_number_mode_by_touch_on_a_320px_phone(browser, server, number_42):
 def test_every_page_passes_axe(browser, server, clear_samples, number_42):
     """axe-core on each page and the main states of the drawing page: no WCAG 2.1 A or AA violation. axe is
     injected by the test (the app's Content-Security-Policy forbids it, so this context bypasses the CSP)."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, reduced_motion="reduce",
-                                  bypass_csp=True, base_url=server)
+    context = browser.new_context(
+        viewport={"width": 1100, "height": 900}, reduced_motion="reduce", bypass_csp=True, base_url=server
+    )
     found = {}
     try:
         page = context.new_page()
@@ -789,9 +826,9 @@ def test_every_page_passes_axe(browser, server, clear_samples, number_42):
         digit_button(page, 2, NUMBER[1]).click()
         found["number, a digit picked"] = axe_violations(page)
 
-        page.check("#mode-collect")                              # the number stays on the pad
+        page.check("#mode-collect")  # the number stays on the pad
         page.fill("#collect-number", "1")
-        page.click("#save-number")                               # two digits, one typed: an error in the status
+        page.click("#save-number")  # two digits, one typed: an error in the status
         expect(page.locator("#status")).to_have_class(re.compile("is-error"))
         found["collect mode, an error"] = axe_violations(page)
         page.uncheck("#number-mode")

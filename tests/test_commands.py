@@ -1,5 +1,6 @@
 """The offline commands on a local store: rebuild the updated models from the corrections, export the data set,
 and train on it."""
+
 import json
 import os
 import subprocess
@@ -9,11 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, drawing_url
-from recognizer import data
-from recognizer.drawings import stored_drawings
-from recognizer.store import open_store
-from recognizer.training import dataset, train
-from recognizer.versions import POINTER, ModelVersions
+from recognizer.state.drawings import stored_drawings
+from recognizer.state.store import open_store
+from recognizer.state.versions import POINTER, ModelVersions
+from recognizer.training import data, dataset, train
 
 
 @pytest.fixture
@@ -30,16 +30,22 @@ def collected(client, store_url, strokes):
 
 
 def command(module, store_url, *args):
-    result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "STORE_URL": store_url}, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STORE_URL": store_url},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_rebuild_replays_the_corrections_in_order(collected, store_url, app):
     store = open_store(store_url)
-    app.extensions["recognizer"].reset()                      # the online updates are gone: rebuild restores them
-    output = command("recognizer.rebuild", store_url)
+    app.extensions["recognizer"].reset()  # the online updates are gone: rebuild restores them
+    output = command("recognizer.commands.rebuild", store_url)
     assert "5 corrections learned, 0 refused; model_version 5" in output
     assert json.loads(store.get(POINTER)[0])["version"] == 5
     state = ModelVersions(store, None).refresh()
@@ -47,24 +53,24 @@ def test_rebuild_replays_the_corrections_in_order(collected, store_url, app):
     assert state.history[-6] == {"reset": True}
     assert [(h["version"], h["digit"]) for h in rebuilt] == [(v + 1, digit) for v, (_, digit) in enumerate(collected)]
     assert len(state.recent_y) == 5 and list(state.recent_y) == [digit for _, digit in collected]
-    assert len(stored_drawings(store)) == 8                   # it only reads drawings
-    assert all("right" not in h for h in rebuilt)             # replays are not scored again, so /stats ...
+    assert len(stored_drawings(store)) == 8  # it only reads drawings
+    assert all("right" not in h for h in rebuilt)  # replays are not scored again, so /stats ...
     stats = app.test_client().get("/stats").get_json()
-    assert stats["corrections"] == 5 and stats["model_versions"]["cnn_updated"] == 5   # ... counts each once
+    assert stats["corrections"] == 5 and stats["model_versions"]["cnn_updated"] == 5  # ... counts each once
 
 
 def test_rebuild_on_an_empty_store_resets(tmp_path):
-    output = command("recognizer.rebuild", f"file://{tmp_path / 'store'}")
+    output = command("recognizer.commands.rebuild", f"file://{tmp_path / 'store'}")
     assert "0 corrections learned, 0 refused; model_version 0" in output
 
 
 def test_export_writes_the_data_set(collected, store_url, strokes, tmp_path):
     out = tmp_path / "export"
-    assert "exported 8 drawings" in command("recognizer.export", store_url, "--out", str(out))
+    assert "exported 8 drawings" in command("recognizer.commands.export", store_url, "--out", str(out))
     with np.load(out / "dataset.npz", allow_pickle=False) as data:
         x, y, ids = data["x"], data["y"], data["sample_ids"]
     assert x.shape == (8, 28, 28) and x.dtype == np.uint8
-    assert list(y) == [sample["label"] for sample in strokes[:8]]   # sent one after another: oldest first
+    assert list(y) == [sample["label"] for sample in strokes[:8]]  # sent one after another: oldest first
     assert list(ids) == sorted(ids) and set(ids) >= {sample_id for sample_id, _ in collected}
     assert (x[:, 0, :] == 0).all() and (x[:, :, 0] == 0).all() and (x.max(axis=(1, 2)) == 255).all()  # white on black
     store = open_store(store_url)
@@ -75,22 +81,45 @@ def test_export_writes_the_data_set(collected, store_url, strokes, tmp_path):
 
 def test_export_of_an_empty_store(tmp_path):
     out = tmp_path / "export"
-    assert "exported 0 drawings" in command("recognizer.export", f"file://{tmp_path / 'store'}", "--out", str(out))
+    assert "exported 0 drawings" in command(
+        "recognizer.commands.export", f"file://{tmp_path / 'store'}", "--out", str(out)
+    )
     with np.load(out / "dataset.npz", allow_pickle=False) as data:
         assert data["x"].shape == (0, 28, 28) and data["y"].shape == (0,)
 
 
 def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_path, cnn_trainings):
     exported = tmp_path / "export" / "dataset.npz"
-    command("recognizer.export", store_url, "--out", str(exported.parent))
+    command("recognizer.commands.export", store_url, "--out", str(exported.parent))
     x, y = data.load_drawings(exported)
-    train.main(["--digits", "70", "--drawings", str(exported), "--cnn-epochs", "1", "--fnn-epochs", "1",
-                "--uji-copies", "0", "--unipen-copies", "0", "--pendigits-copies", "0", "--per-style", "0", "--quiet", "--out", str(tmp_path / "models")])
+    train.main(
+        [
+            "--digits",
+            "70",
+            "--drawings",
+            str(exported),
+            "--cnn-epochs",
+            "1",
+            "--fnn-epochs",
+            "1",
+            "--uji-copies",
+            "0",
+            "--unipen-copies",
+            "0",
+            "--pendigits-copies",
+            "0",
+            "--per-style",
+            "0",
+            "--quiet",
+            "--out",
+            str(tmp_path / "models"),
+        ]
+    )
     [batches] = cnn_trainings
     images, targets = batches.images, batches.targets
-    digits, copies = 70 + 8, 2 + train.PEN_COPIES              # canvas, distorted and pen copies of each
-    assert len(images) == digits * copies + digits // 4       # ... and the non-digits
-    for copy in range(copies):                                 # each copy of the 8 drawings follows MNIST's 70
+    digits, copies = 70 + 8, 2 + train.PEN_COPIES  # canvas, distorted and pen copies of each
+    assert len(images) == digits * copies + digits // 4  # ... and the non-digits
+    for copy in range(copies):  # each copy of the 8 drawings follows MNIST's 70
         drawn = slice(copy * digits + 70, (copy + 1) * digits)
         assert list(targets[drawn].argmax(1)) == list(y)
-    assert np.array_equal(images[70:digits], dataset.canvas_renderings(x))   # rendered as MNIST's digits are
+    assert np.array_equal(images[70:digits], dataset.canvas_renderings(x))  # rendered as MNIST's digits are

@@ -1,13 +1,12 @@
 """Stored state that was damaged (a garbage pointer, a version cut short or gone) is survived on both stores,
 and a commit's answer tells the truth when the store fails around its compare-and-swap."""
-import json
 
 import pytest
+from test_versions import learned, tiny
 
 from conftest import drawing_url
-from recognizer.store import LocalStore, StoreUnavailable, open_store
-from recognizer.versions import POINTER, ModelVersions, read_pointer
-from test_versions import learned, tiny
+from recognizer.state.store import LocalStore, StoreUnavailable, open_store
+from recognizer.state.versions import POINTER, ModelVersions, read_pointer
 
 
 def overwrite(store, key, data):
@@ -49,13 +48,13 @@ def test_damage_is_survived_and_the_pointer_repaired(store, damage):
     harm, served = DAMAGE[damage]
     harm(store, keys)
     versions = ModelVersions(store, tiny())
-    assert versions.refresh().version == served                   # the newest intact version
+    assert versions.refresh().version == served  # the newest intact version
     assert versions.problems and any("newest intact" in line for line in versions.problems)
-    pointer = read_pointer(store.get(POINTER)[0])                  # repaired by compare-and-swap
+    pointer = read_pointer(store.get(POINTER)[0])  # repaired by compare-and-swap
     assert pointer["version"] == served and "repaired" in pointer
     assert versions.read_version(pointer["key"], pointer["sha256"])[0].version == served
 
-    new = versions.commit(learned)                                 # learning goes on, with numbers never used
+    new = versions.commit(learned)  # learning goes on, with numbers never used
     assert new.version == 4 and new.history[-1]["version"] == 4
     seqs = [int(key.split("/")[1][:8]) for key in versions.history()]
     assert len(seqs) == len(set(seqs)) and max(seqs) == 4
@@ -70,13 +69,13 @@ def test_no_intact_version_left_serves_the_originals(store):
     overwrite(store, POINTER, b"{}")
     versions = ModelVersions(store, tiny())
     assert versions.refresh().version == 0 and "serving the originals" in versions.problems[-1]
-    assert versions.commit(learned).version == 4                   # 1-3 were used, if by damaged versions
+    assert versions.commit(learned).version == 4  # 1-3 were used, if by damaged versions
 
 
 def test_a_version_that_does_not_match_its_checksum_is_never_served(store):
     keys = three_versions(store)
     data = bytearray(store.get(keys[-1])[0])
-    data[-200] ^= 0xFF                                             # one flipped byte deep in the weights
+    data[-200] ^= 0xFF  # one flipped byte deep in the weights
     overwrite(store, keys[-1], bytes(data))
     assert ModelVersions(store, tiny()).refresh().version == 2
 
@@ -106,7 +105,7 @@ def test_a_swap_whose_answer_was_lost_is_resolved_by_reading_the_pointer_back(st
     versions = ModelVersions(store, tiny())
     versions.commit(learned)
     versions.store = FlakySwap(store, reads_failing)
-    assert versions.commit(learned).version == 2                   # landed: a success, counted once
+    assert versions.commit(learned).version == 2  # landed: a success, counted once
     assert ModelVersions(store, tiny()).refresh().version == 2
 
 
@@ -136,8 +135,10 @@ def test_nothing_failing_after_a_successful_swap_turns_it_into_a_failure(store):
 
 def app_on(url):
     from web import create_app
-    return create_app({"TESTING": True, "STORE_URL": url, "TRAIN_RATE_LIMIT": "1000/minute",
-                       "MODEL_REFRESH_SECONDS": 0})
+
+    return create_app(
+        {"TESTING": True, "STORE_URL": url, "TRAIN_RATE_LIMIT": "1000/minute", "MODEL_REFRESH_SECONDS": 0}
+    )
 
 
 @pytest.mark.parametrize("damage", ["garbage pointer", "newest version cut short"])
@@ -148,18 +149,18 @@ def test_a_worker_serves_through_damage_and_health_says_what_it_found(backend_ur
         assert writer.post("/train", json=body).status_code == 200
     store = open_store(backend_url)
     DAMAGE[damage][0](store, ModelVersions(store, None).history())
-    client = app_on(backend_url).test_client()                    # a worker (re)started after the damage
+    client = app_on(backend_url).test_client()  # a worker (re)started after the damage
     health = client.get("/health")
     assert health.status_code == 200 and health.get_json()["problems"]
     assert health.get_json()["model_version"] == DAMAGE[damage][1]
     predicted = client.post("/predict", json={"image": bodies[3]["image"]})
     assert predicted.status_code == 200
     assert predicted.get_json()["model_versions"]["cnn_updated"] == DAMAGE[damage][1]
-    for worker in (client, writer):                                # the new worker, and one that saw no damage
+    for worker in (client, writer):  # the new worker, and one that saw no damage
         trained = worker.post("/train", json=bodies[3])
         assert trained.status_code == 200
-    assert trained.get_json()["model_version"] == 5                # 4 and 5: numbers never used before
-    assert client.get("/health").get_json()["problems"] == []      # the pointer moved on past the damage
+    assert trained.get_json()["model_version"] == 5  # 4 and 5: numbers never used before
+    assert client.get("/health").get_json()["problems"] == []  # the pointer moved on past the damage
 
 
 def test_a_retried_request_applies_once_and_gets_the_first_answer(client, strokes, store_url):
@@ -169,7 +170,7 @@ def test_a_retried_request_applies_once_and_gets_the_first_answer(client, stroke
     assert client.get("/stats").get_json()["corrections"] == 1
     assert client.get("/stats").get_json()["total_drawings"] == 1
     other = client.post("/train", json={**body, "request_id": "page-1-1-7"})
-    assert other.get_json()["model_version"] == 2                  # another request is another correction
+    assert other.get_json()["model_version"] == 2  # another request is another correction
 
 
 def test_a_request_first_answered_503_is_learned_once_when_retried(app, client, strokes):
@@ -179,11 +180,11 @@ def test_a_request_first_answered_503_is_learned_once_when_retried(app, client, 
     versions.store.swap = lambda *args: (_ for _ in ()).throw(StoreUnavailable("S3 is unreachable"))
     failed = client.post("/train", json=body)
     assert failed.status_code == 503 and failed.get_json()["sample_id"]
-    assert client.get("/stats").get_json()["corrections"] == 0     # 503: not in the count
+    assert client.get("/stats").get_json()["corrections"] == 0  # 503: not in the count
     versions.store.swap = swap
     retried = client.post("/train", json=body)
     assert retried.status_code == 200 and retried.get_json()["model_version"] == 1
-    assert retried.get_json()["sample_id"] == failed.get_json()["sample_id"]   # the drawing kept, stored once
+    assert retried.get_json()["sample_id"] == failed.get_json()["sample_id"]  # the drawing kept, stored once
     stats = client.get("/stats").get_json()
     assert stats["corrections"] == 1 and stats["total_drawings"] == 1
 
@@ -197,7 +198,8 @@ def test_a_bad_request_id_is_a_400_and_stores_nothing(client, strokes, request_i
 
 
 def test_check_lists_the_damage_and_repair_moves_the_pointer(backend_url, store, monkeypatch, capsys):
-    from recognizer import check
+    from recognizer.commands import check
+
     keys = three_versions(store)
     monkeypatch.setenv("STORE_URL", backend_url)
     assert check.main([]) == 0 and "no problem(s) found" in capsys.readouterr().out
@@ -206,7 +208,7 @@ def test_check_lists_the_damage_and_repair_moves_the_pointer(backend_url, store,
     assert check.main([]) == 1
     out = capsys.readouterr().out
     assert f"damaged: {keys[-1]} does not match its sha256" in out and "names" in out and "drawings/3/" in out
-    assert check.main(["--repair"]) == 1                           # the pointer is repaired; the rest is reported
+    assert check.main(["--repair"]) == 1  # the pointer is repaired; the rest is reported
     out = capsys.readouterr().out
     assert "repair: models/current.json repaired" in out and "2 problem(s) left" in out
     assert read_pointer(store.get(POINTER)[0])["key"] == keys[-2]

@@ -1,20 +1,21 @@
 """Over real HTTP (gunicorn, moto's S3 server): a flaky store, and workers killed at each step of /train.
 
 Every test asserts: no 500; every correction answered 200 is counted exactly once and none is lost; a 503
-means not counted (its drawing is kept, and `recognizer.rebuild` learns it once); /health is honest.
+means not counted (its drawing is kept, and `recognizer.commands.rebuild` learns it once); /health is honest.
 """
+
 import json
 
 import pytest
 import requests
+from faults import FaultProxy
 
 from conftest import ROOT, drawing_url, gunicorn
-from faults import FaultProxy
-from recognizer.drawings import stored_drawings
-from recognizer.rebuild import rebuild
+from recognizer.commands.rebuild import rebuild
 from recognizer.service import request_key
-from recognizer.store import open_store
-from recognizer.versions import ModelVersions
+from recognizer.state.drawings import stored_drawings
+from recognizer.state.store import open_store
+from recognizer.state.versions import ModelVersions
 
 pytestmark = pytest.mark.timeout(600)
 STEPS = ("drawing stored", "version written", "before the swap", "pointer swapped", "answer kept")  # crash_app's
@@ -49,7 +50,7 @@ def test_corrections_through_a_store_failing_one_request_in_five(s3_env, strokes
     with FaultProxy(env["AWS_ENDPOINT_URL"], FAULT_SHARE, seed=5, spare=20) as proxy:
         with gunicorn(app_env(env, url, AWS_ENDPOINT_URL=proxy.url), workers=2) as base:
             for body in bodies:
-                for _ in range(3):                    # a client that retries a 503 with the same request_id
+                for _ in range(3):  # a client that retries a 503 with the same request_id
                     status, reply = send(base, body)
                     statuses.append(status)
                     if status == 200:
@@ -57,21 +58,27 @@ def test_corrections_through_a_store_failing_one_request_in_five(s3_env, strokes
                         break
             health = requests.get(base + "/health", timeout=30)
         faults = dict(proxy.faults)
-    store = open_store(url)                           # straight to moto: what really is stored
+    store = open_store(url)  # straight to moto: what really is stored
     version, requests_counted = counted(store)
-    figures = {"corrections sent": len(bodies), "tries": len(statuses), "answered 200": len(answered),
-               "answered 503": statuses.count(503), "counted": version, "faults injected": faults}
+    figures = {
+        "corrections sent": len(bodies),
+        "tries": len(statuses),
+        "answered 200": len(answered),
+        "answered 503": statuses.count(503),
+        "counted": version,
+        "faults injected": faults,
+    }
     (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
     (ROOT / "tests" / "artifacts" / "faults.json").write_text(json.dumps(figures, indent=2))
     print(figures)
     assert 500 not in statuses and set(statuses) <= {200, 503}
-    assert sum(faults.values()) >= 30                 # the store really was flaky
-    assert sorted(requests_counted) == sorted(map(request_key, answered))   # each 200 counted once, nothing else
+    assert sum(faults.values()) >= 30  # the store really was flaky
+    assert sorted(requests_counted) == sorted(map(request_key, answered))  # each 200 counted once, nothing else
     assert version == len(answered) and len(answered) >= CORRECTIONS * 0.8
     assert [reply["model_version"] for reply in answered.values()] == list(range(1, version + 1))
     assert health.status_code == 200 and health.json()["problems"] == []
     train_drawings = [d for d in stored_drawings(store) if d.meta(store)["route"] == "train"]
-    assert len(train_drawings) == len({d.sample_id for d in train_drawings}) <= len(bodies)   # one per request
+    assert len(train_drawings) == len({d.sample_id for d in train_drawings}) <= len(bodies)  # one per request
     learned, _, rebuilt = rebuild(store, log=lambda *_: None)
     assert rebuilt == learned == len(train_drawings)  # each kept drawing learned once
 
@@ -83,13 +90,13 @@ def test_a_worker_killed_at_each_step_of_train_loses_nothing_and_counts_once(s3_
     marker = tmp_path / "crashed"
     with gunicorn(app_env(env, url, CRASH_AT=step, CRASH_MARKER=str(marker)), app="crash_app:app") as base:
         status, _ = send(base, body)
-        assert status is None and marker.read_text() == step          # the worker died mid-request
-        for _ in range(20):                                           # the client tries again
+        assert status is None and marker.read_text() == step  # the worker died mid-request
+        for _ in range(20):  # the client tries again
             status, reply = send(base, body)
             if status is not None:
                 break
         assert status == 200 and reply["model_version"] == 1
-        assert send(base, body) == (200, reply)                        # and again: the same answer
+        assert send(base, body) == (200, reply)  # and again: the same answer
         stats = requests.get(base + "/stats", timeout=30).json()
         health = requests.get(base + "/health", timeout=30)
     store = open_store(url)
@@ -97,7 +104,7 @@ def test_a_worker_killed_at_each_step_of_train_loses_nothing_and_counts_once(s3_
     assert stats["corrections"] == 1 and stats["total_drawings"] == 1
     problems = health.json()["problems"]
     assert health.status_code == 200
-    if step in ("version written", "before the swap"):     # a first version, written but never pointed to: ...
-        assert not problems or "newest intact" in " ".join(problems)   # ... the next worker adopts it, and says so
+    if step in ("version written", "before the swap"):  # a first version, written but never pointed to: ...
+        assert not problems or "newest intact" in " ".join(problems)  # ... the next worker adopts it, and says so
     else:
         assert problems == []

@@ -1,5 +1,6 @@
 """Property-based fuzzing of the request decoder and the routes: whatever arrives, the answer is a 4xx with a JSON
 error (or a success), never another exception and never a 500."""
+
 import base64
 import io
 
@@ -10,20 +11,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from recognizer.images import ImageError, decode_data_url
 from conftest import drawing_url
+from recognizer.reading.images import ImageError, decode_data_url
 from web import create_app
 from web import requests as body_reader
 from web.errors import ApiError
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PREFIXES = ["data:image/png;base64,", "data:image/jpeg;base64,", "data:image/jpg;base64,", "data:image/gif;base64,",
-            "data:image/png,", "data:,", "", " data:image/png;base64,"]
+PREFIXES = [
+    "data:image/png;base64,",
+    "data:image/jpeg;base64,",
+    "data:image/jpg;base64,",
+    "data:image/gif;base64,",
+    "data:image/png,",
+    "data:,",
+    "",
+    " data:image/png;base64,",
+]
 
 
 def small_image(fmt, size=(24, 24), mode="L"):
     image = Image.new(mode, size, 255)
-    for i in range(4, 20):                                 # a diagonal stroke, so it is not blank
+    for i in range(4, 20):  # a diagonal stroke, so it is not blank
         bands = Image.getmodebands(mode)
         image.putpixel((i, i), 0 if bands == 1 else (0,) * bands)
     buffer = io.BytesIO()
@@ -31,9 +40,18 @@ def small_image(fmt, size=(24, 24), mode="L"):
     return buffer.getvalue()
 
 
-SEEDS = [small_image("PNG"), small_image("JPEG"), small_image("PNG", mode="RGBA"), small_image("PNG", mode="1"),
-         small_image("PNG", mode="P"), small_image("PNG", mode="I;16"), small_image("PNG", mode="LA"),
-         small_image("JPEG", mode="CMYK"), small_image("PNG", size=(24, 1024)), small_image("GIF")]
+SEEDS = [
+    small_image("PNG"),
+    small_image("JPEG"),
+    small_image("PNG", mode="RGBA"),
+    small_image("PNG", mode="1"),
+    small_image("PNG", mode="P"),
+    small_image("PNG", mode="I;16"),
+    small_image("PNG", mode="LA"),
+    small_image("JPEG", mode="CMYK"),
+    small_image("PNG", size=(24, 1024)),
+    small_image("GIF"),
+]
 
 
 @st.composite
@@ -50,7 +68,7 @@ def mutated_images(draw):
         elif len(raw) > 1:
             del raw[position]
     if draw(st.booleans()):
-        raw = raw[:draw(st.integers(0, len(raw)))]
+        raw = raw[: draw(st.integers(0, len(raw)))]
     return bytes(raw)
 
 
@@ -61,7 +79,8 @@ def as_url(prefix, raw):
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 digits = json_values | st.characters() | st.characters().map(lambda c: f" {c} ") | st.integers(-20, 20)
 
@@ -101,15 +120,26 @@ def test_mutated_images_decode_or_raise_image_error(prefix, raw):
         pass
 
 
-CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "application/vnd.api+json", "text/plain",
-                 "application/x-www-form-urlencoded", "multipart/form-data", "", "application/json; charset=latin-1"]
+CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/vnd.api+json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "",
+    "application/json; charset=latin-1",
+]
 bodies = st.one_of(
     st.binary(max_size=300),
     st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.builds(lambda v: __import__("json").dumps(v).encode(), json_values),
-    st.builds(lambda i, d, extra: __import__("json").dumps({"image": i, "digit": d, **extra}).encode(),
-              image_values, digits, st.dictionaries(st.sampled_from(["x", "image", "digit"]), json_values,
-                                                          max_size=1)),
+    st.builds(
+        lambda i, d, extra: __import__("json").dumps({"image": i, "digit": d, **extra}).encode(),
+        image_values,
+        digits,
+        st.dictionaries(st.sampled_from(["x", "image", "digit"]), json_values, max_size=1),
+    ),
     st.builds(lambda i: __import__("json").dumps({"image": i}).encode(), image_values),
 )
 
@@ -135,8 +165,15 @@ def test_request_decoder_only_raises_4xx_api_errors(raw, content_type):
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     store = tmp_path_factory.mktemp("fuzz") / "store"
-    app = create_app({"TESTING": True, "STORE_URL": f"file://{store}", "TRAIN_RATE_LIMIT": "1000000/minute",
-                      "MODEL_REFRESH_SECONDS": 0, "ADMIN_TOKEN": "fuzz-token"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE_URL": f"file://{store}",
+            "TRAIN_RATE_LIMIT": "1000000/minute",
+            "MODEL_REFRESH_SECONDS": 0,
+            "ADMIN_TOKEN": "fuzz-token",
+        }
+    )
     return app.test_client()
 
 
@@ -146,11 +183,15 @@ def good(strokes):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["/predict", "/train", "/samples", "/admin/reset", "/stats", "/health"]), bodies,
-       st.sampled_from(CONTENT_TYPES))
+@given(
+    st.sampled_from(["/predict", "/train", "/samples", "/admin/reset", "/stats", "/health"]),
+    bodies,
+    st.sampled_from(CONTENT_TYPES),
+)
 def test_routes_never_answer_500(client, route, raw, content_type):
-    response = client.post(route, data=raw, content_type=content_type or None,
-                           headers={"Authorization": "Bearer wrong"})
+    response = client.post(
+        route, data=raw, content_type=content_type or None, headers={"Authorization": "Bearer wrong"}
+    )
     assert response.status_code < 500, response.get_data()[:300]
     if response.status_code >= 400:
         assert isinstance(response.get_json()["error"], str)

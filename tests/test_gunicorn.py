@@ -1,10 +1,11 @@
 """The app as deployed: real gunicorn on a loopback port, /predict and /train over HTTP."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
 from conftest import drawing_url, gunicorn, ink_url
-from recognizer import data, render
+from recognizer.training import data, render
 
 
 def test_predict_and_train_over_http(tmp_path, strokes):
@@ -19,11 +20,12 @@ def test_predict_and_train_over_http(tmp_path, strokes):
         assert right >= 18
         versions = []
         for sample in strokes[20:24]:
-            response = requests.post(base + "/train", json={"image": drawing_url(sample), "digit": sample["label"]},
-                                     timeout=30)
+            response = requests.post(
+                base + "/train", json={"image": drawing_url(sample), "digit": sample["label"]}, timeout=30
+            )
             assert response.status_code == 200
             versions.append(response.json()["model_version"])
-        assert versions == [1, 2, 3, 4]                 # one per /train, whichever of the 2 workers served it
+        assert versions == [1, 2, 3, 4]  # one per /train, whichever of the 2 workers served it
         page = requests.get(base + "/", timeout=5)
         assert page.status_code == 200 and "default-src 'self'" in page.headers["Content-Security-Policy"]
 
@@ -35,14 +37,18 @@ def test_answers_through_gunicorn_meet_the_accuracy_floor(tmp_path, strokes):
     cases += [(drawing_url(s), s["label"], "dev") for s in strokes]
     env = {"STORE_URL": f"file://{tmp_path / 'store'}"}
     with gunicorn(env, workers=2) as base, requests.Session() as session:
+
         def answer(case):
             response = session.post(base + "/predict", json={"image": case[0]}, timeout=30)
             assert response.status_code == 200
             return response.json()["answer"] == case[1], case[2]
+
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(answer, cases))
-    accuracy = {name: sum(ok for ok, n in results if n == name) / sum(n == name for _, n in results)
-                for name in ("mnist", "dev")}
+    accuracy = {
+        name: sum(ok for ok, n in results if n == name) / sum(n == name for _, n in results)
+        for name in ("mnist", "dev")
+    }
     print(f"accuracy through gunicorn: {accuracy}")
     assert accuracy["mnist"] >= 0.97
     assert accuracy["dev"] >= 0.90

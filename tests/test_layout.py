@@ -1,18 +1,19 @@
 """The two programs stay apart: the web process never loads what only the training command needs."""
+
 import json
 import subprocess
 import sys
 
 from conftest import ROOT
 
-TRAINING_ONLY = ("tensorflow", "keras", "matplotlib", "skimage", "scipy")   # requirements-train.txt alone
+TRAINING_ONLY = ("tensorflow", "keras", "matplotlib", "skimage", "scipy")  # requirements-train.txt alone
 
 SERVE = """
 import json, sys, tempfile
 import numpy as np
 from app import app
-from recognizer.images import to_png_data_url
-from recognizer.render import strokes_to_ink
+from recognizer.reading.images import to_png_data_url
+from recognizer.training.render import strokes_to_ink
 client = app.test_client()
 image = to_png_data_url(strokes_to_ink([[[100, 30], [100, 170]]], 14))
 assert client.post("/predict", json={"image": image}).status_code == 200
@@ -23,8 +24,14 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 
 
 def test_serving_and_learning_load_no_training_package(tmp_path):
-    result = subprocess.run([sys.executable, "-c", SERVE], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={"STORE_URL": f"file://{tmp_path / 'store'}", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"STORE_URL": f"file://{tmp_path / 'store'}", "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "recognizer" in loaded and "flask" in loaded

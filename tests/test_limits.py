@@ -1,5 +1,6 @@
 """Rate limits on /train and /samples: JSON 429 with Retry-After, held across gunicorn workers by the SQLite
 storage in web/limits.py."""
+
 import multiprocessing
 import time
 from pathlib import Path
@@ -13,8 +14,15 @@ from web.limits import SQLiteStorage, default_storage_uri
 
 
 def limited_app(tmp_path, limit="3/minute", **config):
-    return create_app({"TESTING": True, "STORE_URL": f"file://{tmp_path / 'store'}", "TRAIN_RATE_LIMIT": limit,
-                       "MODEL_REFRESH_SECONDS": 0, **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "STORE_URL": f"file://{tmp_path / 'store'}",
+            "TRAIN_RATE_LIMIT": limit,
+            "MODEL_REFRESH_SECONDS": 0,
+            **config,
+        }
+    )
 
 
 def assert_429(response):
@@ -42,7 +50,7 @@ def test_429_through_the_test_client_is_json_with_retry_after(tmp_path, strokes)
     assert "too many requests" in response.get_json()["error"]
     assert 0 < int(response.headers["Retry-After"]) <= 60
     assert response.headers["X-RateLimit-Remaining"] == "0"
-    assert len(list((tmp_path / "store" / "drawings").rglob("*.png"))) == 3        # the refused one is not kept
+    assert len(list((tmp_path / "store" / "drawings").rglob("*.png"))) == 3  # the refused one is not kept
     # /train has its own allowance; /predict and /health are not limited
     assert client.post("/train", json={"image": "x", "digit": 3}).status_code == 400
     assert all(client.post("/predict", json={"image": body["image"]}).status_code == 200 for _ in range(5))
@@ -52,8 +60,11 @@ def test_429_through_the_test_client_is_json_with_retry_after(tmp_path, strokes)
 def test_bad_requests_count_against_the_limit_too(tmp_path):
     """Flooding with junk is limited the same as flooding with drawings."""
     client = limited_app(tmp_path, "2/minute").test_client()
-    assert [client.post("/train", data="junk", content_type="text/plain").status_code for _ in range(3)] == \
-        [415, 415, 429]
+    assert [client.post("/train", data="junk", content_type="text/plain").status_code for _ in range(3)] == [
+        415,
+        415,
+        429,
+    ]
 
 
 @pytest.mark.parametrize("hops, separate", [(0, False), (1, True)])
@@ -61,8 +72,7 @@ def test_behind_a_router_each_forwarded_client_has_its_own_limit(tmp_path, hops,
     """With PROXY_HOPS=1 (Heroku) the limit keys on X-Forwarded-For; without it, on the router's address."""
     client = limited_app(tmp_path, "2/minute", PROXY_HOPS=hops).test_client()
     junk = {"data": "junk", "content_type": "text/plain"}
-    first = [client.post("/samples", headers={"X-Forwarded-For": "203.0.113.7"}, **junk).status_code
-             for _ in range(3)]
+    first = [client.post("/samples", headers={"X-Forwarded-For": "203.0.113.7"}, **junk).status_code for _ in range(3)]
     other = client.post("/samples", headers={"X-Forwarded-For": "198.51.100.9"}, **junk).status_code
     assert first == [415, 415, 429]
     assert other == (415 if separate else 429)
@@ -82,7 +92,7 @@ def test_sqlite_storage_counts_expires_and_clears(tmp_path):
     assert storage.get("k") == 3 and storage.get("other") == 0
     assert time.time() < storage.get_expiry("k") <= time.time() + 1
     time.sleep(1.05)
-    assert storage.get("k") == 0 and storage.incr("k", 60) == 1          # a new window after expiry
+    assert storage.get("k") == 0 and storage.incr("k", 60) == 1  # a new window after expiry
     storage.clear("k")
     assert storage.get("k") == 0
     storage.incr("a", 60)
@@ -117,8 +127,11 @@ def test_limit_holds_across_gunicorn_workers(tmp_path, strokes):
     with gunicorn(env, workers=3) as base:
         responses = []
         for sample in strokes[:12]:
-            responses.append(requests.post(base + "/samples", timeout=30,
-                                           json={"image": drawing_url(sample), "digit": sample["label"]}))
+            responses.append(
+                requests.post(
+                    base + "/samples", timeout=30, json={"image": drawing_url(sample), "digit": sample["label"]}
+                )
+            )
         statuses = [r.status_code for r in responses]
         assert statuses.count(201) == 5 and statuses.count(429) == 7, statuses
         assert statuses[:5] == [201] * 5

@@ -1,10 +1,11 @@
 """The two networks: FNN gradients against numerical ones, the numpy CNN against Keras, save/load round trips."""
+
 import numpy as np
 import pytest
 
-from recognizer import weights
-from recognizer.cnn import ConvNet
-from recognizer.fnn import FNN
+from recognizer.nets import weights
+from recognizer.nets.cnn import ConvNet
+from recognizer.nets.fnn import FNN
 from recognizer.training import keras_cnn
 
 
@@ -17,7 +18,7 @@ def batch():
 def test_fnn_gradients_match_numerical_gradients(batch):
     images, labels = batch
     net = FNN.initialise(seed=3)
-    net.params = {k: v.astype(np.float64) for k, v in net.params.items()}   # float64 for a tight check
+    net.params = {k: v.astype(np.float64) for k, v in net.params.items()}  # float64 for a tight check
     _, grads = net.loss_and_gradients(images.astype(np.float64), labels, l2=1e-3)
     rng = np.random.default_rng(0)
     for name in FNN.names:
@@ -55,7 +56,7 @@ def test_fnn_save_load_round_trip(tmp_path, batch):
 def keras_model():
     model = keras_cnn.build(seed=1)
     rng = np.random.default_rng(2)
-    for layer in model.layers:                               # non-zero biases make the comparison sharper
+    for layer in model.layers:  # non-zero biases make the comparison sharper
         if layer.get_weights():
             kernel, bias = layer.get_weights()
             layer.set_weights([kernel, rng.normal(0, 0.05, bias.shape).astype(np.float32)])
@@ -72,6 +73,7 @@ def test_numpy_cnn_matches_keras_forward_pass(keras_model, batch):
 
 def test_numpy_cnn_head_gradients_match_tensorflow(keras_model, batch):
     import tensorflow as tf
+
     images, labels = batch
     net = keras_cnn.to_convnet(keras_model)
     with tf.GradientTape() as tape:
@@ -86,19 +88,25 @@ def test_numpy_cnn_head_gradients_match_tensorflow(keras_model, batch):
 
 def test_cnn_keras_save_load_round_trip_through_numpy(tmp_path, keras_model, batch):
     import keras
+
     keras_model.save(tmp_path / "cnn.keras")
     loaded = keras.models.load_model(tmp_path / "cnn.keras")
     net = keras_cnn.to_convnet(loaded)
     weights.save(tmp_path / "cnn.npz", net.params)
     again = keras_cnn.from_convnet(ConvNet(weights.load(tmp_path / "cnn.npz")))
-    np.testing.assert_allclose(again(batch[0][..., None], training=False).numpy(),
-                               keras_model(batch[0][..., None], training=False).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        again(batch[0][..., None], training=False).numpy(),
+        keras_model(batch[0][..., None], training=False).numpy(),
+        atol=1e-5,
+    )
 
 
 def test_shipped_models_load_and_know_digits(strokes):
     from pathlib import Path
-    from recognizer import render
-    from recognizer.preprocess import to_mnist
+
+    from recognizer.reading.preprocess import to_mnist
+    from recognizer.training import render
+
     models = Path(__file__).resolve().parents[1] / "models"
     fnn, cnn = weights.load_models(models)
     images = np.stack([to_mnist(render.strokes_to_ink(s["strokes"], s["width"])) for s in strokes[:100]])

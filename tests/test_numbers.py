@@ -1,19 +1,21 @@
 """Numbers through the API: /predict's `number` and `digits`, and /train and /samples taught one digit by its box."""
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from test_api import assert_prediction_shape
 
 from conftest import drawing_url, ink_url, number_ink
-from recognizer import render, segment
-from recognizer.images import decode_data_url
-from recognizer.preprocess import ink_box
-from test_api import assert_prediction_shape
+from recognizer.reading import segment
+from recognizer.reading.images import decode_data_url
+from recognizer.reading.preprocess import ink_box
+from recognizer.training import render
 
 
 def stored_pngs(store_url):
-    return sorted(Path(store_url[len("file://"):]).glob("drawings/*/*.png"))
+    return sorted(Path(store_url[len("file://") :]).glob("drawings/*/*.png"))
 
 
 @pytest.fixture
@@ -22,8 +24,9 @@ def clear(client, strokes):
     found = {}
     for sample in strokes:
         body = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
-        if sample["label"] not in found and all(body["predictions"][m][0]["digit"] == sample["label"]
-                                                for m in body["predictions"]):
+        if sample["label"] not in found and all(
+            body["predictions"][m][0]["digit"] == sample["label"] for m in body["predictions"]
+        ):
             found[sample["label"]] = sample["strokes"]
     assert len(found) == 10
     return found
@@ -34,7 +37,7 @@ def test_predict_reads_a_number_left_to_right(client, clear):
     body = client.post("/predict", json={"image": ink_url(ink)}).get_json()
     assert body["number"] == "4207"
     assert [d["answer"] for d in body["digits"]] == [4, 2, 0, 7]
-    assert {"answer", "message", "predictions", "model_versions", "preview"} <= set(body)   # today's fields stay
+    assert {"answer", "message", "predictions", "model_versions", "preview"} <= set(body)  # today's fields stay
     for entry, composed in zip(body["digits"], boxes):
         assert set(entry) == {"box", "answer", "predictions", "preview"}
         assert_prediction_shape(entry)
@@ -82,15 +85,15 @@ def test_train_with_a_box_learns_that_digit_alone(client, clear, store_url):
     assert response.status_code == 200
     body = response.get_json()
     assert body["model_version"] == 1 and body["answer"] == 2
-    assert body["preview"] == two["preview"]                  # what was learned is the digit /predict showed
+    assert body["preview"] == two["preview"]  # what was learned is the digit /predict showed
     (png,) = stored_pngs(store_url)
     left, top, right, bottom = two["box"]
     assert png.parent.name == "2"
     assert Image.open(png).size == (right - left, bottom - top)
     stored = 1.0 - np.asarray(Image.open(png), dtype=np.float32) / 255.0
-    assert stored.sum() < 0.6 * ink.sum()                     # the 4's ink is not in it
+    assert stored.sum() < 0.6 * ink.sum()  # the 4's ink is not in it
     again = client.post("/train", json={"image": url, "digit": 2, "box": two["box"], "request_id": "n-1"})
-    assert again.get_json() == body and len(stored_pngs(store_url)) == 1     # a retry applies once
+    assert again.get_json() == body and len(stored_pngs(store_url)) == 1  # a retry applies once
     other = client.post("/train", json={"image": url, "digit": 4, "box": four["box"]}).get_json()
     assert other["model_version"] == 2 and len(stored_pngs(store_url)) == 2
 
@@ -126,7 +129,7 @@ def test_pairs_of_digits_that_touch_are_often_cut_apart(client, clear):
             touching += 1
             right += client.post("/predict", json={"image": ink_url(ink)}).get_json()["number"] == f"{a}{b}"
     assert touching >= 50
-    assert right >= 0.3 * touching                            # 29 of 67 when this was written
+    assert right >= 0.3 * touching  # 29 of 67 when this was written
 
 
 def test_a_box_of_a_digit_cut_from_a_touching_pair_teaches_that_half(client, clear, store_url):
@@ -140,4 +143,4 @@ def test_a_box_of_a_digit_cut_from_a_touching_pair_teaches_that_half(client, cle
         pytest.fail("no touching pair was cut apart")
     second = body["digits"][1]
     taught = client.post("/train", json={"image": ink_url(ink), "digit": b, "box": second["box"]}).get_json()
-    assert taught["preview"] == second["preview"]             # the half /predict showed, not the box's whole ink
+    assert taught["preview"] == second["preview"]  # the half /predict showed, not the box's whole ink

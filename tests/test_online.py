@@ -1,15 +1,18 @@
 """The online update: it fixes a misread drawing, keeps replay state, and its guard refuses harmful updates."""
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import faint_speck
-from recognizer import data, online, weights
-from recognizer.augment import correction_variants
-from recognizer.online import OnlineLearner, Refused, UpdatedModels
-from recognizer.preprocess import to_mnist
-from recognizer.render import PAGE_PEN, place_strokes, strokes_to_ink
+from recognizer.learning import online
+from recognizer.learning.augment import correction_variants
+from recognizer.learning.online import OnlineLearner, Refused, UpdatedModels
+from recognizer.nets import weights
+from recognizer.reading.preprocess import to_mnist
+from recognizer.training import data
+from recognizer.training.render import PAGE_PEN, place_strokes, strokes_to_ink
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -22,8 +25,9 @@ def originals():
 @pytest.fixture(scope="module")
 def learner(originals):
     replay = weights.load(MODELS / "replay.npz")
-    return OnlineLearner(originals, replay["replay_x"], replay["replay_y"], replay["holdout_x"],
-                         replay["holdout_y"], seed=0)
+    return OnlineLearner(
+        originals, replay["replay_x"], replay["replay_y"], replay["holdout_x"], replay["holdout_y"], seed=0
+    )
 
 
 def correction(sample, rng):
@@ -44,7 +48,7 @@ def test_a_faint_speck_can_lose_every_variant_and_is_still_learned(learner, orig
         state = learner.learn(originals, to_mnist(faint_speck()), variants, 1, {})
         assert state.version == 1
     except Refused:
-        pass                                    # refusing it is a fine answer too; crashing is not
+        pass  # refusing it is a fine answer too; crashing is not
 
 
 def drawings(strokes):
@@ -98,7 +102,7 @@ def test_the_cnn_learns_until_most_variants_of_the_drawing_are_right(learner, or
     cases = misread(originals.cnn, strokes)
     shares = variants_named(learner, originals, cases, online.VARIANTS_RIGHT["cnn"])
     assert online.VARIANTS_RIGHT["cnn"] >= 0.75 and (shares >= 0.75).mean() >= 0.8
-    assert shares.mean() > variants_named(learner, originals, cases, 0.0).mean()   # more than the drawing alone
+    assert shares.mean() > variants_named(learner, originals, cases, 0.0).mean()  # more than the drawing alone
 
 
 def test_corrections_are_kept_for_replay_and_capped(learner, originals, strokes):
@@ -123,7 +127,7 @@ def test_recent_buffer_keeps_only_the_latest(monkeypatch, learner, originals, st
 
 
 def test_guard_refuses_an_update_that_wrecks_held_out_accuracy(monkeypatch, learner, originals, strokes):
-    monkeypatch.setattr(online, "RATES", {"fnn": 50.0, "cnn": 50.0})        # steps that destroy the weights
+    monkeypatch.setattr(online, "RATES", {"fnn": 50.0, "cnn": 50.0})  # steps that destroy the weights
     image, variants = correction(strokes[0], np.random.default_rng(4))
     with pytest.raises(Refused):
         learner.learn(originals, image, variants, (strokes[0]["label"] + 1) % 10, right={})

@@ -1,9 +1,11 @@
 """Preprocessing on real rendered drawings: box, aspect ratio, centring, pens, blanks."""
+
 import numpy as np
 import pytest
 
-from recognizer import images, preprocess, render
-from recognizer.preprocess import BlankDrawing, to_mnist
+from recognizer.reading import images, preprocess
+from recognizer.reading.preprocess import BlankDrawing, to_mnist
+from recognizer.training import render
 
 
 def line(points, width=8):
@@ -25,18 +27,18 @@ def test_output_is_28x28_in_unit_range_with_ink_high():
     out = to_mnist(line([[100, 30], [100, 170]]))
     assert out.shape == (28, 28) and out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() == pytest.approx(1.0)
-    assert out[0].max() == 0 and out[:, 0].max() == 0      # a border of background, as in MNIST
+    assert out[0].max() == 0 and out[:, 0].max() == 0  # a border of background, as in MNIST
 
 
 def test_portrait_digit_gets_20_pixels_tall_keeping_aspect_ratio():
-    ink = render.strokes_to_ink([[[80, 20], [120, 20], [120, 180], [80, 180], [80, 20]]], 6)   # 40 x 160 box
+    ink = render.strokes_to_ink([[[80, 20], [120, 20], [120, 180], [80, 180], [80, 20]]], 6)  # 40 x 160 box
     height, width = ink_extent(to_mnist(ink))
     assert height in (20, 21)
-    assert 4 <= width <= 8                                  # 46/166 of 20 is about 5.5 px, not stretched
+    assert 4 <= width <= 8  # 46/166 of 20 is about 5.5 px, not stretched
 
 
 def test_landscape_digit_gets_20_pixels_wide_not_inverted():
-    ink = render.strokes_to_ink([[[20, 80], [180, 80], [180, 120], [20, 120], [20, 80]]], 6)   # 160 x 40 box
+    ink = render.strokes_to_ink([[[20, 80], [180, 80], [180, 120], [20, 120], [20, 80]]], 6)  # 160 x 40 box
     height, width = ink_extent(to_mnist(ink))
     assert width in (20, 21)
     assert 4 <= height <= 8
@@ -69,7 +71,7 @@ def test_thin_and_thick_pens_both_give_full_strength_ink(width):
 def test_antialiased_resampling_not_nearest_neighbour():
     out = to_mnist(line([[40, 40], [160, 170]], 10))
     grey = ((out > 0.05) & (out < 0.95)).sum()
-    assert grey >= 10                                      # nearest-neighbour would give only 0s and 1s
+    assert grey >= 10  # nearest-neighbour would give only 0s and 1s
 
 
 @pytest.mark.parametrize("ink", [np.zeros((200, 200)), np.full((200, 200), 0.05), np.pad(np.ones((1, 2)), 50)])
@@ -83,14 +85,15 @@ def transparent_png_url(rgba):
     import io
 
     from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def test_transparent_canvas_counts_as_white_paper():
-    rgba = np.zeros((50, 50, 4), dtype=np.uint8)            # fully transparent black = nothing drawn
-    rgba[10:40, 20:24] = (0, 0, 0, 255)                     # one opaque black bar
+    rgba = np.zeros((50, 50, 4), dtype=np.uint8)  # fully transparent black = nothing drawn
+    rgba[10:40, 20:24] = (0, 0, 0, 255)  # one opaque black bar
     ink = images.decode_data_url(transparent_png_url(rgba))
     assert ink[0, 0] == 0.0 and ink[20, 21] == 1.0
 
@@ -104,15 +107,15 @@ def test_data_url_round_trip_keeps_the_drawing(strokes):
 
 def test_centre_by_mass_keeps_every_pixel_of_a_20px_digit():
     digit = np.zeros((20, 20), dtype=np.float32)
-    digit[:, :3] = 1.0                                      # all mass at the left edge: shift is clamped
+    digit[:, :3] = 1.0  # all mass at the left edge: shift is clamped
     field = preprocess.centre_by_mass(digit)
     assert field.sum() == pytest.approx(digit.sum())
 
 
 def test_a_slanted_one_comes_out_upright():
-    out = to_mnist(line([[80, 30], [120, 170]]))           # leans 40 px over 140 rows
+    out = to_mnist(line([[80, 30], [120, 170]]))  # leans 40 px over 140 rows
     assert abs(preprocess.slant(out)) < 0.03
-    assert ink_extent(out)[1] <= 5                          # a vertical bar, not a diagonal
+    assert ink_extent(out)[1] <= 5  # a vertical bar, not a diagonal
 
 
 def test_a_tilted_line_is_straightened_only_up_to_the_limit():
@@ -133,6 +136,7 @@ def test_deslanting_keeps_the_ink_and_leaves_upright_drawings_alone():
 def test_the_numpy_image_operations_equal_scipys_which_the_training_sets_were_made_with():
     """The web process has no scipy (its install stays small); these stand in for ndimage's, exactly."""
     from scipy import ndimage
+
     rng = np.random.default_rng(0)
     for _ in range(100):
         height, width = rng.integers(3, 70, 2)
@@ -145,7 +149,13 @@ def test_the_numpy_image_operations_equal_scipys_which_the_training_sets_were_ma
         ink = (rng.random((height, width)) * (rng.random((height, width)) < 0.3)).astype(np.float32)
         shear = float(np.clip(preprocess.slant(ink + 1e-3), -0.5, 0.5))
         pad, centre = int(np.ceil(abs(shear) * height)) + 1, preprocess.centre_of_mass(ink + 1e-3)[0]
-        expected = ndimage.affine_transform(ink, [[1.0, 0.0], [shear, 1.0]], offset=(0.0, -pad - shear * centre),
-                                            output_shape=(height, width + 2 * pad), order=1, mode="grid-constant")
+        expected = ndimage.affine_transform(
+            ink,
+            [[1.0, 0.0], [shear, 1.0]],
+            offset=(0.0, -pad - shear * centre),
+            output_shape=(height, width + 2 * pad),
+            order=1,
+            mode="grid-constant",
+        )
         ours = preprocess.sheared(ink, shear, pad, centre)
         np.testing.assert_allclose(ours, expected, atol=1e-6)

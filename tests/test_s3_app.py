@@ -1,4 +1,5 @@
 """The app as deployed on S3: gunicorn workers and servers share one bucket (moto over HTTP); nothing is lost."""
+
 import json
 import signal
 import time
@@ -8,20 +9,26 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 import requests
+from faults import FaultProxy
 
 from conftest import drawing_url, gunicorn, start_moto, stop, wait_until
-from faults import FaultProxy
-from recognizer.online import UpdatedModels
-from recognizer.store import OUTAGE_PAUSE, open_store
-from recognizer.versions import POINTER
+from recognizer.learning.online import UpdatedModels
+from recognizer.state.store import OUTAGE_PAUSE, open_store
+from recognizer.state.versions import POINTER
 
-pytestmark = pytest.mark.timeout(300)      # real servers: these take a while
+pytestmark = pytest.mark.timeout(300)  # real servers: these take a while
 
 
 def app_env(s3_env, **extra):
     env, url = s3_env
-    return {**env, "STORE_URL": url, "TRAIN_RATE_LIMIT": "100000/minute", "MODEL_REFRESH_SECONDS": "0.2",
-            "ADMIN_TOKEN": "admin", **extra}
+    return {
+        **env,
+        "STORE_URL": url,
+        "TRAIN_RATE_LIMIT": "100000/minute",
+        "MODEL_REFRESH_SECONDS": "0.2",
+        "ADMIN_TOKEN": "admin",
+        **extra,
+    }
 
 
 def labelled(sample):
@@ -78,7 +85,7 @@ def test_200_concurrent_corrections_on_4_workers_all_count(s3_env, strokes):
         assert stats["total_drawings"] == 200 and stats["corrections"] == 200
         wait_until(lambda: health_version(other) == 200, 10, "the other server seeing version 200")
 
-        response = post(other, "/train", bodies[0])                 # and the other way round
+        response = post(other, "/train", bodies[0])  # and the other way round
         assert response.status_code == 200 and response.json()["model_version"] == 201
         wait_until(lambda: all(health_version(base) == 201 for _ in range(8)), 10, "all workers seeing 201")
         print(f"200 concurrent /train on 4 workers: {took:.1f} s, {200 / took:.1f}/s")
@@ -88,12 +95,21 @@ def test_200_concurrent_corrections_on_4_workers_all_count(s3_env, strokes):
 def own_moto():
     """A moto server only this test uses, so pausing it harms no other test; yields (process, env, STORE_URL)."""
     process, endpoint = start_moto()
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     try:
         bucket = f"digits-{uuid.uuid4().hex[:12]}"
-        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                     region_name="us-east-1").create_bucket(Bucket=bucket)
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        ).create_bucket(Bucket=bucket)
         yield process, env, f"s3://{bucket}/app"
     finally:
         process.send_signal(signal.SIGCONT)
@@ -110,19 +126,19 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
     """With the store paused, /predict answers from memory, writes answer 503 quickly, /health stays 200
     (the models still serve); once the store is back the app recovers by itself and nothing is corrupt."""
     moto, env, url = own_moto
-    with gunicorn(app_env((env, url)), workers=1) as base:           # one worker: it surely holds version 4
+    with gunicorn(app_env((env, url)), workers=1) as base:  # one worker: it surely holds version 4
         for sample in strokes[:4]:
             assert post(base, "/train", labelled(sample)).status_code == 200
-        moto.send_signal(signal.SIGSTOP)                              # hangs every connection: worse than refused
+        moto.send_signal(signal.SIGSTOP)  # hangs every connection: worse than refused
         times = {}
         try:
             for sample in strokes[4:8]:
-                response, took = timed(lambda: post(base, "/predict", {"image": drawing_url(sample)}))
+                response, took = timed(lambda sample=sample: post(base, "/predict", {"image": drawing_url(sample)}))
                 assert response.status_code == 200 and took < 10
                 assert response.json()["model_versions"]["fnn_updated"] == 4
                 times.setdefault("/predict", []).append(round(took, 1))
             for route in ("/train", "/samples", "/train"):
-                response, took = timed(lambda: post(base, route, labelled(strokes[8])))
+                response, took = timed(lambda route=route: post(base, route, labelled(strokes[8])))
                 assert response.status_code == 503 and took < 10
                 assert "store is unreachable" in response.json()["error"]
                 times.setdefault(route, []).append(round(took, 1))
@@ -132,8 +148,8 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
         finally:
             moto.send_signal(signal.SIGCONT)
 
-        time.sleep(OUTAGE_PAUSE)                                      # then the worker asks the store again
-        for sample in strokes[9:15]:                                  # and has recovered by itself
+        time.sleep(OUTAGE_PAUSE)  # then the worker asks the store again
+        for sample in strokes[9:15]:  # and has recovered by itself
             assert post(base, "/train", labelled(sample)).status_code == 200
         accepted = 4 + 6
 
@@ -141,7 +157,7 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
             monkeypatch.setenv(key, value)
         store = open_store(url)
         pointer, state = current(store)
-        assert pointer["version"] == state.version == accepted            # no 503 slipped a version in
+        assert pointer["version"] == state.version == accepted  # no 503 slipped a version in
         assert [h["version"] for h in state.history] == list(range(1, accepted + 1))
         stored = drawings(store)
         assert all("png" in extensions for extensions in stored.values())  # no metadata without its drawing
@@ -157,13 +173,13 @@ def test_train_whose_weight_update_fails_keeps_the_drawing(s3_env, strokes):
     with FaultProxy(env["AWS_ENDPOINT_URL"], 0.0, kinds=("503",), only=writing_models) as proxy:
         with gunicorn({**env, "AWS_ENDPOINT_URL": proxy.url}, workers=1) as base:
             assert post(base, "/train", labelled(strokes[0])).status_code == 200
-            proxy.share = 1.0                                        # S3 refuses every model write now
+            proxy.share = 1.0  # S3 refuses every model write now
             response = post(base, "/train", labelled(strokes[1]))
             assert response.status_code == 503 and "the drawing was kept" in response.json()["error"]
             assert response.json()["sample_id"] in drawings(store)
-            assert len(drawings(store)) == 2 and current(store)[0]["version"] == 1   # not in the count
+            assert len(drawings(store)) == 2 and current(store)[0]["version"] == 1  # not in the count
 
-            proxy.share = 0.0                                        # S3 is back: learning goes on
+            proxy.share = 0.0  # S3 is back: learning goes on
             response = post(base, "/train", labelled(strokes[2]))
             assert response.status_code == 200 and response.json()["model_version"] == 2
             assert len(drawings(store)) == 3

@@ -1,4 +1,5 @@
 """CORS only for configured origins, security headers on every answer, the admin token, no debug mode."""
+
 import runpy
 from pathlib import Path
 
@@ -12,8 +13,15 @@ TOKEN = "test-admin-token"
 
 
 def make_app(tmp_path, **config):
-    return create_app({"TESTING": True, "STORE_URL": f"file://{tmp_path / 'store'}", "MODEL_REFRESH_SECONDS": 0,
-                       "TRAIN_RATE_LIMIT": "1000/minute", **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "STORE_URL": f"file://{tmp_path / 'store'}",
+            "MODEL_REFRESH_SECONDS": 0,
+            "TRAIN_RATE_LIMIT": "1000/minute",
+            **config,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------- CORS
@@ -22,8 +30,14 @@ def cors_requests(client, origin, image):
     return [
         client.get("/health", headers={"Origin": origin}),
         client.post("/predict", json={"image": image}, headers={"Origin": origin}),
-        client.options("/predict", headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                            "Access-Control-Request-Headers": "content-type"}),
+        client.options(
+            "/predict",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        ),
     ]
 
 
@@ -41,7 +55,7 @@ def test_cors_only_for_the_configured_origins(tmp_path, strokes):
     for origin in ("https://evil.example", "https://digits.example.evil.example", "http://digits.example", "null"):
         for response in cors_requests(client, origin, image):
             assert "Access-Control-Allow-Origin" not in response.headers, origin
-    assert client.post("/predict", json={"image": image}).status_code == 200       # same origin still works
+    assert client.post("/predict", json={"image": image}).status_code == 200  # same origin still works
 
 
 def test_cors_origins_from_the_environment(tmp_path, monkeypatch):
@@ -58,11 +72,19 @@ def shared_client(tmp_path_factory):
     return make_app(tmp_path_factory.mktemp("headers"), ADMIN_TOKEN=TOKEN).test_client()
 
 
-@pytest.mark.parametrize("method, route, body", [
-    ("get", "/", None), ("get", "/about", None), ("get", "/health", None), ("get", "/stats", None),
-    ("post", "/predict", {"image": "x"}), ("get", "/no-such-page", None), ("get", "/predict", None),
-    ("post", "/admin/reset", None),
-])
+@pytest.mark.parametrize(
+    "method, route, body",
+    [
+        ("get", "/", None),
+        ("get", "/about", None),
+        ("get", "/health", None),
+        ("get", "/stats", None),
+        ("post", "/predict", {"image": "x"}),
+        ("get", "/no-such-page", None),
+        ("get", "/predict", None),
+        ("post", "/admin/reset", None),
+    ],
+)
 def test_security_headers_on_every_answer(shared_client, method, route, body):
     client = shared_client
     response = getattr(client, method)(route, json=body) if body else getattr(client, method)(route)
@@ -80,14 +102,19 @@ def test_security_headers_on_every_answer(shared_client, method, route, body):
 def test_the_page_has_no_inline_script_or_style(shared_client):
     """With script-src 'self' an inline script would not run: the page must not depend on one."""
     html = shared_client.get("/").get_data(as_text=True).lower()
-    assert "<script>" not in html and " onclick=" not in html and "<style>" not in html and "style=\"" not in html
+    assert "<script>" not in html and " onclick=" not in html and "<style>" not in html and 'style="' not in html
 
 
 # ---------------------------------------------------------------------------------------------- admin
 def test_admin_reset_needs_the_exact_token(shared_client):
     client = shared_client
-    for header in ({}, {"Authorization": "Bearer"}, {"Authorization": "Bearer wrong"},
-                   {"Authorization": TOKEN}, {"Authorization": f"Bearer {TOKEN}x"}):
+    for header in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Bearer {TOKEN}x"},
+    ):
         response = client.post("/admin/reset", headers=header)
         assert response.status_code == 401 and "Authorization" in response.get_json()["error"]
 
@@ -116,7 +143,7 @@ def test_admin_reset_restores_the_originals_and_keeps_history(client, strokes):
         assert body["model_versions"] == {"fnn_updated": 0, "cnn_updated": 0}
     after = client.get("/stats").get_json()
     assert after["history"][:2] == before["history"] and after["history"][2] == {"reset": True}
-    assert after["total_drawings"] == 2                          # the drawings stay too
+    assert after["total_drawings"] == 2  # the drawings stay too
     assert client.post("/train", json={"image": image, "digit": sample["label"]}).get_json()["model_version"] == 1
 
 
@@ -124,6 +151,7 @@ def test_admin_reset_restores_the_originals_and_keeps_history(client, strokes):
 def test_app_py_never_runs_the_debugger(tmp_path, monkeypatch):
     """`python app.py` with FLASK_DEBUG=1 still starts without the debugger or reloader."""
     import werkzeug.serving
+
     seen = {}
 
     def fake_run_simple(host, port, app, **options):
@@ -140,11 +168,12 @@ def test_app_py_never_runs_the_debugger(tmp_path, monkeypatch):
 
 def test_errors_never_leak_a_traceback(client, monkeypatch):
     """An unexpected exception inside a route is a JSON 500 without internals (the last line of defence)."""
+
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals /etc/passwd")
 
     monkeypatch.setattr(client.application.extensions["recognizer"], "stats", explode)
-    client.application.testing = False                 # let the app's handler answer, as in production
+    client.application.testing = False  # let the app's handler answer, as in production
     try:
         response = client.get("/stats")
     finally:

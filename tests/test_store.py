@@ -1,4 +1,5 @@
 """One suite for both stores: a local directory and S3 (moto over HTTP) must behave the same."""
+
 import json
 import socket
 import subprocess
@@ -9,15 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import ROOT, free_port
-from recognizer import store as store_module
-from recognizer.store import LocalStore, S3Store, StoreUnavailable, open_store
+from recognizer.state import store as store_module
+from recognizer.state.store import LocalStore, S3Store, StoreUnavailable, open_store
 
 COUNTER = "models/counter.json"
 # A child process that adds 1 to the counter `times` times by compare-and-swap, retrying lost races.
 INCREMENT = """
 import sys
 sys.path.insert(0, "tests")
-from recognizer.store import open_store
+from recognizer.state.store import open_store
 from test_store import increment
 store = open_store(sys.argv[1])
 for _ in range(int(sys.argv[2])):
@@ -72,12 +73,12 @@ def test_get_if_changed(store):
 
 
 def test_swap_is_compare_and_swap(store):
-    assert store.swap(COUNTER, b"v1", None)                   # absent: only an absent-expecting swap wins
+    assert store.swap(COUNTER, b"v1", None)  # absent: only an absent-expecting swap wins
     assert not store.swap(COUNTER, b"v1-again", None)
     data, first = store.get(COUNTER)
     assert data == b"v1"
     assert store.swap(COUNTER, b"v2", first)
-    assert not store.swap(COUNTER, b"v3", first)              # a stale etag is refused
+    assert not store.swap(COUNTER, b"v3", first)  # a stale etag is refused
     assert store.get(COUNTER)[0] == b"v2"
     assert not store.swap("models/absent.json", b"x", first)  # an etag for an absent key is refused too
 
@@ -89,22 +90,22 @@ def test_keys_with_prefix_and_delete(store):
     assert store.keys("drawings/1/") == ["drawings/1/a.png", "drawings/1/b.png"]
     assert store.keys("nothing/") == []
     store.delete("drawings/1/a.png")
-    store.delete("drawings/1/a.png")                          # absent is fine
+    store.delete("drawings/1/a.png")  # absent is fine
     assert store.keys("drawings/1/") == ["drawings/1/b.png"]
-    store.put_new("drawings/1/a.png", b"again")               # a deleted key can be written anew
+    store.put_new("drawings/1/a.png", b"again")  # a deleted key can be written anew
     store.check()
 
 
 def test_keys_pages_through_long_listings(backend_url):
     store = open_store(backend_url)
-    keys = [f"drawings/5/{i:04d}.png" for i in range(1005)]   # S3 lists at most 1000 keys per call
+    keys = [f"drawings/5/{i:04d}.png" for i in range(1005)]  # S3 lists at most 1000 keys per call
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda key: store.put_new(key, b"x"), keys))
     assert store.keys("drawings/") == keys
 
 
 def test_concurrent_increments_in_threads_lose_nothing(backend_url):
-    stores = [open_store(backend_url) for _ in range(8)]        # one client each, like separate workers
+    stores = [open_store(backend_url) for _ in range(8)]  # one client each, like separate workers
     with ThreadPoolExecutor(8) as pool:
         retries = sum(pool.map(lambda i: sum(increment(stores[i % 8]) for _ in range(10)), range(8)))
     assert json.loads(stores[0].get(COUNTER)[0]) == {"n": 80}
@@ -112,8 +113,7 @@ def test_concurrent_increments_in_threads_lose_nothing(backend_url):
 
 
 def test_concurrent_increments_in_processes_lose_nothing(backend_url):
-    processes = [subprocess.Popen([sys.executable, "-c", INCREMENT, backend_url, "10"], cwd=ROOT)
-                 for _ in range(4)]
+    processes = [subprocess.Popen([sys.executable, "-c", INCREMENT, backend_url, "10"], cwd=ROOT) for _ in range(4)]
     assert all(p.wait(120) == 0 for p in processes)
     assert json.loads(open_store(backend_url).get(COUNTER)[0]) == {"n": 40}
 
@@ -139,16 +139,25 @@ def test_local_store_unwritable_is_unavailable(tmp_path):
 
 def dead_store(endpoint, monkeypatch):
     """An S3Store configured exactly as the app configures it, aimed at `endpoint`."""
-    for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     return open_store("s3://bucket/app")
 
 
-CALLS = {"put_new": lambda store: store.put_new("a", b"x"), "get": lambda store: store.get("a"),
-         "get_if_changed": lambda store: store.get_if_changed("a", None),
-         "swap": lambda store: store.swap("a", b"x", None), "keys": lambda store: store.keys("drawings/"),
-         "delete": lambda store: store.delete("a"), "check": lambda store: store.check()}
+CALLS = {
+    "put_new": lambda store: store.put_new("a", b"x"),
+    "get": lambda store: store.get("a"),
+    "get_if_changed": lambda store: store.get_if_changed("a", None),
+    "swap": lambda store: store.swap("a", b"x", None),
+    "keys": lambda store: store.keys("drawings/"),
+    "delete": lambda store: store.delete("a"),
+    "check": lambda store: store.check(),
+}
 
 
 @pytest.mark.parametrize("call", CALLS)
@@ -176,7 +185,7 @@ def test_s3_silent_endpoint_times_out_then_fails_at_once_for_a_while(monkeypatch
             store.put_new("a", b"x")
         assert time.monotonic() - start < 0.5
     time.sleep(1.0)
-    with pytest.raises(StoreUnavailable, match="unreachable"):       # after the pause it asks S3 again
+    with pytest.raises(StoreUnavailable, match="unreachable"):  # after the pause it asks S3 again
         store.check()
 
 
@@ -196,6 +205,7 @@ def test_local_store_errors_beyond_a_missing_or_taken_key_are_unavailable(tmp_pa
 
     def denied(*_):
         raise PermissionError(13, "Permission denied")
+
     monkeypatch.setattr("os.link", denied)
     with pytest.raises(StoreUnavailable, match="Permission denied"):
         store.put_new("drawings/1/y.png", b"png")
@@ -207,11 +217,14 @@ def test_local_store_errors_beyond_a_missing_or_taken_key_are_unavailable(tmp_pa
 def test_s3_refusing_the_credentials_is_unavailable_not_a_crash(s3_env, monkeypatch):
     """moto accepts any key, so S3's answer to a revoked one is played by the client: a 403 ClientError."""
     from botocore.exceptions import ClientError
+
     store = open_store(s3_env[1])
 
     def refused(**kwargs):
-        raise ClientError({"Error": {"Code": "InvalidAccessKeyId"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
-                          "PutObject")
+        raise ClientError(
+            {"Error": {"Code": "InvalidAccessKeyId"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject"
+        )
+
     monkeypatch.setattr(store.client, "put_object", refused)
     with pytest.raises(StoreUnavailable, match="InvalidAccessKeyId"):
         store.put_new("drawings/1/x.png", b"png")

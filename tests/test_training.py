@@ -1,4 +1,5 @@
 """The training data (MNIST, real pens by writer, generated styles) and the training command end to end, twice."""
+
 import json
 import subprocess
 import sys
@@ -8,27 +9,35 @@ import pytest
 from scipy import ndimage
 
 from conftest import ROOT
-from recognizer import data, weights
-from recognizer.render import strokes_to_ink
-from recognizer.training import dataset, styles, synth, train
+from recognizer.nets import weights
+from recognizer.training import data, dataset, styles, synth, train
+from recognizer.training.render import strokes_to_ink
 
 
 def test_training_set_holds_every_kind_of_image_with_its_target():
     x_train, y_train, _, _ = data.load_mnist()
     pens, _ = data.pen_split("uji")
-    images, targets = dataset.training_set(x_train[:35], y_train[:35], [(pens[:6], 3), (pens[6:8], 0)],
-                                           distorted_copies=2, pen_copies=1, per_style=2, non_digit_count=20, seed=5)
-    digits = 35 * (1 + 2 + 1)                                   # canvas, 2 distorted copies, 1 pen re-drawing
+    images, targets = dataset.training_set(
+        x_train[:35],
+        y_train[:35],
+        [(pens[:6], 3), (pens[6:8], 0)],
+        distorted_copies=2,
+        pen_copies=1,
+        per_style=2,
+        non_digit_count=20,
+        seed=5,
+    )
+    digits = 35 * (1 + 2 + 1)  # canvas, 2 distorted copies, 1 pen re-drawing
     real = 6 * 3
     styled = 2 * len(styles.STYLES)
     assert images.shape == (digits + real + styled + 20, 28, 28)
     assert np.array_equal(targets[:digits].argmax(1), np.tile(y_train[:35], 4))
-    assert np.array_equal(targets[digits:digits + real].argmax(1), np.tile([p["label"] for p in pens[:6]], 3))
-    assert sorted(targets[digits + real:digits + real + styled].argmax(1)) == sorted(list(styles.STYLES) * 2)
+    assert np.array_equal(targets[digits : digits + real].argmax(1), np.tile([p["label"] for p in pens[:6]], 3))
+    assert sorted(targets[digits + real : digits + real + styled].argmax(1)) == sorted(list(styles.STYLES) * 2)
     assert np.allclose(targets[:-20].max(1), 1) and np.allclose(targets[-20:], 0.1)
     canvas, distorted, pen = images[:35], images[35:70], images[105:140]
     assert not np.allclose(canvas, distorted) and not np.allclose(canvas, pen)
-    first, again = images[digits:digits + 6], images[digits + 6:digits + 12]   # two re-drawings of the same pens
+    first, again = images[digits : digits + 6], images[digits + 6 : digits + 12]  # two re-drawings of the same pens
     assert not np.allclose(first, again)
     assert images.dtype == np.float32 and images.min() >= 0 and images.max() <= 1
     assert np.all(images.reshape(len(images), -1).max(1) > 0.5)  # every image has ink
@@ -40,9 +49,13 @@ def test_held_out_writers_are_never_trained_on(name, writers):
     assert {p["writer"] for p in training}.isdisjoint({p["writer"] for p in held_out})
     assert len(data.held_out_writers(name)) == writers
     assert {p["writer"] for p in held_out} <= data.held_out_writers(name)
-    assert len(training) + len(held_out) == len([p for p in data.load_pens(name)
-                                                 if p["writer"] not in data.held_out_writers(name)
-                                                 or p.get("quality", "OK") == "OK"])
+    assert len(training) + len(held_out) == len(
+        [
+            p
+            for p in data.load_pens(name)
+            if p["writer"] not in data.held_out_writers(name) or p.get("quality", "OK") == "OK"
+        ]
+    )
     assert set(np.unique([p["label"] for p in held_out])) == set(range(10))
 
 
@@ -66,16 +79,16 @@ def style_ink(label, seed, width=8):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_each_style_draws_the_mark_that_makes_it(seed):
-    one = style_ink(1, seed) > 0.5                        # the flag reaches left of the stem's top
+    one = style_ink(1, seed) > 0.5  # the flag reaches left of the stem's top
     rows, cols = np.nonzero(one)
     top = cols[rows < rows.min() + 5].mean()
     assert cols[rows < rows.min() + 40].min() < top - 12
-    seven = style_ink(7, seed) > 0.5                      # the bar through the stem: a middle row crosses wide ink
-    mid = seven[seven.any(1)][seven.any(1).sum() * 2 // 5:seven.any(1).sum() * 3 // 5]
+    seven = style_ink(7, seed) > 0.5  # the bar through the stem: a middle row crosses wide ink
+    mid = seven[seven.any(1)][seven.any(1).sum() * 2 // 5 : seven.any(1).sum() * 3 // 5]
     assert max(row.sum() for row in mid) > 25
-    zero = style_ink(0, seed) > 0.5                       # the slash crosses the middle, which an oval leaves empty
+    zero = style_ink(0, seed) > 0.5  # the slash crosses the middle, which an oval leaves empty
     assert zero[95:106, 95:106].any() and ndimage.label(~zero)[1] >= 2
-    two = style_ink(2, seed, width=3) > 0.5               # the loop at the foot closes a hole
+    two = style_ink(2, seed, width=3) > 0.5  # the loop at the foot closes a hole
     assert ndimage.label(~two)[1] >= 2
 
 
@@ -85,23 +98,43 @@ def test_a_stray_mark_adds_detached_ink_and_leaves_the_digit_as_drawn():
     for i in range(20):
         clean = synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i))
         marked = synth.pen_drawing(x_train[i] / 255.0, np.random.default_rng(i), stray=1.0)
-        assert np.all(marked >= clean - 1e-6)                  # the digit is drawn just as without the mark
+        assert np.all(marked >= clean - 1e-6)  # the digit is drawn just as without the mark
         added = (marked > 0.5) & (clean < 0.01)
-        if added.any():                                         # (after ten tries near the digit it gives up)
+        if added.any():  # (after ten tries near the digit it gives up)
             marks += 1
-            assert ndimage.label(added)[1] == 1                 # one short stroke or dot ...
-            assert not ndimage.binary_dilation(added)[clean > 0.5].any()   # ... clear of the digit
+            assert ndimage.label(added)[1] == 1  # one short stroke or dot ...
+            assert not ndimage.binary_dilation(added)[clean > 0.5].any()  # ... clear of the digit
     assert marks >= 15
 
 
-QUICK = ["--digits", "700", "--cnn-epochs", "2", "--fnn-epochs", "5", "--uji-copies", "1", "--unipen-copies", "0", "--pendigits-copies", "0", "--per-style", "20",
-         "--quiet"]
+QUICK = [
+    "--digits",
+    "700",
+    "--cnn-epochs",
+    "2",
+    "--fnn-epochs",
+    "5",
+    "--uji-copies",
+    "1",
+    "--unipen-copies",
+    "0",
+    "--pendigits-copies",
+    "0",
+    "--per-style",
+    "20",
+    "--quiet",
+]
 
 
 def run_training(out):
     """The training command on 700 MNIST digits and UJI's training writers, writing to `out`."""
-    result = subprocess.run([sys.executable, "-m", "recognizer.training.train", "--out", str(out)] + QUICK,
-                            cwd=ROOT, capture_output=True, text=True, timeout=280)
+    result = subprocess.run(
+        [sys.executable, "-m", "recognizer.training.train", "--out", str(out)] + QUICK,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -118,13 +151,18 @@ def test_training_command_writes_working_weights(quick_run):
     _, _, x_test, y_test = data.load_mnist()
     canvas = dataset.canvas_renderings(x_test[:300])
     fnn, cnn = weights.load_models(out)
-    assert (fnn.probabilities(canvas).argmax(1) == y_test[:300]).mean() > 0.6       # chance is 0.1
+    assert (fnn.probabilities(canvas).argmax(1) == y_test[:300]).mean() > 0.6  # chance is 0.1
     assert (cnn.probabilities(canvas).argmax(1) == y_test[:300]).mean() > 0.6
     replay = weights.load(out / "replay.npz")
     assert replay["replay_x"].shape == (1000, 28, 28) and replay["holdout_x"].shape == (300, 28, 28)
     report = json.loads((out / "training.json").read_text())
-    assert set(report["accuracy"]) == {"uji held-out writers", "bridger (iPad)", "hwd-1000", "mnist test canvas",
-                                       "dev-strokes-300"}
+    assert set(report["accuracy"]) == {
+        "uji held-out writers",
+        "bridger (iPad)",
+        "hwd-1000",
+        "mnist test canvas",
+        "dev-strokes-300",
+    }
     assert report["args"]["digits"] == "700"
     assert {"training set", "cnn", "fnn", "total"} <= set(report["seconds"])
 
@@ -137,21 +175,43 @@ def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
 
 
 def test_the_cnn_learns_from_the_whole_training_set(tmp_path, cnn_trainings):
-    train.main(["--digits", "70", "--cnn-epochs", "1", "--fnn-epochs", "1", "--uji-copies", "1", "--unipen-copies", "1",
-                "--pendigits-copies", "0", "--per-style", "3", "--quiet", "--out", str(tmp_path)])
+    train.main(
+        [
+            "--digits",
+            "70",
+            "--cnn-epochs",
+            "1",
+            "--fnn-epochs",
+            "1",
+            "--uji-copies",
+            "1",
+            "--unipen-copies",
+            "1",
+            "--pendigits-copies",
+            "0",
+            "--per-style",
+            "3",
+            "--quiet",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     [batches] = cnn_trainings
     pens = len(data.pen_split("uji")[0]) + len(data.pen_split("unipen")[0])
     assert len(batches.images) == 70 * (2 + train.PEN_COPIES) + pens + 3 * len(styles.STYLES) + 70 // 4
-    assert {int(label) for label in batches.targets[:-(70 // 4)].argmax(1)} == set(range(10))
+    assert {int(label) for label in batches.targets[: -(70 // 4)].argmax(1)} == set(range(10))
 
 
-@pytest.mark.parametrize("arrays, problem", [
-    ({"x": np.zeros((3, 28, 28), np.uint8)}, "not a data set"),                       # no labels
-    ({"x": np.zeros((3, 28, 28), np.float32), "y": np.zeros(3, int)}, "expected x"),  # not quantised
-    ({"x": np.zeros((3, 20, 20), np.uint8), "y": np.zeros(3, int)}, "expected x"),
-    ({"x": np.zeros((3, 28, 28), np.uint8), "y": np.zeros(2, int)}, "expected x"),
-    ({"x": np.zeros((3, 28, 28), np.uint8), "y": np.array([1, 10, 2])}, "digits 0-9"),
-])
+@pytest.mark.parametrize(
+    "arrays, problem",
+    [
+        ({"x": np.zeros((3, 28, 28), np.uint8)}, "not a data set"),  # no labels
+        ({"x": np.zeros((3, 28, 28), np.float32), "y": np.zeros(3, int)}, "expected x"),  # not quantised
+        ({"x": np.zeros((3, 20, 20), np.uint8), "y": np.zeros(3, int)}, "expected x"),
+        ({"x": np.zeros((3, 28, 28), np.uint8), "y": np.zeros(2, int)}, "expected x"),
+        ({"x": np.zeros((3, 28, 28), np.uint8), "y": np.array([1, 10, 2])}, "digits 0-9"),
+    ],
+)
 def test_a_drawings_file_that_is_no_data_set_stops_training_before_it_starts(tmp_path, capsys, arrays, problem):
     path = tmp_path / "dataset.npz"
     weights.save(path, arrays)
@@ -164,5 +224,5 @@ def test_a_drawings_file_that_is_no_data_set_stops_training_before_it_starts(tmp
 def test_a_drawings_file_that_is_not_there_stops_training(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         train.main(["--drawings", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "out")])
-    assert stopped.value.code == 2 and "not a data set written by recognizer.export" in capsys.readouterr().err
+    assert stopped.value.code == 2 and "not a data set written by recognizer.commands.export" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -1,4 +1,5 @@
 """ModelVersions on both stores: commits, refreshes, lost races re-applied, pruning, history, killed writers."""
+
 import json
 import os
 import signal
@@ -11,19 +12,19 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, drawing_url
-from recognizer.cnn import ConvNet
-from recognizer.fnn import FNN
-from recognizer.online import UpdatedModels
-from recognizer.store import LocalStore, StoreUnavailable, open_store
-from recognizer.versions import POINTER, Contended, ModelVersions, host_lock
+from recognizer.learning.online import UpdatedModels
+from recognizer.nets.cnn import ConvNet
+from recognizer.nets.fnn import FNN
+from recognizer.state.store import LocalStore, open_store
+from recognizer.state.versions import POINTER, Contended, ModelVersions, host_lock
 
 # A writer that refreshes, then starts committing a big version and stalls half-way through writing it.
 STALLED_WRITER = """
 import io, sys, time
 import numpy as np
 sys.path.insert(0, "tests")
-from recognizer.store import LocalStore, open_store
-from recognizer.versions import ModelVersions
+from recognizer.state.store import LocalStore, open_store
+from recognizer.state.versions import ModelVersions
 from test_versions import learned, tiny
 
 def stall():
@@ -62,8 +63,12 @@ def tiny():
 
 def learned(state, tag="", **changes):
     """What one accepted correction does to the version: one more, and a line in the history."""
-    return replace(state, version=state.version + 1, history=state.history + [{"version": state.version + 1,
-                                                                               "tag": tag}], **changes)
+    return replace(
+        state,
+        version=state.version + 1,
+        history=state.history + [{"version": state.version + 1, "tag": tag}],
+        **changes,
+    )
 
 
 def test_nothing_committed_means_the_originals(store):
@@ -79,7 +84,7 @@ def test_commit_then_refresh_elsewhere(store):
     assert writer.state.version == 3
     seen = reader.refresh()
     assert seen.version == 3 and [h["version"] for h in seen.history] == [1, 2, 3]
-    assert reader.refresh() is seen                          # unchanged pointer: nothing is downloaded again
+    assert reader.refresh() is seen  # unchanged pointer: nothing is downloaded again
     pointer = json.loads(store.get(POINTER)[0])
     assert pointer["version"] == 3 and pointer["key"] == writer.history()[-1]
 
@@ -92,13 +97,13 @@ def test_loser_of_the_race_reapplies_on_top(store):
     def change(state):
         seen.append(state.version)
         if len(seen) == 1:
-            b.commit(lambda s: learned(s, "b"))              # B finishes while A is still computing
+            b.commit(lambda s: learned(s, "b"))  # B finishes while A is still computing
         return learned(state, "a")
 
     result = a.commit(change)
     assert seen == [0, 1]
     assert result.version == 2 and [h["tag"] for h in result.history] == ["b", "a"]
-    assert len(a.history()) == 2                              # A's losing attempt left no version behind
+    assert len(a.history()) == 2  # A's losing attempt left no version behind
 
 
 def test_a_refresh_in_another_thread_cannot_slip_between_a_commits_reads(store):
@@ -107,16 +112,17 @@ def test_a_refresh_in_another_thread_cannot_slip_between_a_commits_reads(store):
 
     def refresh_while_a_reader_slips_in():
         state = refresh()
-        if not slipped:                              # once: another machine commits, and a /predict thread of
-            slipped.append(True)                     # this worker refreshes before the commit reads the ETag
+        if not slipped:  # once: another machine commits, and a /predict thread of
+            slipped.append(True)  # this worker refreshes before the commit reads the ETag
             elsewhere.commit(learned)
             reader = threading.Thread(target=refresh)
             reader.start()
             reader.join(timeout=1)
         return state
+
     here.refresh = refresh_while_a_reader_slips_in
     here.commit(learned)
-    assert here.refresh().version == 2 and len(here.state.history) == 2   # both corrections, none lost
+    assert here.refresh().version == 2 and len(here.state.history) == 2  # both corrections, none lost
 
 
 def test_always_losing_gives_up_as_contended(store):
@@ -156,7 +162,7 @@ def test_keeping_one_version_keeps_the_current_one_and_none_is_refused(store):
         versions.commit(learned)
     assert versions.history() == [json.loads(store.get(POINTER)[0])["key"]]
     with pytest.raises(ValueError, match="at least the current"):
-        ModelVersions(store, tiny(), keep=0)          # keeping none would delete the current version
+        ModelVersions(store, tiny(), keep=0)  # keeping none would delete the current version
 
 
 def test_prune_after_a_reset_keeps_the_reset_version(store):
@@ -178,7 +184,7 @@ def test_refresh_rereads_when_the_version_was_pruned_meanwhile(backend_url, stor
 
     def get_racing_a_prune(key):
         if key.endswith(".npz") and writer.state.version < 2:
-            writer.commit(learned)                            # the version the pointer named is gone now
+            writer.commit(learned)  # the version the pointer named is gone now
         return get(key)
 
     store.get = get_racing_a_prune
@@ -189,19 +195,20 @@ def test_a_pointer_to_a_missing_version_with_none_left_serves_the_originals(stor
     store.swap(POINTER, json.dumps({"version": 1, "seq": 1, "key": "models/gone.npz"}).encode(), None)
     versions = ModelVersions(store, tiny(), attempts=2)
     assert versions.refresh().version == 0 and "models/gone.npz" in versions.problems[0]
-    assert versions.commit(learned).version == 2                   # above the version the pointer named
+    assert versions.commit(learned).version == 2  # above the version the pointer named
 
 
 def test_a_local_store_keeps_its_commit_lock_inside_itself(tmp_path):
     store = LocalStore(tmp_path / "store")
     lock = host_lock(store)
     ModelVersions(store, tiny(), lock=lock).commit(learned)
-    assert lock == tmp_path / "store" / "commit.lock" and lock.exists()    # removed with the store, not left in /tmp
+    assert lock == tmp_path / "store" / "commit.lock" and lock.exists()  # removed with the store, not left in /tmp
     assert store.keys("") and not [key for key in store.keys("") if "lock" in key]
 
 
 def test_keep_comes_from_model_versions_kept(monkeypatch, tmp_path):
     from web import create_app
+
     monkeypatch.setenv("MODEL_VERSIONS_KEPT", "3")
     app = create_app({"TESTING": True, "STORE_URL": f"file://{tmp_path / 'store'}"})
     assert app.extensions["recognizer"].versions.keep == 3
@@ -211,16 +218,17 @@ def test_a_writer_killed_mid_write_leaves_the_previous_version(backend_url, stor
     versions = ModelVersions(store, tiny())
     versions.commit(learned)
     before = store.keys("models/")
-    env = {**os.environ, "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required"}   # stream the body as it is read
-    child = subprocess.Popen([sys.executable, "-c", STALLED_WRITER, backend_url], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required"}  # stream the body as it is read
+    child = subprocess.Popen(
+        [sys.executable, "-c", STALLED_WRITER, backend_url], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline() == "writing\n"
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
     if backend_url.startswith("file://"):
-        assert list((store.root / "models").glob(".tmp-*"))     # the half-written file is there, but is no key
+        assert list((store.root / "models").glob(".tmp-*"))  # the half-written file is there, but is no key
     assert store.keys("models/") == before
     fresh = ModelVersions(open_store(backend_url), tiny())
     assert fresh.refresh().version == 1

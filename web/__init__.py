@@ -1,4 +1,5 @@
 """The web layer: an application factory wiring the recognizer, the store and the routes together."""
+
 import logging
 import os
 from pathlib import Path
@@ -7,15 +8,16 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from recognizer import weights
+from recognizer.nets import weights
 from recognizer.service import Recognizer
-from recognizer.store import StoreUnavailable, open_store, url_from_environment
-from web import api, errors, pages
-from web import limits
+from recognizer.state.store import StoreUnavailable, open_store, url_from_environment
+from web import api, errors, limits, pages
 
 ROOT = Path(__file__).resolve().parents[1]
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +33,7 @@ def settings_from_environment():
         "MODEL_REFRESH_SECONDS": float(env.get("MODEL_REFRESH_SECONDS", "1.0")),
         "MODEL_VERSIONS_KEPT": int(env.get("MODEL_VERSIONS_KEPT", "20")),
         "MODELS_DIR": str(weights.MODELS_DIR),
-        "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),   # trusted proxies in front (Heroku's router: 1)
+        "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),  # trusted proxies in front (Heroku's router: 1)
     }
 
 
@@ -44,8 +46,11 @@ def create_app(config=None):
 
     store = open_store(app.config["STORE_URL"])
     app.extensions["recognizer"] = Recognizer(
-        store, app.config["MODELS_DIR"], refresh_seconds=app.config["MODEL_REFRESH_SECONDS"],
-        keep_versions=app.config["MODEL_VERSIONS_KEPT"])
+        store,
+        app.config["MODELS_DIR"],
+        refresh_seconds=app.config["MODEL_REFRESH_SECONDS"],
+        keep_versions=app.config["MODEL_VERSIONS_KEPT"],
+    )
     app.extensions["health"] = {"store_ok": False}
     try:
         store.check()

@@ -1,12 +1,13 @@
 """The JSON routes of the contract: /health, /predict, /train, /samples, /stats, /admin/reset, /admin/versions."""
+
 import hmac
 import logging
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from recognizer.service import MODELS, NotLearned
-from recognizer.store import StoreUnavailable
-from recognizer.versions import Contended
+from recognizer.state.store import StoreUnavailable
+from recognizer.state.versions import Contended
 from web import requests
 from web.errors import ApiError
 from web.limits import limiter
@@ -34,8 +35,9 @@ def health():
         except StoreUnavailable as error:
             return jsonify(status="unavailable", error=f"store unreachable: {error}"), 503
     versions = recognizer().versions
-    return jsonify(status="ok", models=list(MODELS), model_version=recognizer().current().version,
-                   problems=list(versions.problems))
+    return jsonify(
+        status="ok", models=list(MODELS), model_version=recognizer().current().version, problems=list(versions.problems)
+    )
 
 
 @bp.post("/predict")
@@ -62,8 +64,11 @@ def train():
         if error.refused:
             log.warning("refused a correction to %d: %s", digit, error)
             raise ApiError(422, f"{error}; the drawing was kept but not learned", sample_id=error.sample_id) from None
-        raise ApiError(503, f"the drawing was kept, but the models could not be updated right now ({error}); "
-                            "it can be learned later", sample_id=error.sample_id) from None
+        raise ApiError(
+            503,
+            f"the drawing was kept, but the models could not be updated right now ({error}); it can be learned later",
+            sample_id=error.sample_id,
+        ) from None
     return jsonify(body)
 
 
@@ -74,7 +79,7 @@ def samples():
     sample_id = recognizer().save_sample(ink, digit, box)
     try:
         return jsonify(sample_id=sample_id, counts=recognizer().drawing_counts()), 201
-    except StoreUnavailable:                  # the drawing is stored: say so, just without the counts
+    except StoreUnavailable:  # the drawing is stored: say so, just without the counts
         return jsonify(sample_id=sample_id), 201
 
 

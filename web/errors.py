@@ -1,11 +1,12 @@
 """Every error leaves as JSON {"error": ...} with a 4xx/5xx status; a client never sees a traceback."""
+
 import logging
 
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from recognizer.preprocess import BlankDrawing
-from recognizer.store import StoreUnavailable
+from recognizer.reading.preprocess import BlankDrawing
+from recognizer.state.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,18 @@ def register(app):
 
     @app.errorhandler(StoreUnavailable)
     def store_unavailable(error):
-        return error_response(503, f"the store is unreachable right now, so nothing was saved; "
-                                   f"please try again shortly ({error})")
+        return error_response(
+            503, f"the store is unreachable right now, so nothing was saved; please try again shortly ({error})"
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error):
         message = MESSAGES.get(error.code, error.description)
-        if error.code == 429:            # flask-limiter's description is the limit, e.g. "5 per 1 minute"
-            message = (f"too many requests: the limit is {error.description} per client; "
-                       "try again after the number of seconds in the Retry-After header")
+        if error.code == 429:  # flask-limiter's description is the limit, e.g. "5 per 1 minute"
+            message = (
+                f"too many requests: the limit is {error.description} per client; "
+                "try again after the number of seconds in the Retry-After header"
+            )
         return error_response(error.code, message)
 
     @app.errorhandler(Exception)

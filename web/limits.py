@@ -6,6 +6,7 @@ one short write transaction per hit), which all workers and threads on one machi
 Several machines (dynos) need a shared server instead: set RATELIMIT_STORAGE_URI=redis://host:6379 (with the
 `redis` package installed); `memory://` is still accepted for a single process.
 """
+
 import os
 import random
 import sqlite3
@@ -48,22 +49,26 @@ class SQLiteStorage(Storage):
     Safe across processes (SQLite's file locks) and threads (one connection per thread and process)."""
 
     STORAGE_SCHEME = ["sqlite"]
-    PURGE_CHANCE = 0.01      # now and then an increment also deletes expired counters, so the file stays small
+    PURGE_CHANCE = 0.01  # now and then an increment also deletes expired counters, so the file stays small
 
     def __init__(self, uri=None, wrap_exceptions=False, timeout=10.0, **options):
-        path = "/" + unquote(urlparse(uri).path if uri else "").lstrip("/")    # sqlite:///abs or sqlite:////abs
+        path = "/" + unquote(urlparse(uri).path if uri else "").lstrip("/")  # sqlite:///abs or sqlite:////abs
         if path == "/":
-            raise ValueError(f"a sqlite rate-limit storage needs an absolute file path, "
-                             f"like sqlite:///abs/limits.sqlite, not {uri!r}")
+            raise ValueError(
+                f"a sqlite rate-limit storage needs an absolute file path, "
+                f"like sqlite:///abs/limits.sqlite, not {uri!r}"
+            )
         self.path = path
         self.timeout = float(timeout)
         self._local = threading.local()
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._connection().execute("PRAGMA journal_mode=WAL")   # persistent: readers never block the writer
+        self._connection().execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
         with self._transaction() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS counters "
-                       "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expiry REAL NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS counters "
+                "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expiry REAL NOT NULL)"
+            )
 
     @property
     def base_exceptions(self):
@@ -74,14 +79,14 @@ class SQLiteStorage(Storage):
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA synchronous=NORMAL")      # per connection; WAL mode is the file's, set once below
+            db.execute("PRAGMA synchronous=NORMAL")  # per connection; WAL mode is the file's, set once below
             local.db, local.pid = db, os.getpid()
         return local.db
 
     @contextmanager
     def _transaction(self):
         db = self._connection()
-        db.execute("BEGIN IMMEDIATE")            # take the write lock now: read-modify-write is atomic
+        db.execute("BEGIN IMMEDIATE")  # take the write lock now: read-modify-write is atomic
         try:
             yield db
         except BaseException:

@@ -1,4 +1,5 @@
 """The HTML pages: the drawing page and the about page (the stats page is /stats, negotiated in api)."""
+
 from flask import Blueprint, render_template
 
 bp = Blueprint("pages", __name__)

@@ -1,7 +1,8 @@
 """Read and validate the JSON bodies of the API routes, turning every defect into a clear ApiError."""
+
 from flask import request
 
-from recognizer.images import ImageError, decode_data_url
+from recognizer.reading.images import ImageError, decode_data_url
 from web.errors import ApiError
 
 
@@ -11,12 +12,12 @@ def json_body(allowed):
         raise ApiError(415, "send JSON with Content-Type: application/json")
     try:
         data = request.get_json(silent=True)
-    except RecursionError:               # json gives up on deeply nested arrays/objects with this, not ValueError
+    except RecursionError:  # json gives up on deeply nested arrays/objects with this, not ValueError
         raise ApiError(400, "the body's JSON is nested too deeply") from None
     if data is None:
         raise ApiError(400, "the body is not valid UTF-8 JSON")
     if not isinstance(data, dict):
-        raise ApiError(400, "the body must be a JSON object like {\"image\": \"data:image/png;base64,...\"}")
+        raise ApiError(400, 'the body must be a JSON object like {"image": "data:image/png;base64,..."}')
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ApiError(400, f"unexpected field(s): {', '.join(map(str, unknown))}; allowed: {', '.join(allowed)}"[:300])
@@ -61,12 +62,18 @@ def box(data, ink):
     value = data.get("box")
     if value is None:
         return None
-    if (not isinstance(value, list) or len(value) != 4
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
         raise ApiError(400, "'box' must be a list of four whole numbers: [left, top, right, bottom] in pixels")
     left, top, right, bottom = value
     height, width = ink.shape
     if not (0 <= left < right <= width and 0 <= top < bottom <= height):
-        raise ApiError(422, f"'box' {value} is not a part of the {width}x{height} image: it needs "
-                            f"0 <= left < right <= {width} and 0 <= top < bottom <= {height}"[:300])
+        raise ApiError(
+            422,
+            f"'box' {value} is not a part of the {width}x{height} image: it needs "
+            f"0 <= left < right <= {width} and 0 <= top < bottom <= {height}"[:300],
+        )
     return tuple(value)

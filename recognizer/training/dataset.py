@@ -4,19 +4,19 @@ Training images are rendered once, before training, by seeded chunks spread over
 repeats exactly. The distorted copies are distorted after preprocessing, so they may lean a little where
 served drawings do not; preprocessing them again gained the CNN nothing (docs/experiments.md).
 """
+
 import os
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from recognizer import data
-from recognizer.preprocess import to_mnist
-from recognizer.render import mnist_to_canvas, pen_to_canvas, strokes_to_ink
-from recognizer.training import styles, synth
+from recognizer.reading.preprocess import to_mnist
+from recognizer.training import data, styles, synth
 from recognizer.training.distort import distort
+from recognizer.training.render import mnist_to_canvas, pen_to_canvas, strokes_to_ink
 
 UNIFORM = np.full(10, 0.1, dtype=np.float32)
-STRAY = 0.1          # share of training pen drawings given a stray mark: people's canvases have slips and clicks
+STRAY = 0.1  # share of training pen drawings given a stray mark: people's canvases have slips and clicks
 
 
 def _pen_chunk(args):
@@ -63,39 +63,41 @@ def _parallel(function, chunks):
 
 def pen_drawings(digits, seed, chunk=500, stray=0.0):
     """Each MNIST digit re-drawn as a canvas pen drawing, preprocessed; `stray` of them with a stray mark."""
-    return _parallel(_pen_chunk, [(digits[i:i + chunk], seed * 100_003 + i, stray)
-                                  for i in range(0, len(digits), chunk)])
+    return _parallel(
+        _pen_chunk, [(digits[i : i + chunk], seed * 100_003 + i, stray) for i in range(0, len(digits), chunk)]
+    )
 
 
 def canvas_renderings(digits, chunk=500):
     """Each MNIST digit enlarged to a 200x200 canvas and preprocessed back, as a scanned digit would arrive."""
-    return _parallel(_canvas_chunk, [digits[i:i + chunk] for i in range(0, len(digits), chunk)])
+    return _parallel(_canvas_chunk, [digits[i : i + chunk] for i in range(0, len(digits), chunk)])
 
 
 def non_digits(count, seed, kind=None, chunk=500):
     """Scribbles, lines, blobs and dots (or one `kind`), preprocessed; trained towards a uniform guess."""
-    return _parallel(_non_digit_chunk,
-                     [(min(chunk, count - i), seed * 7919 + i, kind) for i in range(0, count, chunk)])
+    return _parallel(_non_digit_chunk, [(min(chunk, count - i), seed * 7919 + i, kind) for i in range(0, count, chunk)])
 
 
 def real_pen_drawings(pens, copies, seed, chunk=500):
     """`copies` re-drawings of each real pen digit (varied strokes, any size, place and pen), preprocessed."""
     strokes = [p["strokes"] for p in pens] * copies
-    return _parallel(_real_pen_chunk,
-                     [(strokes[i:i + chunk], seed * 50_021 + i) for i in range(0, len(strokes), chunk)])
+    return _parallel(
+        _real_pen_chunk, [(strokes[i : i + chunk], seed * 50_021 + i) for i in range(0, len(strokes), chunk)]
+    )
 
 
 def style_drawings(per_style, seed, chunk=500):
     """(images, labels): `per_style` drawings of each generated style (styles.STYLES), preprocessed."""
     labels = np.repeat(sorted(styles.STYLES), per_style)
-    images = _parallel(_style_chunk, [(labels[i:i + chunk], seed * 30_011 + i) for i in range(0, len(labels), chunk)])
+    images = _parallel(_style_chunk, [(labels[i : i + chunk], seed * 30_011 + i) for i in range(0, len(labels), chunk)])
     return images, labels
 
 
 def pen_set(pens, seed, width=None, chunk=250):
     """Real pen digits as the page would send them (random size and place, a random pen or `width`), preprocessed."""
-    return _parallel(_pen_set_chunk, [(pens[i:i + chunk], seed * 1009 + i, width)
-                                      for i in range(0, len(pens), chunk)])
+    return _parallel(
+        _pen_set_chunk, [(pens[i : i + chunk], seed * 1009 + i, width) for i in range(0, len(pens), chunk)]
+    )
 
 
 def training_set(digits, labels, pens, distorted_copies, pen_copies, per_style, non_digit_count=None, seed=0):
@@ -127,8 +129,11 @@ def held_out_sets(seed=12345):
     sets = {}
     for k, name in enumerate(data.PEN_SETS):
         _, held = data.pen_split(name)
-        sets[f"{name} held-out writers"] = (pen_set(held, seed + 7 * k), np.array([p["label"] for p in held]),
-                                            [f"{name}:{p['writer']}" for p in held])
+        sets[f"{name} held-out writers"] = (
+            pen_set(held, seed + 7 * k),
+            np.array([p["label"] for p in held]),
+            [f"{name}:{p['writer']}" for p in held],
+        )
     return sets
 
 

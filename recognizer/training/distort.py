@@ -1,4 +1,5 @@
 """Distorted copies of 28x28 training digits: affine plus elastic warps and pens of other widths."""
+
 import numpy as np
 from scipy import ndimage
 

@@ -1,7 +1,8 @@
 """The original CNN as a Keras model, and the conversions between it and the numpy `ConvNet` the server runs."""
+
 import keras
 
-from recognizer.cnn import KERNEL, ConvNet
+from recognizer.nets.cnn import KERNEL, ConvNet
 
 DROPOUT = 0.4
 LAYERS = ("conv1", "conv2", "dense1", "dense2")
@@ -11,17 +12,19 @@ def build(seed=0):
     """The Keras model of the architecture, outputting logits."""
     keras.utils.set_random_seed(seed)
     layers = keras.layers
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(16, KERNEL, padding="same", activation="relu", name="conv1"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(32, KERNEL, padding="same", activation="relu", name="conv2"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(625, activation="relu", name="dense1"),
-        layers.Dropout(DROPOUT),
-        layers.Dense(10, name="dense2"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(16, KERNEL, padding="same", activation="relu", name="conv1"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, KERNEL, padding="same", activation="relu", name="conv2"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(625, activation="relu", name="dense1"),
+            layers.Dropout(DROPOUT),
+            layers.Dense(10, name="dense2"),
+        ]
+    )
 
 
 def to_convnet(model):

@@ -4,6 +4,7 @@ The continental 1 with a flag, the crossed 7, the slashed zero, the open and the
 a loop at its foot. Points are (x, y) in a unit box, y growing downward as on the canvas; the caller warps,
 places and draws them like any real pen digit.
 """
+
 import numpy as np
 from scipy import ndimage
 
@@ -60,7 +61,7 @@ def open_four(rng):
     bar_end = np.array([1.0, bar_y + rng.uniform(-0.05, 0.05)])
     stem_top = np.array([stem_x, rng.uniform(0.0, 0.2)])
     foot = np.array([stem_x + rng.uniform(-0.08, 0.05), 1.0])
-    if rng.random() < 0.5:     # two strokes: the stem is lifted apart
+    if rng.random() < 0.5:  # two strokes: the stem is lifted apart
         return [np.stack([start, corner, bar_end]), np.stack([stem_top, foot])]
     # one stroke: along the bar to the stem, up it, then back down it (the down-stroke lies beside the up-stroke)
     beside = np.array([rng.uniform(-0.04, 0.04), 0])

@@ -1,10 +1,11 @@
 """Synthetic canvas drawings: MNIST digits re-drawn as mouse strokes along their skeletons, and non-digits."""
+
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from recognizer.render import CANVAS, place_strokes, strokes_to_ink
+from recognizer.training.render import CANVAS, place_strokes, strokes_to_ink
 
 NEIGHBOURS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
@@ -53,8 +54,9 @@ def stray_mark(points, width, rng, size=CANVAS, tries=10):
     for _ in range(tries):
         start = rng.uniform(np.maximum(lo - reach, width), np.minimum(hi + reach, size - width))
         angle = rng.uniform(0, 2 * np.pi)
-        end = np.clip(start + rng.uniform(0, 0.2) * extent * np.array([np.sin(angle), np.cos(angle)]),
-                      width, size - width)
+        end = np.clip(
+            start + rng.uniform(0, 0.2) * extent * np.array([np.sin(angle), np.cos(angle)]), width, size - width
+        )
         along = start + np.linspace(0, 1, 6)[:, None] * (end - start)
         gap = np.sqrt(((along[:, None, :] - points[None, :, :]) ** 2).sum(-1)).min()
         if gap > 1.5 * width:
@@ -72,7 +74,9 @@ def pen_drawing(digit, rng, size=CANVAS, stray=0.0):
     points = _smooth_warp(points, rng, amount=rng.uniform(0.0, 2.5))
     angle = np.deg2rad(rng.uniform(-12, 12))
     shear = rng.uniform(-0.3, 0.3)
-    matrix = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[1, 0], [shear, 1]])
+    matrix = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array(
+        [[1, 0], [shear, 1]]
+    )
     points = (points - 14.0) @ matrix.T
     height = rng.uniform(0.3, 0.85) * size
     extent = max(np.ptp(points[:, 0]), 1.0)
@@ -142,12 +146,15 @@ def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04):
     points = [_densify((p - (lo + hi) / 2) / span) for p in points]
     angle = np.deg2rad(rng.uniform(-turn, turn))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    matrix = rotation @ np.array([[1.0, rng.uniform(-shear, shear)], [0.0, 1.0]]) \
+    matrix = (
+        rotation
+        @ np.array([[1.0, rng.uniform(-shear, shear)], [0.0, 1.0]])
         @ np.diag([1.0 + rng.uniform(-stretch, stretch), 1.0])
+    )
     field = ndimage.gaussian_filter(rng.normal(0, 1, (2, 6, 6)), (0, 1.2, 1.2)) * rng.uniform(0, wobble) * 6
     out = []
     for p in points:
-        grid = np.clip((p + 0.6) / 1.2 * 5, 0, 5).T[::-1]          # (row, col) = (y, x) on the field
+        grid = np.clip((p + 0.6) / 1.2 * 5, 0, 5).T[::-1]  # (row, col) = (y, x) on the field
         shift = np.stack([ndimage.map_coordinates(field[k], grid, order=1) for k in range(2)], axis=1)
         out.append((p + shift) @ matrix.T)
     return out

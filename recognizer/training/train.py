@@ -1,4 +1,5 @@
 """Train the original models on MNIST, real pen digits and generated styles: `python -m recognizer.training.train`."""
+
 import argparse
 import json
 import time
@@ -7,21 +8,21 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from recognizer import data, weights
-from recognizer.evaluate import accuracy_table
-from recognizer.fnn import FNN, softmax
-from recognizer.training import dataset, keras_cnn
+from recognizer.nets import weights
+from recognizer.nets.fnn import FNN, softmax
+from recognizer.training import data, dataset, keras_cnn
+from recognizer.training.evaluate import accuracy_table
 
-REPLAY_SIZE = 1000      # exemplars mixed into online updates
-HOLDOUT_SIZE = 300      # train digits, kept out of the replay buffer, that the online guard checks an update against
-BATCH = 128             # the FNN's mini-batch
-CNN_BATCH = 256         # the CNN's: 1.5x the images per second of 128 on two cores, as accurate (docs/experiments.md)
+REPLAY_SIZE = 1000  # exemplars mixed into online updates
+HOLDOUT_SIZE = 300  # train digits, kept out of the replay buffer, that the online guard checks an update against
+BATCH = 128  # the FNN's mini-batch
+CNN_BATCH = 256  # the CNN's: 1.5x the images per second of 128 on two cores, as accurate (docs/experiments.md)
 CNN_RATE = 3e-3
 CNN_EPOCHS = 10
 FNN_EPOCHS = 12
-REAL_COPIES = {"uji": 30, "unipen": 8, "pendigits": 5}   # re-drawings of each training writer's pen digit
-PER_STYLE = 1600        # drawings of each generated style
-PEN_COPIES = 2          # pen re-drawings of each MNIST digit (canvas drawings by mouse, what online corrections are)
+REAL_COPIES = {"uji": 30, "unipen": 8, "pendigits": 5}  # re-drawings of each training writer's pen digit
+PER_STYLE = 1600  # drawings of each generated style
+PEN_COPIES = 2  # pen re-drawings of each MNIST digit (canvas drawings by mouse, what online corrections are)
 
 
 def train_fnn(images, targets, epochs, seed, log):
@@ -34,7 +35,7 @@ def train_fnn(images, targets, epochs, seed, log):
     for epoch in range(epochs):
         order, losses = rng.permutation(len(x)), []
         for step in range(steps_per_epoch):
-            batch = order[step * BATCH:(step + 1) * BATCH]
+            batch = order[step * BATCH : (step + 1) * BATCH]
             lr = 0.08 * 0.5 * (1 + np.cos(np.pi * (epoch * steps_per_epoch + step) / total))
             loss, grads = net.loss_and_gradients(x[batch], None, l2=1e-4, targets=targets[batch])
             velocity = net.apply(grads, lr, velocity, momentum=0.9)
@@ -61,7 +62,7 @@ class Shuffled(keras.utils.PyDataset):
         return int(np.ceil(len(self.images) / CNN_BATCH))
 
     def __getitem__(self, index):
-        batch = self.order[index * CNN_BATCH:(index + 1) * CNN_BATCH]
+        batch = self.order[index * CNN_BATCH : (index + 1) * CNN_BATCH]
         return self.images[batch][..., None], self.targets[batch]
 
     def on_epoch_end(self):
@@ -71,15 +72,15 @@ class Shuffled(keras.utils.PyDataset):
 def train_cnn(batches, epochs, seed, verbose):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
     import tensorflow as tf
-    tf.config.experimental.enable_op_determinism()     # with the seeds, the same command writes the same weights
+
+    tf.config.experimental.enable_op_determinism()  # with the seeds, the same command writes the same weights
     model = keras_cnn.build(seed)
     steps = epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(CNN_RATE, steps)
     # An exponential moving average of the weights (swapped in when fit ends) smooths out the last noisy steps:
     # it spans about 1000 steps, or the last tenth of a shorter run.
     optimizer = keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=1 - 1 / min(1000, max(steps / 10, 1)))
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     fit = model.fit(batches, epochs=epochs, verbose=verbose)
     return keras_cnn.to_convnet(model), [float(v) for v in fit.history["loss"]]
 
@@ -93,8 +94,10 @@ def keras_logits(nets):
 def save_plot(fnn_history, cnn_history, path):
     """Training-loss curves of both models."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(range(1, len(fnn_history) + 1), fnn_history, marker="o", label="fnn (numpy)")
     ax.plot(range(1, len(cnn_history) + 1), cnn_history, marker="o", label="cnn (Keras)")
@@ -109,19 +112,29 @@ def save_plot(fnn_history, cnn_history, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=weights.SHIPPED, help="where to write the weights (default: models/)")
+    parser.add_argument(
+        "--out", type=Path, default=weights.SHIPPED, help="where to write the weights (default: models/)"
+    )
     parser.add_argument("--fnn-epochs", type=int, default=FNN_EPOCHS, help="passes over the training set for the FNN")
     parser.add_argument("--cnn-epochs", type=int, default=CNN_EPOCHS, help="passes over the training set for the CNN")
     parser.add_argument("--distorted-copies", type=int, default=1, help="elastic/affine copies of each MNIST digit")
     parser.add_argument("--pen-copies", type=int, default=PEN_COPIES, help="pen re-drawings of each MNIST digit")
     for name, copies in REAL_COPIES.items():
-        parser.add_argument(f"--{name}-copies", type=int, default=copies,
-                            help=f"re-drawings of each of {name}'s training writers' pen digits")
+        parser.add_argument(
+            f"--{name}-copies",
+            type=int,
+            default=copies,
+            help=f"re-drawings of each of {name}'s training writers' pen digits",
+        )
     parser.add_argument("--per-style", type=int, default=PER_STYLE, help="drawings of each generated style")
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
-    parser.add_argument("--drawings", type=Path, default=None,
-                        help="a dataset.npz of drawings people labelled (python -m recognizer.export), learned from "
-                             "as if they were more MNIST train digits")
+    parser.add_argument(
+        "--drawings",
+        type=Path,
+        default=None,
+        help="a dataset.npz of drawings people labelled (python -m recognizer.commands.export), learned from "
+        "as if they were more MNIST train digits",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -134,19 +147,23 @@ def main(argv=None):
 
     started, seconds = time.time(), {}
     x_train, y_train = data.mnist_training_digits()
-    digits, labels = x_train[:args.digits], y_train[:args.digits]
+    digits, labels = x_train[: args.digits], y_train[: args.digits]
     if drawings is not None:
         digits, labels = np.concatenate([digits, drawings[0]]), np.concatenate([labels, drawings[1]])
     pens = [(data.pen_split(name)[0], getattr(args, f"{name}_copies")) for name in data.PEN_SETS]
-    log(f"rendering the training set from {len(digits)} MNIST-form digits and "
-        f"{sum(len(real) for real, _ in pens)} real pen digits ...")
-    images, targets = dataset.training_set(digits, labels, pens, args.distorted_copies, args.pen_copies,
-                                           args.per_style, seed=args.seed)
+    log(
+        f"rendering the training set from {len(digits)} MNIST-form digits and "
+        f"{sum(len(real) for real, _ in pens)} real pen digits ..."
+    )
+    images, targets = dataset.training_set(
+        digits, labels, pens, args.distorted_copies, args.pen_copies, args.per_style, seed=args.seed
+    )
     seconds["training set"] = round(time.time() - started)
     log(f"{len(images)} training images ready in {seconds['training set']} s")
 
-    cnn, cnn_history = train_cnn(Shuffled(images, targets, args.seed), args.cnn_epochs, args.seed,
-                                 verbose=0 if args.quiet else 2)
+    cnn, cnn_history = train_cnn(
+        Shuffled(images, targets, args.seed), args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2
+    )
     seconds["cnn"] = round(time.time() - started - sum(seconds.values()))
     fnn_targets = distilled(targets, keras_logits([cnn])(images)[0])
     fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
@@ -162,22 +179,33 @@ def main(argv=None):
     exemplars[:half] = dataset.canvas_renderings(x_train[pick[:half]])
     order = rng.permutation(len(pick))
     exemplars, replay_labels = exemplars[order], y_train[pick][order]
-    weights.save(args.out / "replay.npz", {
-        "replay_x": weights.to_uint8(exemplars[:REPLAY_SIZE]), "replay_y": replay_labels[:REPLAY_SIZE],
-        "holdout_x": weights.to_uint8(exemplars[REPLAY_SIZE:]), "holdout_y": replay_labels[REPLAY_SIZE:],
-    })
+    weights.save(
+        args.out / "replay.npz",
+        {
+            "replay_x": weights.to_uint8(exemplars[:REPLAY_SIZE]),
+            "replay_y": replay_labels[:REPLAY_SIZE],
+            "holdout_x": weights.to_uint8(exemplars[REPLAY_SIZE:]),
+            "holdout_y": replay_labels[REPLAY_SIZE:],
+        },
+    )
     save_plot(fnn_history, cnn_history, args.out / "training.png")
 
     table = accuracy_table(fnn, cnn, dataset.evaluation_sets())
     seconds["replay and evaluation"] = round(time.time() - started - sum(seconds.values()))
     seconds["total"] = round(time.time() - started)
-    (args.out / "training.json").write_text(json.dumps({"accuracy": table, "args": {
-        k: str(v) for k, v in vars(args).items()}, "seconds": seconds}, indent=2) + "\n")
+    (args.out / "training.json").write_text(
+        json.dumps(
+            {"accuracy": table, "args": {k: str(v) for k, v in vars(args).items()}, "seconds": seconds}, indent=2
+        )
+        + "\n"
+    )
     log(f"\n{'set':24} {'fnn':>7} {'cnn':>7} {'answer':>7} {'abstain':>8}")
     for name, row in table.items():
         log(f"{name:24} {row['fnn']:7.2%} {row['cnn']:7.2%} {row['answer']:7.2%} {row['abstained']:8.2%}")
-    log(f"done in {seconds['total']} s ({', '.join(f'{k} {v} s' for k, v in seconds.items() if k != 'total')}); "
-        f"weights in {args.out}")
+    log(
+        f"done in {seconds['total']} s ({', '.join(f'{k} {v} s' for k, v in seconds.items() if k != 'total')}); "
+        f"weights in {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,16 +1,17 @@
-"""Verify every stored object and list the damage: `python -m recognizer.check [--repair]` (STORE_URL's store).
+"""Verify every stored object and list the damage: `python -m recognizer.commands.check [--repair]` (STORE_URL's store).
 
 Checks the pointer, every model version against the sha256 its key names, and that every drawing decodes.
 With --repair it moves the pointer to the newest intact version by compare-and-swap, as a worker would.
 Exits 0 when nothing is damaged (or all of it was repaired), 1 otherwise.
 """
+
 import argparse
 import sys
 
-from recognizer.drawings import stored_drawings
-from recognizer.images import ImageError
-from recognizer.store import open_store, url_from_environment
-from recognizer.versions import POINTER, Damaged, ModelVersions, read_pointer
+from recognizer.reading.images import ImageError
+from recognizer.state.drawings import stored_drawings
+from recognizer.state.store import open_store, url_from_environment
+from recognizer.state.versions import POINTER, Damaged, ModelVersions, read_pointer
 
 
 def damage(store):
@@ -24,7 +25,7 @@ def damage(store):
         except Damaged as error:
             found.append(str(error))
         except KeyError:
-            pass                             # pruned while listed
+            pass  # pruned while listed
     try:
         pointer = read_pointer(store.get(POINTER)[0])
         if pointer["key"] not in intact:

@@ -1,4 +1,5 @@
 """Save and load named weight arrays as .npz, from files or bytes (the store keeps bytes)."""
+
 import io
 import os
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 # The original models ship here; the server reads them from MODELS_DIR when that is set.
-SHIPPED = Path(__file__).resolve().parents[1] / "models"
+SHIPPED = Path(__file__).resolve().parents[2] / "models"
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", SHIPPED))
 
 
@@ -25,8 +26,9 @@ def load(source):
 
 def load_models(directory):
     """The original FNN and CNN whose weights `directory` holds (models/, or a training run's --out)."""
-    from recognizer.cnn import ConvNet
-    from recognizer.fnn import FNN
+    from recognizer.nets.cnn import ConvNet
+    from recognizer.nets.fnn import FNN
+
     directory = Path(directory)
     return FNN(load(directory / "fnn.npz")), ConvNet(load(directory / "cnn.npz"))
 

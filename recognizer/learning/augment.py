@@ -1,11 +1,12 @@
 """Make many plausible drawings from one: the variants of a correction that the online models learn from."""
+
 import numpy as np
 from PIL import Image
 
-from recognizer.preprocess import BlankDrawing, crop_ink, to_mnist
+from recognizer.reading.preprocess import BlankDrawing, crop_ink, to_mnist
 
-ANGLES = np.arange(-30, 30, 5)          # the original design's 12 angles, -30..25 degrees
-SIZES = (0.75, 1.0)                      # fractions of the fitted box, for width and for height
+ANGLES = np.arange(-30, 30, 5)  # the original design's 12 angles, -30..25 degrees
+SIZES = (0.75, 1.0)  # fractions of the fitted box, for width and for height
 
 
 def correction_variants(ink, rng, angles_per_size=6):

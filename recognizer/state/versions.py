@@ -5,6 +5,7 @@ that cannot be read back as written (garbage, cut short, missing) is survived: t
 found by listing the versions, served, and the pointer moved back to it by compare-and-swap; `problems` says
 what was found, for /health and the log.
 """
+
 import fcntl
 import hashlib
 import json
@@ -18,14 +19,14 @@ import uuid
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from recognizer.online import UpdatedModels
-from recognizer.store import LocalStore, StoreUnavailable
+from recognizer.learning.online import UpdatedModels
+from recognizer.state.store import LocalStore, StoreUnavailable
 
 POINTER = "models/current.json"
 # models/<commit number>-v<model version>-<writer's nonce>-<sha256 of the object>.npz; the nonce keeps two
 # writers' versions apart even were their bytes alike (older stores: the nonce alone, unchecked)
 VERSION_KEY = re.compile(r"^models/(\d{8})-v(\d{8})-(?:[0-9a-f]{12}-)?([0-9a-f]+)\.npz$")
-SETTLE_SECONDS = 8.0    # how long an unknown swap outcome is read back for before the commit gives up
+SETTLE_SECONDS = 8.0  # how long an unknown swap outcome is read back for before the commit gives up
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +57,7 @@ def host_lock(store):
 def _locked(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)        # released by the kernel too if this process dies holding it
+        fcntl.flock(f, fcntl.LOCK_EX)  # released by the kernel too if this process dies holding it
         try:
             yield
         finally:
@@ -74,16 +75,16 @@ class ModelVersions:
         if keep < 1:
             raise ValueError(f"at least the current model version must be kept, not {keep}")
         self.store = store
-        self.originals = originals           # version 0: what the updated models are after a reset
+        self.originals = originals  # version 0: what the updated models are after a reset
         self.keep = keep
         self.attempts = attempts
         self.lock = lock
         self._etag = None
         self._state = originals
-        self._seq = 0                        # commits so far, resets included: orders the version objects
-        self._floor = 0                      # the highest model version a stored object names: new ones go above
-        self._reading = threading.RLock()    # a /predict thread's refresh must not change them mid-commit
-        self.problems = []                   # damage found behind the version served, and what was done about it
+        self._seq = 0  # commits so far, resets included: orders the version objects
+        self._floor = 0  # the highest model version a stored object names: new ones go above
+        self._reading = threading.RLock()  # a /predict thread's refresh must not change them mid-commit
+        self.problems = []  # damage found behind the version served, and what was done about it
 
     @property
     def state(self):
@@ -99,7 +100,7 @@ class ModelVersions:
         for _ in range(self.attempts):
             try:
                 changed = self.store.get_if_changed(POINTER, self._etag)
-            except KeyError:                 # nothing committed yet, or the pointer was lost: the versions say which
+            except KeyError:  # nothing committed yet, or the pointer was lost: the versions say which
                 return self._recover(None, f"{POINTER} is missing")
             if changed is None:
                 return self._state
@@ -107,7 +108,7 @@ class ModelVersions:
             try:
                 pointer = read_pointer(data)
                 state, _ = self.read_version(pointer["key"], pointer.get("sha256"))
-            except KeyError:                 # pruned by a newer commit between the two reads, or really missing
+            except KeyError:  # pruned by a newer commit between the two reads, or really missing
                 try:
                     if self.store.get(POINTER)[1] != etag:
                         continue
@@ -117,7 +118,7 @@ class ModelVersions:
             except Damaged as error:
                 return self._recover(etag, str(error), pointer)
             self._etag, self._state, self._seq = etag, state, pointer["seq"]
-            self._floor = pointer.get("floor", 0)   # set by a repair: numbers it found used, not to use again
+            self._floor = pointer.get("floor", 0)  # set by a repair: numbers it found used, not to use again
             self.problems = []
             return state
         raise StoreUnavailable(f"the current model version kept vanishing while it was read from {POINTER}")
@@ -132,7 +133,7 @@ class ModelVersions:
             raise Damaged(f"{key} does not match its sha256: cut short or altered ({len(data)} bytes)")
         try:
             return UpdatedModels.from_bytes(data), actual
-        except Exception as error:           # an unchecked older key whose bytes do not parse
+        except Exception as error:  # an unchecked older key whose bytes do not parse
             raise Damaged(f"{key} cannot be read as a version: {error}") from None
 
     def stored_versions(self):
@@ -148,7 +149,7 @@ class ModelVersions:
         damaged pointer named, so that no later commit, in any process, uses one of them again."""
         named = named or {}
         stored = self.stored_versions()
-        if not stored and etag is None:      # a new store: the originals are current, nothing is wrong
+        if not stored and etag is None:  # a new store: the originals are current, nothing is wrong
             self._etag, self._state, self._seq, self.problems = None, self.originals, 0, []
             return self._state
         problems = [problem]
@@ -162,8 +163,17 @@ class ModelVersions:
             # the numbers of what was lost (versions after this one, and the pointer's) are not used again
             self._floor = max([named.get("version", 0)] + [v for seq, v, _ in stored if seq > served])
             problems.append(f"serving version {state.version} ({key}), the newest intact one")
-            pointer = json.dumps({"version": state.version, "seq": self._seq, "key": key, "sha256": digest,
-                                  "floor": self._floor, "previous": etag, "repaired": problem}).encode()
+            pointer = json.dumps(
+                {
+                    "version": state.version,
+                    "seq": self._seq,
+                    "key": key,
+                    "sha256": digest,
+                    "floor": self._floor,
+                    "previous": etag,
+                    "repaired": problem,
+                }
+            ).encode()
             if self.store.swap(POINTER, pointer, etag):
                 problems.append(f"{POINTER} repaired")
                 etag = self.store.get(POINTER)[1]
@@ -183,7 +193,7 @@ class ModelVersions:
         one unchanged when `change` returned it as it was (nothing to learn: a request applied before)."""
         with _locked(self.lock) if self.lock else nullcontext():
             published = self._commit(change)
-        try:                                 # published: nothing after this may turn the answer into a failure
+        try:  # published: nothing after this may turn the answer into a failure
             self.refresh()
         except StoreUnavailable as error:
             log.warning("published version %d, then could not refresh: %s", published.version, error)
@@ -191,27 +201,28 @@ class ModelVersions:
 
     def _commit(self, change):
         for attempt in range(self.attempts):
-            with self._reading:              # the version, its pointer's ETag and its number, as one reading
+            with self._reading:  # the version, its pointer's ETag and its number, as one reading
                 current, etag, seq = self.refresh(), self._etag, self._seq + 1
             new = change(current)
             if new is current:
                 return current
-            if new.version and new.version <= self._floor:    # numbers a damaged version held are never reused
+            if new.version and new.version <= self._floor:  # numbers a damaged version held are never reused
                 new = new.renumbered(self._floor + 1)
             data = new.to_bytes()
             digest = hashlib.sha256(data).hexdigest()
             key = version_key(seq, new.version, digest)
             self.store.put_new(key, data)
-            pointer = json.dumps({"version": new.version, "seq": seq, "key": key, "sha256": digest,
-                                  "previous": etag}).encode()
+            pointer = json.dumps(
+                {"version": new.version, "seq": seq, "key": key, "sha256": digest, "previous": etag}
+            ).encode()
             try:
                 swapped = self.store.swap(POINTER, pointer, etag)
-            except StoreUnavailable:         # sent, but no answer: whether it landed, the pointer says
+            except StoreUnavailable:  # sent, but no answer: whether it landed, the pointer says
                 swapped = False
             if swapped or self._published(key):
                 self._prune()
                 return new
-            self._discard(key)               # lost the race: that version was never current
+            self._discard(key)  # lost the race: that version was never current
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")
 
@@ -244,7 +255,7 @@ class ModelVersions:
         """Delete all but the newest `keep` versions; a failure here loses nothing that is current."""
         try:
             history = sorted(self.history())
-            old = history[:max(len(history) - self.keep, 0)]
+            old = history[: max(len(history) - self.keep, 0)]
             for key in old:
                 self.store.delete(key)
         except StoreUnavailable as error:

@@ -5,23 +5,24 @@ overlap once the writing's slant is taken out. A speck (a dot, a slip of the pen
 lies in, and is left out anywhere else. Digits that touch make one part; `splits` offers the cuts that may part
 such a pair, for the models to judge.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
 
-from recognizer import preprocess
-from recognizer.preprocess import MAX_SLANT, BlankDrawing, ink_box
+from recognizer.reading import preprocess
+from recognizer.reading.preprocess import MAX_SLANT, BlankDrawing, ink_box
 
-FAINT = 0.05       # a pixel with more ink than this is part of its stroke (its anti-aliased edge too)
-SPECK = 0.25        # a part whose longest side is under this share of the drawing's height is a speck
-OVERLAP = 0.4       # parts whose columns overlap by this share of the narrower one are strokes of one digit ...
-CLOSE = 0.05        # ... and so are parts closer than this share of the drawing's height (a 4's two strokes),
-SMALL = 0.4         # ... and a part under this share of it whose box meets a bigger one's (a 7's hook)
-NEAR = 0.15         # a speck this close to a digit's box (as a share of the drawing's height) is part of it
-MAX_DIGITS = 32     # more separate parts than this is not a number but a scatter (and would cost quadratic time)
-WIDE = 0.9          # a part wider than this share of its height may be two digits that touch ...
-CUTS = 3            # ... cut along the writing's slant at the columns of least ink in its middle half, this many
-MATCH = 0.9         # a box sent to /train names the digit whose box it covers this well (intersection over union)
+FAINT = 0.05  # a pixel with more ink than this is part of its stroke (its anti-aliased edge too)
+SPECK = 0.25  # a part whose longest side is under this share of the drawing's height is a speck
+OVERLAP = 0.4  # parts whose columns overlap by this share of the narrower one are strokes of one digit ...
+CLOSE = 0.05  # ... and so are parts closer than this share of the drawing's height (a 4's two strokes),
+SMALL = 0.4  # ... and a part under this share of it whose box meets a bigger one's (a 7's hook)
+NEAR = 0.15  # a speck this close to a digit's box (as a share of the drawing's height) is part of it
+MAX_DIGITS = 32  # more separate parts than this is not a number but a scatter (and would cost quadratic time)
+WIDE = 0.9  # a part wider than this share of its height may be two digits that touch ...
+CUTS = 3  # ... cut along the writing's slant at the columns of least ink in its middle half, this many
+MATCH = 0.9  # a box sent to /train names the digit whose box it covers this well (intersection over union)
 
 
 class TooManyParts(ValueError):
@@ -31,6 +32,7 @@ class TooManyParts(ValueError):
 @dataclass(frozen=True)
 class Digit:
     """One digit of a drawing: its box (left, top, right, bottom; right and bottom exclusive) and its ink alone."""
+
     box: tuple
     ink: np.ndarray
 
@@ -40,7 +42,7 @@ def runs(mask):
     height, width = mask.shape
     padded = np.zeros((height, width + 2), dtype=np.int8)
     padded[:, 1:-1] = mask
-    steps = np.diff(padded.ravel())                 # a row's padding keeps its runs from joining the next row's
+    steps = np.diff(padded.ravel())  # a row's padding keeps its runs from joining the next row's
     starts, ends = np.flatnonzero(steps == 1) + 1, np.flatnonzero(steps == -1) + 1
     row = starts // (width + 2)
     return row, starts - row * (width + 2) - 1, ends - row * (width + 2) - 1
@@ -50,15 +52,15 @@ def connected(row, start, end, width):
     """Label 8-connected runs: runs in neighbouring rows whose columns touch get one label (0, 1, ...)."""
     n = len(row)
     stride = width + 2
-    starts, ends = row * stride + start, row * stride + end      # both sorted: the runs come in reading order
+    starts, ends = row * stride + start, row * stride + end  # both sorted: the runs come in reading order
     above = (row - 1) * stride
-    lo = np.searchsorted(ends, above + start, "left")            # runs of the row above that end at or after start
-    hi = np.searchsorted(starts, above + end, "right")           # ... and start at or before end
+    lo = np.searchsorted(ends, above + start, "left")  # runs of the row above that end at or after start
+    hi = np.searchsorted(starts, above + end, "right")  # ... and start at or before end
     counts = np.maximum(hi - lo, 0)
     a = np.repeat(np.arange(n), counts)
     b = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
     parent = np.arange(n)
-    while True:                                                  # hook each pair's roots to the smaller, compress
+    while True:  # hook each pair's roots to the smaller, compress
         ra, rb = parent[a], parent[b]
         if np.array_equal(ra, rb):
             return np.unique(parent, return_inverse=True)[1]
@@ -97,8 +99,9 @@ def grouped(left, right, members, close):
         while group[i] != i:
             i = group[i]
         return i
+
     for x, i in enumerate(members):
-        for j in members[x + 1:]:
+        for j in members[x + 1 :]:
             overlap = min(right[i], right[j]) - max(left[i], left[j])
             if overlap >= OVERLAP * min(right[i] - left[i], right[j] - left[j]) or close(i, j):
                 group[root(j)] = root(i)
@@ -121,13 +124,13 @@ def digits(ink):
     bottoms = extent(rows + 1, label, count, np.maximum, -np.inf)
     lefts = extent(start, label, count, np.minimum, np.inf)
     rights = extent(end, label, count, np.maximum, -np.inf)
-    tallest = bottom - top                                  # the line's height
+    tallest = bottom - top  # the line's height
     sizes = np.maximum(bottoms - tops, rights - lefts)
     speck = sizes < SPECK * tallest
     members = [int(i) for i in np.flatnonzero(~speck)]
     if len(members) > MAX_DIGITS:
         raise TooManyParts(f"the drawing falls into {len(members)} separate parts; a number has at most {MAX_DIGITS}")
-    shift = lean(row, start, end, label) * (rows - rows.mean())   # columns measured along the writing's slant
+    shift = lean(row, start, end, label) * (rows - rows.mean())  # columns measured along the writing's slant
     boxes = np.stack([lefts, tops, rights, bottoms], axis=1)
     reach = CLOSE * tallest
 
@@ -138,25 +141,34 @@ def digits(ink):
         if apart == 0 and min(sizes[i], sizes[j]) < SMALL * tallest:
             return True
         box = union([boxes[i], boxes[j]])
-        return bool((grown(filled(row, start, end, label == i, box), int(np.ceil(reach)))
-                     & filled(row, start, end, label == j, box)).any())
-    group = grouped(extent(start - shift, label, count, np.minimum, np.inf),
-                    extent(end - shift, label, count, np.maximum, -np.inf), members, close)
-    if len(set(group.values())) <= 1:                        # one digit, or specks only: the drawing whole
+        return bool(
+            (
+                grown(filled(row, start, end, label == i, box), int(np.ceil(reach)))
+                & filled(row, start, end, label == j, box)
+            ).any()
+        )
+
+    group = grouped(
+        extent(start - shift, label, count, np.minimum, np.inf),
+        extent(end - shift, label, count, np.maximum, -np.inf),
+        members,
+        close,
+    )
+    if len(set(group.values())) <= 1:  # one digit, or specks only: the drawing whole
         return [Digit((int(left), int(top), int(right), int(bottom)), ink[top:bottom, left:right])]
     parts = {}
     for i in members:
         parts.setdefault(group[i], []).append(boxes[i])
-    for i in np.flatnonzero(speck):                          # a speck by a digit is part of it
+    for i in np.flatnonzero(speck):  # a speck by a digit is part of it
         gap, g = min((distance(union(them), boxes[i]), g) for g, them in parts.items())
         if gap <= NEAR * tallest:
             group[int(i)] = g
             parts[g].append(boxes[i])
-    owner = np.zeros(count, dtype=np.int16)                  # 0: left out, else the digit's number + 1
+    owner = np.zeros(count, dtype=np.int16)  # 0: left out, else the digit's number + 1
     for i, g in group.items():
         owner[i] = g + 1
     pixels = np.zeros(ink.shape, dtype=np.int16)
-    pixels[mask] = np.repeat(owner[label], end - start)      # mask's pixels come in the runs' reading order
+    pixels[mask] = np.repeat(owner[label], end - start)  # mask's pixels come in the runs' reading order
     return [cut(ink, pixels, g + 1, union(parts[g])) for g in range(len(parts))]
 
 
@@ -178,7 +190,7 @@ def filled(row, start, end, mine, box):
     left, top, right, bottom = (int(v) for v in box)
     inside = (row >= top) & (row < bottom) & mine
     edges = np.zeros((bottom - top, right - left + 1), dtype=np.int8)
-    edges[row[inside] - top, start[inside] - left] = 1             # a row's runs never share a start or an end
+    edges[row[inside] - top, start[inside] - left] = 1  # a row's runs never share a start or an end
     edges[row[inside] - top, end[inside] - left] = -1
     return np.cumsum(edges, axis=1, dtype=np.int8)[:, :-1] > 0
 
@@ -235,8 +247,8 @@ def splits(digit):
 
 def boxed(ink, left, top):
     """A Digit of the ink in a part whose corner is at (left, top) of the drawing, cut to its own ink box."""
-    t, b, l, r = ink_box(ink)
-    return Digit((left + int(l), top + int(t), left + int(r), top + int(b)), ink[t:b, l:r].astype(np.float32))
+    t, b, lo, hi = ink_box(ink)
+    return Digit((left + int(lo), top + int(t), left + int(hi), top + int(b)), ink[t:b, lo:hi].astype(np.float32))
 
 
 def overlap_ratio(a, b):

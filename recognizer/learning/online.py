@@ -7,18 +7,19 @@ buffer, so it tells forgetting, not how well the model generalises); if the step
 is retried at half the rate, then a quarter, and otherwise that model is left as it was. A correction
 neither model can learn safely is refused.
 """
+
 import json
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from recognizer import weights
-from recognizer.cnn import ConvNet
-from recognizer.fnn import FNN
+from recognizer.nets import weights
+from recognizer.nets.cnn import ConvNet
+from recognizer.nets.fnn import FNN
 
-RECENT = 64                 # earlier corrections kept in the state and replayed with new ones
-REPLAY_BATCH = 128          # exemplars mixed into every step
-RECENT_BATCH = 8            # earlier corrections mixed into every step
+RECENT = 64  # earlier corrections kept in the state and replayed with new ones
+REPLAY_BATCH = 128  # exemplars mixed into every step
+RECENT_BATCH = 8  # earlier corrections mixed into every step
 MIN_STEPS = 2
 # A model stops once it names the drawing right and this share of its variants too, or after MAX_STEPS. The FNN
 # (every weight learns, and it drifts) stops at the drawing; the CNN's head over frozen features hardly drifts
@@ -29,9 +30,9 @@ RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
 # Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
 ANCHOR = {"fnn": 0.5, "cnn": 0.2}
-GUARD_STEP = 0.01           # one update may cost a model at most this much accuracy on the guard's digits ...
-GUARD_TOTAL = 0.01          # ... and an updated model may drift at most this far below its original (3 of 300)
-HISTORY = 10_000            # corrections remembered for /stats
+GUARD_STEP = 0.01  # one update may cost a model at most this much accuracy on the guard's digits ...
+GUARD_TOTAL = 0.01  # ... and an updated model may drift at most this far below its original (3 of 300)
+HISTORY = 10_000  # corrections remembered for /stats
 
 
 class Refused(Exception):
@@ -41,6 +42,7 @@ class Refused(Exception):
 @dataclass
 class UpdatedModels:
     """Everything that changes with corrections: both updated models, recent corrections and the score history."""
+
     version: int
     fnn: FNN
     cnn: ConvNet
@@ -54,8 +56,12 @@ class UpdatedModels:
     def to_bytes(self):
         arrays = {f"fnn/{k}": v for k, v in self.fnn.params.items()}
         arrays.update({f"cnn/{k}": v for k, v in self.cnn.params.items()})
-        arrays.update(version=np.array(self.version), recent_x=self.recent_x, recent_y=self.recent_y,
-                      history=np.frombuffer(json.dumps(self.history).encode(), dtype=np.uint8))
+        arrays.update(
+            version=np.array(self.version),
+            recent_x=self.recent_x,
+            recent_y=self.recent_y,
+            history=np.frombuffer(json.dumps(self.history).encode(), dtype=np.uint8),
+        )
         return weights.to_bytes(arrays)
 
     def renumbered(self, version):
@@ -67,8 +73,14 @@ class UpdatedModels:
     def from_bytes(cls, data):
         arrays = weights.load(data)
         part = lambda prefix: {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(prefix)}
-        return cls(int(arrays["version"]), FNN(part("fnn/")), ConvNet(part("cnn/")),
-                   arrays["recent_x"], arrays["recent_y"], json.loads(arrays["history"].tobytes() or b"[]"))
+        return cls(
+            int(arrays["version"]),
+            FNN(part("fnn/")),
+            ConvNet(part("cnn/")),
+            arrays["recent_x"],
+            arrays["recent_y"],
+            json.loads(arrays["history"].tobytes() or b"[]"),
+        )
 
 
 class OnlineLearner:
@@ -110,11 +122,24 @@ class OnlineLearner:
         if not any(learned.values()):
             raise Refused("learning this drawing would make both updated models too much worse at digits they knew")
         return replace(
-            state, version=state.version + 1, fnn=nets["fnn"], cnn=nets["cnn"],
+            state,
+            version=state.version + 1,
+            fnn=nets["fnn"],
+            cnn=nets["cnn"],
             recent_x=np.concatenate([state.recent_x, weights.to_uint8(drawing)[None]])[-RECENT:],
             recent_y=np.concatenate([state.recent_y, [label]])[-RECENT:],
-            history=(state.history + [{"version": state.version + 1, "digit": int(label), "learned": learned,
-                                       **({"right": right} if right is not None else {}), **(note or {})}])[-HISTORY:],
+            history=(
+                state.history
+                + [
+                    {
+                        "version": state.version + 1,
+                        "digit": int(label),
+                        "learned": learned,
+                        **({"right": right} if right is not None else {}),
+                        **(note or {}),
+                    }
+                ]
+            )[-HISTORY:],
         )
 
     def _fit(self, name, net, new_x, recent_x, recent_y, label):

@@ -1,18 +1,19 @@
-"""Export the collected drawings as a data set: `python -m recognizer.export --out DIR`.
+"""Export the collected drawings as a data set: `python -m recognizer.commands.export --out DIR`.
 
 DIR/dataset.npz holds x (N x 28 x 28 uint8, preprocessed like MNIST: white digit on black), y (the labels)
 and sample_ids (oldest first); DIR/png/<digit>/<sample_id>.png are the drawings as they were sent.
 """
+
 import argparse
 from pathlib import Path
 
 import numpy as np
 
-from recognizer import weights
-from recognizer.drawings import stored_drawings
-from recognizer.images import ink_from_bytes
-from recognizer.preprocess import to_mnist
-from recognizer.store import open_store, url_from_environment
+from recognizer.nets import weights
+from recognizer.reading.images import ink_from_bytes
+from recognizer.reading.preprocess import to_mnist
+from recognizer.state.drawings import stored_drawings
+from recognizer.state.store import open_store, url_from_environment
 
 
 def export(store, out):
@@ -28,8 +29,14 @@ def export(store, out):
         x.append(weights.to_uint8(to_mnist(ink_from_bytes(png, "PNG"))))
         y.append(drawing.digit)
         ids.append(drawing.sample_id)
-    weights.save(out / "dataset.npz", {"x": np.array(x, dtype=np.uint8).reshape(-1, 28, 28),
-                                       "y": np.array(y, dtype=np.int64), "sample_ids": np.array(ids, dtype=str)})
+    weights.save(
+        out / "dataset.npz",
+        {
+            "x": np.array(x, dtype=np.uint8).reshape(-1, 28, 28),
+            "y": np.array(y, dtype=np.int64),
+            "sample_ids": np.array(ids, dtype=str),
+        },
+    )
     return len(ids)
 
 

@@ -4,20 +4,21 @@ Keras defines and trains it (recognizer/training/keras_cnn.py); `ConvNet` runs t
 so a web worker serves and updates the CNN in about a millisecond per image without importing TensorFlow
 (550 MB a process).
 """
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from recognizer.fnn import softmax
+from recognizer.nets.fnn import softmax
 
 KERNEL = 4
-PAD_BEFORE, PAD_AFTER = (KERNEL - 1) // 2, KERNEL // 2   # Keras "same" padding for an even kernel
+PAD_BEFORE, PAD_AFTER = (KERNEL - 1) // 2, KERNEL // 2  # Keras "same" padding for an even kernel
 
 
 def _patches(x):
     """im2col for a 'same' 4x4 convolution: (N, H, W, C) -> (N*H*W, 4*4*C)."""
     n, h, w, c = x.shape
     padded = np.pad(x, ((0, 0), (PAD_BEFORE, PAD_AFTER), (PAD_BEFORE, PAD_AFTER), (0, 0)))
-    windows = sliding_window_view(padded, (KERNEL, KERNEL), axis=(1, 2))   # N, H, W, C, k, k
+    windows = sliding_window_view(padded, (KERNEL, KERNEL), axis=(1, 2))  # N, H, W, C, k, k
     return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * w, KERNEL * KERNEL * c)
 
 
@@ -37,15 +38,17 @@ class ConvNet:
 
     def same_features(self, other):
         """Whether the two nets' convolutions are the same, so that one's features serve the other's head."""
-        return all(self.params[name] is other.params[name] or np.array_equal(self.params[name], other.params[name])
-                   for name in self.names[:4])
+        return all(
+            self.params[name] is other.params[name] or np.array_equal(self.params[name], other.params[name])
+            for name in self.names[:4]
+        )
 
     def copy(self):
         return ConvNet({name: value.copy() for name, value in self.params.items()})
 
     def features(self, images, batch=256):
         """The convolutional part's output, flattened: what the dense head reads (frozen in online updates)."""
-        out = [self._conv_features(images[i:i + batch]) for i in range(0, len(images), batch)]
+        out = [self._conv_features(images[i : i + batch]) for i in range(0, len(images), batch)]
         return np.concatenate(out) if out else np.zeros((0, 7 * 7 * 32), dtype=np.float32)
 
     def _conv_features(self, images):
@@ -77,8 +80,12 @@ class ConvNet:
         loss = float(-(targets * np.log(probs + 1e-12)).sum(axis=1).mean())
         d_logits = ((probs - targets) / len(flat)).astype(np.float32)
         d_hidden = (d_logits @ p["dense2_w"].T) * (hidden > 0)
-        return loss, {"dense2_w": hidden.T @ d_logits, "dense2_b": d_logits.sum(axis=0),
-                      "dense1_w": flat.T @ d_hidden, "dense1_b": d_hidden.sum(axis=0)}
+        return loss, {
+            "dense2_w": hidden.T @ d_logits,
+            "dense2_b": d_logits.sum(axis=0),
+            "dense1_w": flat.T @ d_hidden,
+            "dense1_b": d_hidden.sum(axis=0),
+        }
 
     def apply(self, grads, learning_rate):
         """One SGD step in place on the weights `grads` names."""

@@ -1,4 +1,5 @@
 """A 784-100-10 fully-connected net in plain numpy: ReLU hidden layer, softmax output, L2-regularised cross-entropy."""
+
 import numpy as np
 
 INPUTS, HIDDEN, CLASSES = 784, 100, 10
@@ -23,12 +24,14 @@ class FNN:
     def initialise(cls, seed=0):
         """He-initialised weights, zero biases."""
         rng = np.random.default_rng(seed)
-        return cls({
-            "W1": rng.normal(0, np.sqrt(2 / INPUTS), (INPUTS, HIDDEN)),
-            "b1": np.zeros(HIDDEN),
-            "W2": rng.normal(0, np.sqrt(2 / HIDDEN), (HIDDEN, CLASSES)),
-            "b2": np.zeros(CLASSES),
-        })
+        return cls(
+            {
+                "W1": rng.normal(0, np.sqrt(2 / INPUTS), (INPUTS, HIDDEN)),
+                "b1": np.zeros(HIDDEN),
+                "W2": rng.normal(0, np.sqrt(2 / HIDDEN), (HIDDEN, CLASSES)),
+                "b2": np.zeros(CLASSES),
+            }
+        )
 
     def copy(self):
         return FNN({name: value.copy() for name, value in self.params.items()})

@@ -1,4 +1,5 @@
 """Turn a canvas data URL into an ink array, refusing anything unsafe before it is decoded."""
+
 import base64
 import binascii
 import io
@@ -38,10 +39,10 @@ def decode_data_url(data_url):
 def ink_from_bytes(raw, expected_format):
     """Decode PNG/JPEG bytes to ink, checking the header's size before any pixel is decoded."""
     try:
-        with warnings.catch_warnings():      # PIL only warns from ~89 Mpixel: such a header is refused the same way
+        with warnings.catch_warnings():  # PIL only warns from ~89 Mpixel: such a header is refused the same way
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):   # PIL's header check, before ours
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # PIL's header check, before ours
         raise ImageError(f"image is far too large; the largest accepted is {MAX_SIDE}x{MAX_SIDE}") from None
     except Exception:
         raise ImageError("'image' is not a decodable PNG or JPEG image") from None
@@ -62,7 +63,7 @@ def ink_from_bytes(raw, expected_format):
 def ink_from_luminance_alpha(la):
     """Composite 8-bit luminance and alpha over white (a transparent canvas is paper) and invert, so dark strokes
     become ink: alpha * (1 - luminance), in [0, 1]."""
-    return la[..., 1] * (255 - la[..., 0]).astype(np.float32) * np.float32(1 / 255 ** 2)
+    return la[..., 1] * (255 - la[..., 0]).astype(np.float32) * np.float32(1 / 255**2)
 
 
 def ink_png(ink):
@@ -71,10 +72,14 @@ def ink_png(ink):
     Written here rather than by PIL, whose plumbing costs ten times the encoding for a 28x28 preview."""
     gray = np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     height, width = gray.shape
-    rows = np.zeros((height, width + 1), dtype=np.uint8)       # each row starts with its filter type: 0, none
+    rows = np.zeros((height, width + 1), dtype=np.uint8)  # each row starts with its filter type: 0, none
     rows[:, 1:] = gray
-    return (PNG_SIGNATURE + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + png_chunk(b"IEND", b""))
+    return (
+        PNG_SIGNATURE
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def png_chunk(kind, data):

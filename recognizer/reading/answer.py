@@ -1,4 +1,5 @@
 """Pick one answer from the models that learn from people, or none when they are not sure enough to name a digit."""
+
 import numpy as np
 
 # The answer is the updated models' (copies of the originals until the first correction), so a person who has

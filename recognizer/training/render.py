@@ -1,4 +1,5 @@
 """Draw digits the way the page sends them: dark round-capped pen strokes on a light canvas."""
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -30,9 +31,9 @@ def mnist_to_canvas(digit, size=CANVAS):
     return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
 
 
-PAGE_PEN = CANVAS / 14          # the page's pen width (static/app.js: PEN_RATIO)
-PENS = (0.5, 1.0, 1.5)          # pens people draw with, as shares of the page's: a thin one, the page's, a thick one
-HEIGHTS = (60, 170)             # the long side of a digit as people draw it on the page, in canvas pixels
+PAGE_PEN = CANVAS / 14  # the page's pen width (static/app.js: PEN_RATIO)
+PENS = (0.5, 1.0, 1.5)  # pens people draw with, as shares of the page's: a thin one, the page's, a thick one
+HEIGHTS = (60, 170)  # the long side of a digit as people draw it on the page, in canvas pixels
 
 
 def place_strokes(strokes, rng, width, size=CANVAS, heights=HEIGHTS):
@@ -62,7 +63,7 @@ def scaled(strokes, height):
     return [(p - lo) * scale for p in points], (hi - lo) * scale
 
 
-WIDE_PAD = (840, 280)          # the page's pad in number mode (static/app.js: WIDE_ASPECT x EXPORT_HEIGHT)
+WIDE_PAD = (840, 280)  # the page's pad in number mode (static/app.js: WIDE_ASPECT x EXPORT_HEIGHT)
 
 
 def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave=0.06, pad=WIDE_PAD):
@@ -87,6 +88,13 @@ def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave
     shrink = min(1.0, (across - 2 * pen) / (laid[-1][1][2] - pen))
     centre = np.array([pen, tall / 2])
     digits = [[((p - centre) * shrink + centre).tolist() for p in points] for points, _ in laid]
-    boxes = [(pen + (l - pen) * shrink, tall / 2 + (t - tall / 2) * shrink,
-              pen + (r - pen) * shrink, tall / 2 + (b - tall / 2) * shrink) for _, (l, t, r, b) in laid]
+    boxes = [
+        (
+            pen + (left - pen) * shrink,
+            tall / 2 + (top - tall / 2) * shrink,
+            pen + (right - pen) * shrink,
+            tall / 2 + (bottom - tall / 2) * shrink,
+        )
+        for _, (left, top, right, bottom) in laid
+    ]
     return digits, pen * shrink, boxes

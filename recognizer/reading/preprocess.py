@@ -1,14 +1,16 @@
-"""Bring a drawing to MNIST's form: ink box (slant removed, thin pens widened) scaled to 20 px on its long side, centred by mass in 28x28."""
+"""Bring a drawing to MNIST's form: ink box (slant removed, thin pens widened), 20 px on its long side, centred by
+mass in 28x28."""
+
 import numpy as np
 from PIL import Image
 
 SIZE = 28
 BOX = 20
-INK_THRESHOLD = 0.2   # a pixel darker than this counts as ink when finding the drawing's box
-MIN_INK_PIXELS = 4    # fewer inked pixels than this is a blank canvas (a stray click, JPEG noise)
-MIN_STROKE = 0.09     # thinnest pen, as a share of the box's long side (MNIST's pens: about 0.13)
-WORKING = 64          # a large drawing is first shrunk to this long side: 20 px are kept in the end anyway
-MAX_SLANT = 0.5       # the most shear removed (about 27 degrees): a tilted line stays a line and does not become a 1
+INK_THRESHOLD = 0.2  # a pixel darker than this counts as ink when finding the drawing's box
+MIN_INK_PIXELS = 4  # fewer inked pixels than this is a blank canvas (a stray click, JPEG noise)
+MIN_STROKE = 0.09  # thinnest pen, as a share of the box's long side (MNIST's pens: about 0.13)
+WORKING = 64  # a large drawing is first shrunk to this long side: 20 px are kept in the end anyway
+MAX_SLANT = 0.5  # the most shear removed (about 27 degrees): a tilted line stays a line and does not become a 1
 
 
 class BlankDrawing(ValueError):
@@ -34,7 +36,7 @@ def crop_ink(ink):
 def eroded(mask):
     """Binary erosion by the 4-neighbour cross, the outside counting as empty (scipy.ndimage.binary_erosion's)."""
     padded = np.pad(mask, 1)
-    return (padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:])
+    return padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
 
 
 def pen_widened(ink_mask, radius):
@@ -43,12 +45,12 @@ def pen_widened(ink_mask, radius):
     reach = int(np.ceil(radius + 0.5))
     height, width = ink_mask.shape
     padded = np.pad(ink_mask, reach)
-    within = {}                              # weight -> the pixels some inked pixel reaches with that weight
+    within = {}  # weight -> the pixels some inked pixel reaches with that weight
     for dy in range(-reach, reach + 1):
         for dx in range(-reach, reach + 1):
             weight = min(radius + 0.5 - np.sqrt(dy * dy + dx * dx), 1.0)
             if weight > 0:
-                shifted = padded[reach + dy:reach + dy + height, reach + dx:reach + dx + width]
+                shifted = padded[reach + dy : reach + dy + height, reach + dx : reach + dx + width]
                 within[weight] = within[weight] | shifted if weight in within else shifted.copy()
     grown = np.zeros(ink_mask.shape)
     for weight, reached in within.items():
@@ -95,23 +97,24 @@ def deslant(ink, limit=MAX_SLANT):
     pad = int(np.ceil(abs(shear) * height)) + 1
     centre = centre_of_mass(ink)[0]
     upright = sheared(ink, shear, pad, centre)
-    cols = np.flatnonzero(upright.max(axis=0) > upright.max() / 255)   # the faint edge of a shifted column
-    return upright[:, cols[0]:cols[-1] + 1]
+    cols = np.flatnonzero(upright.max(axis=0) > upright.max() / 255)  # the faint edge of a shifted column
+    return upright[:, cols[0] : cols[-1] + 1]
 
 
 def sheared(ink, shear, pad, centre):
     """Output (r, c) reads input (r, c - pad + shear * (r - centre)), linearly between the two nearest pixels
     and zero outside (scipy.ndimage.affine_transform's order 1, mode grid-constant): each row slides back."""
     height, width = ink.shape
-    offset = shear * (np.arange(height) - centre) - pad          # per row: the same shift for all its pixels
+    offset = shear * (np.arange(height) - centre) - pad  # per row: the same shift for all its pixels
     whole = np.floor(offset)
     step = (offset - whole)[:, None]
-    margin = int(np.abs(whole).max()) + 2 * pad + 2              # zeros on both sides: outside reads zero
+    margin = int(np.abs(whole).max()) + 2 * pad + 2  # zeros on both sides: outside reads zero
     padded = np.zeros((height, width + 2 * margin))
-    padded[:, margin:margin + width] = ink
+    padded[:, margin : margin + width] = ink
     at = np.arange(width + 2 * pad)[None, :] + whole.astype(np.int64)[:, None] + margin
-    return (np.take_along_axis(padded, at, axis=1) * (1 - step)
-            + np.take_along_axis(padded, at + 1, axis=1) * step).astype(np.float32)
+    return (
+        np.take_along_axis(padded, at, axis=1) * (1 - step) + np.take_along_axis(padded, at + 1, axis=1) * step
+    ).astype(np.float32)
 
 
 def fit_box(ink, box=BOX, resample=Image.Resampling.LANCZOS):
@@ -133,7 +136,7 @@ def centre_by_mass(digit, size=SIZE):
     top = min(max(top, 0), size - height)
     left = min(max(left, 0), size - width)
     field = np.zeros((size, size), dtype=np.float32)
-    field[top:top + height, left:left + width] = digit
+    field[top : top + height, left : left + width] = digit
     return field
 
 

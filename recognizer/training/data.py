@@ -1,20 +1,24 @@
 """Load the data sets: MNIST, real pen digits as strokes, canvas drawings, and drawings people labelled in the app."""
+
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(os.environ.get("SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-PEN_SETS = ("uji", "unipen", "pendigits")        # real writers' pen digits with writer ids
-HELD_OUT_EVERY = {"uji": 4, "unipen": 5, "pendigits": 5}   # every n-th writer (in sorted order) is measured on, never trained on
+SHARED = Path(os.environ.get("SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+PEN_SETS = ("uji", "unipen", "pendigits")  # real writers' pen digits with writer ids
+HELD_OUT_EVERY = {
+    "uji": 4,
+    "unipen": 5,
+    "pendigits": 5,
+}  # every n-th writer (in sorted order) is measured on, never trained on
 
 
 def load_mnist(path=None):
     """Return (x_train, y_train, x_test, y_test) as uint8 white-on-black 28x28 digits and int labels."""
     with np.load(path or SHARED / "mnist.npz") as data:
-        return (data["x_train"], data["y_train"].astype(np.int64),
-                data["x_test"], data["y_test"].astype(np.int64))
+        return (data["x_train"], data["y_train"].astype(np.int64), data["x_test"], data["y_test"].astype(np.int64))
 
 
 def dev_sources():
@@ -67,12 +71,13 @@ def load_hwd():
 
 
 def load_drawings(path):
-    """Return (x, y) of a data set written by `python -m recognizer.export`, checked: it joins MNIST in training."""
+    """Return (x, y) of a data set written by `python -m recognizer.commands.export`, checked: it joins MNIST
+    in training."""
     try:
         with np.load(path, allow_pickle=False) as data:
             x, y = data["x"], data["y"]
     except (OSError, ValueError, KeyError) as error:
-        raise ValueError(f"{path} is not a data set written by recognizer.export ({error})") from None
+        raise ValueError(f"{path} is not a data set written by recognizer.commands.export ({error})") from None
     if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != (len(x),):
         raise ValueError(f"{path}: expected x as N x 28 x 28 uint8 and N labels, got {x.dtype} {x.shape} and {y.shape}")
     if not np.isin(y, np.arange(10)).all():

@@ -1,7 +1,8 @@
 """Score the models the way users meet them: each model, and the chosen answer with its abstentions."""
+
 import numpy as np
 
-from recognizer import answer
+from recognizer.reading import answer
 
 
 def fresh_mix(fnn_probs, cnn_probs):
@@ -32,5 +33,7 @@ def accuracy_table(fnn, cnn, sets):
 
 def abstention_table(fnn, cnn, sets):
     """Per named set of non-digit images: how often the answer abstained (higher is better)."""
-    return {name: float(np.mean([a is None for a in answers(fnn.probabilities(x), cnn.probabilities(x))]))
-            for name, x in sets.items()}
+    return {
+        name: float(np.mean([a is None for a in answers(fnn.probabilities(x), cnn.probabilities(x))]))
+        for name, x in sets.items()
+    }

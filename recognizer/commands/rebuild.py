@@ -1,18 +1,19 @@
-"""Rebuild the updated models from every stored correction, oldest first: `python -m recognizer.rebuild`.
+"""Rebuild the updated models from every stored correction, oldest first: `python -m recognizer.commands.rebuild`.
 
 For when the online updates went wrong or the learning changed: the updated models are reset to the originals,
 then each correction people made (route "train") is learned again in the order it came in, each one committed
 as a new version, so model_version ends at the number of corrections learned.
 """
+
 import argparse
 
-from recognizer.augment import correction_variants
-from recognizer.drawings import stored_drawings
-from recognizer.online import Refused
-from recognizer.preprocess import to_mnist
+from recognizer.learning.augment import correction_variants
+from recognizer.learning.online import Refused
+from recognizer.nets.weights import MODELS_DIR
+from recognizer.reading.preprocess import to_mnist
 from recognizer.service import Recognizer
-from recognizer.store import open_store, url_from_environment
-from recognizer.weights import MODELS_DIR
+from recognizer.state.drawings import stored_drawings
+from recognizer.state.store import open_store, url_from_environment
 
 
 def rebuild(store, models_dir=MODELS_DIR, seed=0, log=print):
@@ -24,8 +25,9 @@ def rebuild(store, models_dir=MODELS_DIR, seed=0, log=print):
     for drawing in corrections:
         ink = drawing.ink(store)
         try:
-            state = recognizer.learn(to_mnist(ink), correction_variants(ink, recognizer.rng), drawing.digit,
-                                     replayed=True)
+            state = recognizer.learn(
+                to_mnist(ink), correction_variants(ink, recognizer.rng), drawing.digit, replayed=True
+            )
             learned += 1
             log(f"{drawing.sample_id}: learned {drawing.digit} -> version {state.version}")
         except Refused as error:

@@ -3,6 +3,7 @@
 Objects are written once (`put_new` never overwrites); the one mutable object, a version pointer, moves
 only by compare-and-swap (`swap`), so concurrent writers on any number of workers or machines serialise.
 """
+
 import fcntl
 import hashlib
 import itertools
@@ -13,11 +14,21 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-
-OUTAGE_PAUSE = 5.0      # seconds an S3Store fails at once after S3 stopped answering, instead of waiting again
-RETRY_WITHIN = 6.0      # seconds a transiently failing S3 request is tried again for (each try: 2 s at most)
-TRANSIENT = {"InternalError", "ServiceUnavailable", "SlowDown", "Throttling", "ThrottlingException",
-             "RequestTimeout", "RequestTimeTooSkewed", "500", "502", "503", "504"}
+OUTAGE_PAUSE = 5.0  # seconds an S3Store fails at once after S3 stopped answering, instead of waiting again
+RETRY_WITHIN = 6.0  # seconds a transiently failing S3 request is tried again for (each try: 2 s at most)
+TRANSIENT = {
+    "InternalError",
+    "ServiceUnavailable",
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "500",
+    "502",
+    "503",
+    "504",
+}
 
 
 class StoreUnavailable(Exception):
@@ -103,10 +114,10 @@ class LocalStore(Store):
         path = self._path(key)
         temp = self._temp(path, data)
         try:
-            os.link(temp, path)          # atomic, and fails if the key exists: a version is never overwritten
+            os.link(temp, path)  # atomic, and fails if the key exists: a version is never overwritten
         except FileExistsError:
             raise
-        except OSError as error:         # no hard links here, no permission, a full disk: not the client's doing
+        except OSError as error:  # no hard links here, no permission, a full disk: not the client's doing
             raise StoreUnavailable(f"cannot write to the local store {self.root}: {error.strerror}") from None
         finally:
             os.unlink(temp)
@@ -142,8 +153,11 @@ class LocalStore(Store):
         base = self._path(prefix.rstrip("/")) if prefix else self.root
         if not base.exists():
             return []
-        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*")
-                      if p.is_file() and not p.name.startswith(".tmp-") and not p.name.endswith(".lock"))
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".tmp-") and not p.name.endswith(".lock")
+        )
 
     def delete(self, key):
         self._path(key).unlink(missing_ok=True)
@@ -163,6 +177,7 @@ class S3Store(Store):
     def __init__(self, bucket, prefix="", client=None):
         import boto3
         from botocore.config import Config
+
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         # One try each, bounded by its timeouts; _call retries what is transient, within RETRY_WITHIN.
@@ -184,7 +199,7 @@ class S3Store(Store):
             try:
                 return self._try(method, read_body, kwargs)
             except _Transient as error:
-                pause = random.uniform(0, min(0.05 * 2 ** attempt, 1.0))
+                pause = random.uniform(0, min(0.05 * 2**attempt, 1.0))
                 if time.monotonic() + pause >= deadline:
                     if error.answered:
                         raise StoreUnavailable(f"S3 {method} failed: {error}") from None
@@ -193,6 +208,7 @@ class S3Store(Store):
 
     def _try(self, method, read_body, kwargs):
         from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             response = getattr(self.client, method)(Bucket=self.bucket, **kwargs)
             if read_body:
@@ -212,7 +228,7 @@ class S3Store(Store):
             # Anything else (a missing bucket, credentials refused) means the store cannot be used right now:
             # a 503 for the client, not a crash.
             raise StoreUnavailable(f"S3 {method} failed: {code or status}") from None
-        except BotoCoreError as error:      # no answer: refused, reset, timed out
+        except BotoCoreError as error:  # no answer: refused, reset, timed out
             raise _Transient(error, answered=False) from None
 
     def _unreachable(self, error):
@@ -255,9 +271,9 @@ class S3Store(Store):
 
     def keys(self, prefix):
         found, more = [], {}
-        while True:                          # paged through _call, so an outage is StoreUnavailable here too
+        while True:  # paged through _call, so an outage is StoreUnavailable here too
             page = self._call("list_objects_v2", Prefix=self.prefix + prefix, **more)
-            found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
+            found += [item["Key"][len(self.prefix) :] for item in page.get("Contents", [])]
             if not page.get("IsTruncated"):
                 return sorted(found)
             more = {"ContinuationToken": page["NextContinuationToken"]}
@@ -271,7 +287,7 @@ class S3Store(Store):
 
 def url_from_environment():
     """STORE_URL, with the app's default: tmp/store in the repository."""
-    return os.environ.get("STORE_URL") or f"file://{Path(__file__).resolve().parents[1] / 'tmp' / 'store'}"
+    return os.environ.get("STORE_URL") or f"file://{Path(__file__).resolve().parents[2] / 'tmp' / 'store'}"
 
 
 def open_store(url):

@@ -1,0 +1,1 @@
+"""The operator's commands, run against STORE_URL's store: check, rebuild, export."""

@@ -1,0 +1,1 @@
+"""Learning from a correction: variants of the drawing, the online step, and the guard against forgetting."""

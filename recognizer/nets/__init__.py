@@ -1,0 +1,1 @@
+"""The two networks in plain numpy and their weight files: what reading, learning and training all run."""
