@@ -1,4 +1,5 @@
 """gunicorn's settings, read from the environment as Heroku sets it: `gunicorn app:app` needs no flags."""
+
 import os
 
 # Heroku routes to $PORT on every interface; without it (a machine of one's own) only this machine may connect.
