@@ -1,10 +1,10 @@
 """Accuracy of each model and of the chosen answer, through the server's preprocessing. `python bench/accuracy.py [DIR]`
 
-Sets, none trained on: UJI's held-out writers and the bridger iPad writer (real pen strokes drawn onto the page's
-canvas at any size, place and pen width; UJI's also at each pen in turn), HwD-1000 (small-canvas drawings), the
-official MNIST test digits as 200x200 canvas images, the dev strokes; then non-digits, where abstaining is right;
-then the answer's most common confusions on the real writers. DIR holds the weights to score (default: the
-shipped models/).
+Sets, none trained on: each pen set's held-out writers (UJI, UNIPEN, pendigits) and the bridger iPad writer (real
+pen strokes drawn onto the page's canvas at any size, place and pen width; the held-out writers also at each pen in
+turn), HwD-1000 (small-canvas drawings), the official MNIST test digits as 200x200 canvas images, the dev strokes;
+then non-digits, where abstaining is right; then the answer's most common confusions on the real writers and how
+the errors spread over the held-out writers. DIR holds the weights to score (default: the shipped models/).
 """
 
 import sys
@@ -19,20 +19,47 @@ from recognizer.training import data, dataset, synth
 from recognizer.training.evaluate import abstention_table, accuracy_table, answers
 from recognizer.training.render import PAGE_PEN, PENS
 
-REAL = ("uji held-out writers", "bridger (iPad)", "hwd-1000")
+REAL = ("bridger (iPad)", "hwd-1000")
 
 
 def by_pen():
-    """UJI's held-out writers at each pen in turn (thin, the page's, thick): the same 300 digits three times."""
-    _, uji = data.pen_split("uji")
-    labels = np.array([p["label"] for p in uji])
-    return {f"  the same at pen {share}x": (dataset.pen_set(uji, 2024, PAGE_PEN * share), labels) for share in PENS}
+    """Every held-out writer's digits at each pen in turn (thin, the page's, thick)."""
+    pens = [p for name in data.PEN_SETS for p in data.pen_split(name)[1]]
+    labels = np.array([p["label"] for p in pens])
+    return {f"  all of them at pen {share}x": (dataset.pen_set(pens, 2024, PAGE_PEN * share), labels) for share in PENS}
+
+
+def writers_table(fnn, cnn, held_out):
+    """Per held-out set: how the answer's errors spread over its writers."""
+    rows = []
+    for name, (images, labels, writers) in held_out.items():
+        chosen = answers(fnn.probabilities(images), cnn.probabilities(images))
+        errors = Counter(w for w, a, y in zip(writers, chosen, labels) if a != y)
+        counts = sorted(errors.values(), reverse=True)
+        half = next((k + 1 for k in range(len(counts)) if sum(counts[: k + 1]) * 2 >= sum(counts)), 0)
+        worst = ", ".join(f"{w.split(':', 1)[1]} {n}/{writers.count(w)}" for w, n in errors.most_common(3))
+        rows.append([name, str(len(set(writers))), str(sum(counts)), str(len(errors)), str(half), worst or "-"])
+    table(
+        [
+            "held-out set",
+            "writers",
+            "errors",
+            "writers with an error",
+            "writers with half the errors",
+            "worst writers (errors/digits)",
+        ],
+        rows,
+    )
 
 
 def main(directory):
     fnn, cnn = weights.load_models(directory)
+    held_out = dataset.held_out_sets()
     sets = dataset.evaluation_sets()
-    rows = accuracy_table(fnn, cnn, {REAL[0]: sets[REAL[0]], **by_pen(), **sets})  # the pens below UJI's row
+    named = {name: sets[name] for name in held_out}
+    named.update(by_pen())
+    named.update({name: value for name, value in sets.items() if name not in held_out})
+    rows = accuracy_table(fnn, cnn, named)
     table(
         ["set", "images", "fnn", "cnn", "answer", "answer abstained"],
         [
@@ -56,7 +83,7 @@ def main(directory):
     )
     print()
     confusions = Counter()
-    for name in REAL:
+    for name in list(held_out) + list(REAL):
         images, labels = sets[name]
         for chosen, label in zip(answers(fnn.probabilities(images), cnn.probabilities(images)), labels):
             if chosen != label:
@@ -65,6 +92,8 @@ def main(directory):
         ["written", "answer", "times (real writers' sets)"],
         [[str(written), said, str(times)] for (written, said), times in confusions.most_common(10)],
     )
+    print()
+    writers_table(fnn, cnn, held_out)
 
 
 if __name__ == "__main__":

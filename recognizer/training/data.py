@@ -57,11 +57,9 @@ def held_out_writers(name):
 
 def pen_split(name):
     """A pen set's digits as (training writers', held-out writers'): whole writers are kept out, never single
-    drawings. UNIPEN's held-out digits are the ones its source checked (quality "OK"): the others hold fragments
-    and wrong labels, fine to learn among many but not to be scored on."""
+    drawings."""
     pens, held = load_pens(name), held_out_writers(name)
-    measured = [p for p in pens if p["writer"] in held and p.get("quality", "OK") == "OK"]
-    return [p for p in pens if p["writer"] not in held], measured
+    return [p for p in pens if p["writer"] not in held], [p for p in pens if p["writer"] in held]
 
 
 def load_hwd():
