@@ -12,6 +12,7 @@ import numpy as np
 from recognizer.learning.augment import correction_variants
 from recognizer.learning.online import OnlineLearner, Refused, UpdatedModels
 from recognizer.nets import weights
+from recognizer.reading import pen
 from recognizer.reading.preprocess import to_mnist
 from recognizer.reading.reader import MODELS, Reader, model_versions, row
 from recognizer.state import drawings
@@ -74,15 +75,23 @@ class Recognizer:
         BlankDrawing."""
         return self.reader.predict(ink, self.current(), strokes)
 
-    def save_sample(self, ink, digit, box=None):
+    def save_sample(self, ink, digit, box=None, strokes=None):
         """Keep a labelled drawing (or the digit of it in `box`) for the data set without learning from it."""
         state = self.current()
-        ink = self.reader.digit_in(ink, box, state) if box else ink
-        return drawings.keep(self.store, ink, digit, "samples", self.reader.describe(to_mnist(ink), state))
+        ink, strokes = self.digit_of(ink, box, strokes, state)
+        shown = self.reader.describe(to_mnist(ink), state)
+        return drawings.keep(self.store, ink, digit, "samples", shown, strokes=strokes)
 
-    def train(self, ink, digit, request_id=None, box=None):
-        """Store a correction (the whole drawing, or the digit of it in `box`), then learn it into the updated
-        models as a new version.
+    def digit_of(self, ink, box, strokes, state):
+        """The drawing, or the digit of it a box names, with the strokes that drew it (in its pixels)."""
+        if not box:
+            return ink, strokes
+        digit = self.reader.digit_in(ink, box, state, strokes)
+        return digit, pen.strokes_of(digit, ink, box, strokes)
+
+    def train(self, ink, digit, request_id=None, box=None, strokes=None):
+        """Store a correction (the whole drawing, or the digit of it in `box`, with the strokes that drew it), then
+        learn it into the updated models as a new version.
 
         Returns the response body. Raises StoreUnavailable if the drawing could not be stored, and
         NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
@@ -96,7 +105,7 @@ class Recognizer:
                 return json.loads(self.store.get(answered)[0])
             except KeyError:
                 pass
-        ink = self.reader.digit_in(ink, box, self.current()) if box else ink
+        ink, strokes = self.digit_of(ink, box, strokes, self.current())
         image = to_mnist(ink)
         with self._lock:
             shown = self.reader.describe(image, self.current())
@@ -107,6 +116,7 @@ class Recognizer:
                 "train",
                 shown,
                 drawings.claim_sample_id(self.store, request) if request else None,
+                strokes=strokes,
             )
             variants = correction_variants(ink, self.rng)
             try:

@@ -102,10 +102,17 @@ def drawing_url(sample):
     return to_png_data_url(render.strokes_to_ink(sample["strokes"], sample["width"]))
 
 
-def number_ink(digits, seed=0, **layout):
-    """The wide pad's ink for these digits' strokes written side by side, and each digit's box as composed."""
+def number_drawing(digits, seed=0, **layout):
+    """The wide pad's ink for these digits' strokes written side by side, each digit's strokes (in the ink's
+    pixels) and its box as composed."""
     strokes, pen, boxes = render.compose_number(digits, np.random.default_rng(seed), **layout)
     ink = render.strokes_to_ink([s for d in strokes for s in d], pen, render.WIDE_PAD[1], render.WIDE_PAD[0])
+    return ink, strokes, boxes
+
+
+def number_ink(digits, seed=0, **layout):
+    """The wide pad's ink for these digits' strokes written side by side, and each digit's box as composed."""
+    ink, _, boxes = number_drawing(digits, seed, **layout)
     return ink, boxes
 
 

@@ -1,5 +1,6 @@
 """Every route of the contract through the Flask test client, with its main errors."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,67 @@ def test_samples_store_without_training(client, strokes, store_url):
     assert body["counts"]["4"] == 1
     assert stored(store_url, "models/*.npz") == []
     assert client.get("/health").get_json()["model_version"] == 0
+
+
+def timed(sample):
+    """A dev drawing's strokes as the page sends them: [x, y, t] points, t in ms since the first point."""
+    clock = iter(range(0, 10**6, 8))
+    return [[[x, y, next(clock)] for x, y in stroke] for stroke in sample["strokes"]]
+
+
+def kept(store_url, sample_id):
+    """The metadata stored beside a drawing."""
+    (path,) = stored(store_url, f"drawings/*/{sample_id}.json")
+    return json.loads(path.read_text())
+
+
+def test_strokes_reach_the_reader_and_are_kept_with_the_stored_drawing(app, client, strokes, store_url, monkeypatch):
+    reader = app.extensions["recognizer"].reader
+    given, predict = [], reader.predict
+
+    def spying(ink, state, ink_strokes=None):
+        given.append(ink_strokes)
+        return predict(ink, state, ink_strokes)
+
+    monkeypatch.setattr(reader, "predict", spying)
+    sample = strokes[0]
+    sent = timed(sample)
+    sent[0][0][0] += 0.004  # kept to a hundredth of a pixel
+    body = client.post("/predict", json={"image": drawing_url(sample), "strokes": sent}).get_json()
+    assert body["answer"] == sample["label"] and body["number"] == str(sample["label"])
+    (arrays,) = given
+    assert [a.tolist() for a in arrays] == sent and all(a.dtype == np.float64 for a in arrays)
+    rounded = [[[round(v, 2) for v in point] for point in stroke] for stroke in sent]
+    trained = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"], "strokes": sent})
+    collected = client.post("/samples", json={"image": drawing_url(sample), "digit": 4, "strokes": sample["strokes"]})
+    plain = client.post("/samples", json={"image": drawing_url(sample), "digit": 4})
+    assert trained.status_code == 200 and collected.status_code == plain.status_code == 201
+    assert kept(store_url, trained.get_json()["sample_id"])["strokes"] == rounded
+    assert kept(store_url, collected.get_json()["sample_id"])["strokes"] == sample["strokes"]  # no times: none kept
+    assert "strokes" not in kept(store_url, plain.get_json()["sample_id"])
+
+
+@pytest.mark.parametrize("nothing", [[], [[]], [[], []], None])
+def test_no_strokes_is_as_if_none_were_sent(client, strokes, store_url, nothing):
+    """Decided: an empty list, strokes of no points and null are the field left out: the image alone is read."""
+    sample = strokes[0]
+    assert client.post("/predict", json={"image": drawing_url(sample), "strokes": nothing}).status_code == 200
+    response = client.post("/samples", json={"image": drawing_url(sample), "digit": 4, "strokes": nothing})
+    assert response.status_code == 201 and "strokes" not in kept(store_url, response.get_json()["sample_id"])
+
+
+def test_a_retried_train_keeps_the_first_tries_strokes(client, strokes, store_url):
+    sample = strokes[1]
+    first, second = (
+        client.post(
+            "/train",
+            json={"image": drawing_url(sample), "digit": sample["label"], "request_id": "r-1", "strokes": sent},
+        )
+        for sent in (timed(sample), [[[1, 1], [2, 2]]])
+    )
+    assert first.status_code == second.status_code == 200 and first.get_json() == second.get_json()
+    assert kept(store_url, first.get_json()["sample_id"])["strokes"] == timed(sample)
+    assert len(stored(store_url, "drawings/*/*.json")) == 1
 
 
 def failing_writes(app, monkeypatch, allowed):

@@ -3,6 +3,7 @@ right code, nothing reaches the store, and the server stays healthy."""
 
 import base64
 import io
+import json
 import resource
 import struct
 import time
@@ -340,6 +341,59 @@ CASES += [
     for value, status in BOXES
 ]
 
+# strokes on every route that reads a drawing, with a good 200x200 drawing: 400 when not a list of strokes of 2- or
+# 3-number points of finite numbers, or too many; 422 when a point lies more than 16 px off the image
+STROKES = [
+    ("not-a-list", "0,0 1,1", 400),
+    ("object", {"x": [1], "y": [1]}, 400),
+    ("number", 5, 400),
+    ("true", True, 400),
+    ("stroke-not-a-list", [5], 400),
+    ("stroke-object", [{"x": 1, "y": 2}], 400),
+    ("flat-points", [[1, 2], [3, 4]], 400),
+    ("point-of-1", [[[1]]], 400),
+    ("point-of-0", [[[]]], 400),
+    ("point-of-4", [[[1, 2, 3, 4]]], 400),
+    ("strings", [[["1", "2"]]], 400),
+    ("null-in-point", [[[1, None]]], 400),
+    ("bool-x", [[[True, 2]]], 400),
+    ("bool-t", [[[1, 2, False]]], 400),
+    ("second-point-bad", [[[1, 2], [1]]], 400),
+    ("point-object", [[{"x": 1, "y": 2}]], 400),
+    ("huge-int", [[[10**400, 2]]], 400),
+    ("huge-int-t", [[[1, 2, 10**400]]], 400),
+    ("201-strokes", [[[1, 1]]] * 201, 400),
+    ("201-empty-strokes", [[]] * 201, 400),
+    ("20001-points", [[[1, 1]] * 20001], 400),
+    ("20001-points-in-two", [[[1, 1]] * 10001, [[2, 2]] * 10000], 400),
+    ("17px-left", [[[-17, 10]]], 422),
+    ("17px-above", [[[10, -17]]], 422),
+    ("17px-right", [[[217, 10]]], 422),
+    ("17px-below", [[[10, 100], [10, 217.5]]], 422),
+    ("far-away", [[[1e300, 1e300]]], 422),
+]
+CASES += [
+    (f"strokes-{name}", WRITES, lambda im, r, value=value: js(r, im.good, strokes=value), status, "strokes")
+    for name, value, status in STROKES
+]
+# numbers JSON cannot carry, as literals: Flask's parser reads NaN and Infinity, so the route must refuse them
+LITERALS = ["NaN", "Infinity", "-Infinity", "1e999"]
+CASES += [
+    (
+        f"strokes-{literal}",
+        WRITES,
+        lambda im, r, literal=literal: {
+            "data": json.dumps(js(r, im.good, strokes=[[[1, 2, 0], ["LITERAL", 3, 5]]])["json"]).replace(
+                '"LITERAL"', literal
+            ),
+            "content_type": "application/json",
+        },
+        400,
+        "finite",
+    )
+    for literal in LITERALS
+]
+
 PARAMS = [
     pytest.param(route, make, status, words, id=f"{name}-{route.strip('/')}")
     for name, routes, make, status, words in CASES
@@ -452,3 +506,15 @@ def test_digit_as_a_string_with_spaces_is_accepted(tmp_path, images):
         response = app.test_client().post("/samples", json={"image": images.good, "digit": digit})
         assert response.status_code == 201, response.get_json()
     assert len([p for p in stored_objects(store) if p.startswith("drawings/3/") and p.endswith(".png")]) == 3
+
+
+def test_strokes_16_px_off_the_image_are_accepted_and_kept(tmp_path, images):
+    """The edge of the tolerance, on every route: a pen carried 16 px past the canvas is still a drawing's."""
+    store = tmp_path / "store"
+    client = create_app({"TESTING": True, "STORE_URL": f"file://{store}", "MODEL_REFRESH_SECONDS": 0}).test_client()
+    strokes = [[[-16, -16, 0], [216, 216, 40]], [[100.126, 50, 60], [100, 216, 75]]]
+    for route in WRITES:
+        response = client.post(route, **js(route, images.good, strokes=strokes))
+        assert response.status_code in (200, 201), response.get_json()
+    kept = [json.loads(p.read_text())["strokes"] for p in sorted(store.glob("drawings/3/*.json"))]
+    assert kept == [[[[-16, -16, 0], [216, 216, 40]], [[100.13, 50, 60], [100, 216, 75]]]] * 2

@@ -1,6 +1,7 @@
 """The offline commands on a local store: rebuild the updated models from the corrections, export the data set,
 and train on it."""
 
+import datetime
 import json
 import os
 import subprocess
@@ -79,13 +80,50 @@ def test_export_writes_the_data_set(collected, store_url, strokes, tmp_path):
         assert png.read_bytes() == store.get(f"drawings/{digit}/{sample_id}.png")[0]
 
 
+def test_export_writes_the_strokes_as_quickdraw_ndjson_and_they_come_back_exactly(client, store_url, strokes, tmp_path):
+    """What the app kept comes back from strokes.ndjson, oldest first, in Quick, Draw!'s raw layout; a drawing
+    stored without strokes is in the PNGs but not there."""
+    clock = iter(range(0, 10**6, 7))
+    sent = [
+        ("/train", strokes[0], [[[x + 0.123, y, next(clock)] for x, y in stroke] for stroke in strokes[0]["strokes"]]),
+        ("/samples", strokes[1], strokes[1]["strokes"]),  # without times
+        ("/samples", strokes[2], None),
+        ("/samples", strokes[3], [[[x, y, 5] for x, y in strokes[3]["strokes"][0]]] + strokes[3]["strokes"][1:]),
+    ]
+    for route, sample, drawn in sent:
+        body = {"image": drawing_url(sample), "digit": sample["label"], **({"strokes": drawn} if drawn else {})}
+        assert client.post(route, json=body).status_code in (200, 201)
+    out = tmp_path / "export"
+    output = command("recognizer.commands.export", store_url, "--out", str(out))
+    assert "exported 4 drawings (3 with their strokes)" in output
+    lines = [json.loads(line) for line in (out / "strokes.ndjson").read_text().splitlines()]
+    store = open_store(store_url)
+    with_strokes = [d for d in stored_drawings(store) if "strokes" in d.meta(store)]
+    assert [line["sample_id"] for line in lines] == [d.sample_id for d in with_strokes] and len(lines) == 3
+    for line, drawing, (_, sample, drawn) in zip(lines, with_strokes, [sent[0], sent[1], sent[3]]):
+        meta = drawing.meta(store)
+        assert set(line) == {"key_id", "word", "countrycode", "timestamp", "recognized", "drawing", "sample_id"}
+        assert line["word"] == str(sample["label"]) == str(drawing.digit)
+        assert line["key_id"].isdigit() and int(line["key_id"]) < 2**64
+        assert line["recognized"] == (meta["answer"] == drawing.digit)
+        stamp = datetime.datetime.strptime(line["timestamp"], "%Y-%m-%d %H:%M:%S.%f UTC")
+        assert abs(stamp.replace(tzinfo=datetime.UTC).timestamp() - meta["time"]) < 1e-5
+        assert (out / "png" / line["word"] / f"{line['sample_id']}.png").exists()
+        back = [[list(point) for point in zip(*stroke)] for stroke in line["drawing"]]
+        assert back == meta["strokes"] == [[[round(v, 2) for v in point] for point in stroke] for stroke in drawn]
+    assert len({line["key_id"] for line in lines}) == 3
+    assert [len(stroke) for stroke in lines[0]["drawing"]] == [3] * len(lines[0]["drawing"])  # xs, ys, ts
+    assert [len(stroke) for stroke in lines[1]["drawing"]] == [2] * len(lines[1]["drawing"])  # xs, ys
+
+
 def test_export_of_an_empty_store(tmp_path):
     out = tmp_path / "export"
-    assert "exported 0 drawings" in command(
+    assert "exported 0 drawings (0 with their strokes)" in command(
         "recognizer.commands.export", f"file://{tmp_path / 'store'}", "--out", str(out)
     )
     with np.load(out / "dataset.npz", allow_pickle=False) as data:
         assert data["x"].shape == (0, 28, 28) and data["y"].shape == (0,)
+    assert (out / "strokes.ndjson").read_text() == ""
 
 
 def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_path, cnn_trainings):

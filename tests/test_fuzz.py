@@ -93,6 +93,11 @@ image_values = st.one_of(
 )
 
 
+numbers = st.floats(allow_nan=True) | st.integers(-(10**400), 10**400) | st.integers(-300, 300)
+points = st.lists(numbers | st.booleans() | st.none() | st.text(max_size=3), max_size=4) | json_values
+stroke_values = json_values | st.lists(st.lists(points, max_size=6), max_size=5)
+
+
 def check_ink(ink):
     assert isinstance(ink, np.ndarray) and ink.dtype == np.float32 and ink.ndim == 2
     assert 8 <= min(ink.shape) and max(ink.shape) <= 1024
@@ -161,6 +166,22 @@ def test_request_decoder_only_raises_4xx_api_errors(raw, content_type):
             check_ink(ink)
 
 
+@FUZZ
+@given(stroke_values)
+def test_strokes_are_float_arrays_on_the_image_or_a_4xx(value):
+    ink = np.zeros((200, 300), np.float32)
+    try:
+        strokes = body_reader.strokes({"strokes": value}, ink)
+    except ApiError as error:
+        assert error.status in (400, 422) and "strokes" in error.message
+    else:
+        assert strokes is None or (isinstance(strokes, list) and strokes)
+        for stroke in strokes or []:
+            assert stroke.dtype == np.float64 and stroke.ndim == 2 and len(stroke) and stroke.shape[1] in (2, 3)
+            assert np.isfinite(stroke).all()
+            assert (stroke[:, :2] >= -16).all() and (stroke[:, 0] <= 316).all() and (stroke[:, 1] <= 216).all()
+
+
 # ---------------------------------------------------------------------------------------------- the routes
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
@@ -204,3 +225,13 @@ def test_a_good_drawing_with_any_digit_never_answers_500(client, good, route, di
     response = client.post(route, json=body)
     assert response.status_code < 500, response.get_data()[:300]
     assert response.status_code in (200, 201) or isinstance(response.get_json()["error"], str)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["/predict", "/train", "/samples"]), stroke_values)
+def test_a_good_drawing_with_any_strokes_never_answers_500(client, good, route, value):
+    body = {"image": good, "strokes": value, **({"digit": 3} if route != "/predict" else {})}
+    response = client.post(route, json=body)
+    assert response.status_code < 500, response.get_data()[:300]
+    refused = response.get_json() if response.status_code >= 400 else {}
+    assert not refused or "strokes" in refused["error"] or "sample_id" in refused  # (the guard may refuse a 3)

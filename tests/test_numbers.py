@@ -1,5 +1,6 @@
 """Numbers through the API: /predict's `number` and `digits`, and /train and /samples taught one digit by its box."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +8,8 @@ import pytest
 from PIL import Image
 from test_api import assert_prediction_shape
 
-from conftest import drawing_url, ink_url, number_ink
-from recognizer.reading import segment
+from conftest import drawing_url, ink_url, number_drawing, number_ink
+from recognizer.reading import pen, segment
 from recognizer.reading.images import decode_data_url
 from recognizer.reading.preprocess import ink_box
 from recognizer.training import render
@@ -108,6 +109,52 @@ def test_samples_with_boxes_store_a_number_as_labelled_digits(client, clear, sto
     assert sorted(p.parent.name for p in pngs) == ["1", "5", "9"]
     assert all(Image.open(p).size[0] < ink.shape[1] / 2 for p in pngs)
     assert client.get("/health").get_json()["model_version"] == 0
+
+
+def stored_meta(store_url):
+    return [json.loads(p.with_suffix(".json").read_text()) for p in stored_pngs(store_url)]
+
+
+def test_a_box_keeps_the_strokes_of_its_digit_in_the_stored_digits_pixels(app, client, clear, store_url, monkeypatch):
+    """/train and /samples with a box keep the strokes that drew that digit alone, moved into its stored PNG's
+    pixels; the reader is given them to find the digit."""
+    reader = app.extensions["recognizer"].reader
+    given, digit_in = [], reader.digit_in
+
+    def spying(ink, box, state, ink_strokes=None):
+        given.append(ink_strokes)
+        return digit_in(ink, box, state, ink_strokes)
+
+    monkeypatch.setattr(reader, "digit_in", spying)
+    ink, digit_strokes, _ = number_drawing([clear[7], clear[3], clear[8]], seed=1, gaps=(0.02, 0.08))
+    sent = [stroke for strokes in digit_strokes for stroke in strokes]
+    url = ink_url(ink)
+    body = client.post("/predict", json={"image": url, "strokes": sent}).get_json()
+    assert len(body["digits"]) == 3
+    left, top, right, bottom = body["digits"][0]["box"]  # the 7's box holds points of the 3's strokes
+    assert any(left <= x < right and top <= y < bottom for stroke in digit_strokes[1] for x, y in stroke)
+    for digit, entry, route in zip((7, 3, 8), body["digits"], ("/samples", "/train", "/samples")):
+        response = client.post(route, json={"image": url, "digit": digit, "box": entry["box"], "strokes": sent})
+        assert response.status_code in (200, 201)
+    assert len(given) == 3 and all([s.tolist() for s in strokes] == sent for strokes in given)
+    kept = sorted(stored_meta(store_url), key=lambda meta: meta["sample_id"])  # in the order sent
+    for meta, entry, strokes in zip(kept, body["digits"], digit_strokes):
+        left, top, right, bottom = entry["box"]
+        png = Image.open(store_url[len("file://") :] + f"/drawings/{meta['digit']}/{meta['sample_id']}.png")
+        assert png.size == (right - left, bottom - top)  # the digit cut to its box: its corner is the PNG's
+        assert meta["strokes"] == [[[round(x - left, 2), round(y - top, 2)] for x, y in stroke] for stroke in strokes]
+
+
+def test_where_a_cut_digit_lies_is_found_from_its_pixels(clear):
+    """The corner of a digit cut from a number (a neighbour's ink left out) is found near a box a few pixels off;
+    a part that is no cut of the drawing, or holds no ink, is taken to sit where the box says."""
+    ink, boxes = number_ink([clear[4], clear[1], clear[7]], gaps=(0.0, 0.05))
+    for left, top, right, bottom in (tuple(int(v) for v in box) for box in boxes):
+        part = ink[top:bottom, left:right].copy()
+        part[:, : part.shape[1] // 4] = 0  # a neighbour's ink, left out
+        assert pen.placed(part, ink, (left + 3, top - 2)) == (left, top)
+    assert pen.placed(np.full((5, 5), 0.5, np.float32), ink, (7, 9)) == (7, 9)
+    assert pen.placed(np.zeros((5, 5), np.float32), ink, (7, 9)) == (7, 9)
 
 
 def test_a_box_around_no_digit_is_422_and_nothing_is_stored(client, clear, store_url):

@@ -42,24 +42,26 @@ def health():
 
 @bp.post("/predict")
 def predict():
-    data = requests.json_body(("image",))
-    return jsonify(recognizer().predict(requests.ink(data)))
+    data = requests.json_body(("image", "strokes"))
+    ink = requests.ink(data)
+    return jsonify(recognizer().predict(ink, requests.strokes(data, ink)))
 
 
 def labelled(data):
-    """The (ink, digit, box) of a /train or /samples body; the digit is checked before the image is decoded."""
+    """The (ink, digit, box, strokes) of a /train or /samples body; the digit is checked before the image is
+    decoded."""
     digit = requests.digit(data)
     ink = requests.ink(data)
-    return ink, digit, requests.box(data, ink)
+    return ink, digit, requests.box(data, ink), requests.strokes(data, ink)
 
 
 @bp.post("/train")
 @limiter.limit(train_limit)
 def train():
-    data = requests.json_body(("image", "digit", "box", "request_id"))
-    ink, digit, box = labelled(data)
+    data = requests.json_body(("image", "digit", "box", "request_id", "strokes"))
+    ink, digit, box, strokes = labelled(data)
     try:
-        body = recognizer().train(ink, digit, requests.request_id(data), box)
+        body = recognizer().train(ink, digit, requests.request_id(data), box, strokes=strokes)
     except NotLearned as error:
         if error.refused:
             log.warning("refused a correction to %d: %s", digit, error)
@@ -75,8 +77,8 @@ def train():
 @bp.post("/samples")
 @limiter.limit(train_limit)
 def samples():
-    ink, digit, box = labelled(requests.json_body(("image", "digit", "box")))
-    sample_id = recognizer().save_sample(ink, digit, box)
+    ink, digit, box, strokes = labelled(requests.json_body(("image", "digit", "box", "strokes")))
+    sample_id = recognizer().save_sample(ink, digit, box, strokes=strokes)
     try:
         return jsonify(sample_id=sample_id, counts=recognizer().drawing_counts()), 201
     except StoreUnavailable:  # the drawing is stored: say so, just without the counts

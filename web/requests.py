@@ -1,9 +1,17 @@
 """Read and validate the JSON bodies of the API routes, turning every defect into a clear ApiError."""
 
+from itertools import chain
+
+import numpy as np
 from flask import request
 
 from recognizer.reading.images import ImageError, decode_data_url
 from web.errors import ApiError
+
+MAX_STROKES = 200
+MAX_POINTS = 20_000
+STROKE_MARGIN = 16  # px a point may lie off the image: a pen carried a little past the canvas's edge
+STROKES_SHAPE = "a list of strokes, each a list of points [x, y] or [x, y, t] (numbers)"
 
 
 def json_body(allowed):
@@ -77,3 +85,63 @@ def box(data, ink):
             f"0 <= left < right <= {width} and 0 <= top < bottom <= {height}"[:300],
         )
     return tuple(value)
+
+
+def strokes(data, ink):
+    """The body's optional 'strokes' (the ink as drawn, in the image's pixels): one float array per stroke, rows
+    [x, y, t] where each of the stroke's points has a time, else [x, y]. Strokes of no points drew nothing and are
+    left out; None when no stroke is left."""
+    value = data.get("strokes")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(stroke, list) for stroke in value):
+        raise ApiError(400, f"'strokes' must be {STROKES_SHAPE}")
+    if len(value) > MAX_STROKES:
+        raise ApiError(400, f"'strokes' holds {len(value)} strokes; at most {MAX_STROKES} are accepted")
+    total = sum(map(len, value))
+    if total > MAX_POINTS:
+        raise ApiError(400, f"'strokes' holds {total} points in all; at most {MAX_POINTS} are accepted")
+    found = [(k, stroke_points(k, stroke)) for k, stroke in enumerate(value) if stroke]
+    height, width = ink.shape
+    for k, points in found:
+        outside = (
+            (points[:, :2] < -STROKE_MARGIN).any(axis=1)
+            | (points[:, 0] > width + STROKE_MARGIN)
+            | (points[:, 1] > height + STROKE_MARGIN)
+        )
+        if outside.any():
+            x, y = points[np.argmax(outside), :2]
+            raise ApiError(
+                422,
+                f"stroke {k} of 'strokes' has a point at ({x:g}, {y:g}), more than {STROKE_MARGIN} px outside the "
+                f"{width}x{height} image: strokes are in the sent image's pixels"[:300],
+            )
+    return [points for _, points in found] or None
+
+
+NUMBER_TYPES = frozenset((int, float))  # what JSON numbers parse to; true and false are bools, not numbers
+
+
+def well_formed(points):
+    """Whether every one of `points` is [x, y] or [x, y, t], all numbers (checked by C loops, no call a point)."""
+    return (
+        {list}.issuperset(map(type, points))
+        and {2, 3}.issuperset(map(len, points))
+        and NUMBER_TYPES.issuperset(map(type, chain.from_iterable(points)))
+    )
+
+
+def stroke_points(k, stroke):
+    """Stroke `k`'s points as a float array: [x, y, t] rows when every point has its time, else [x, y] rows."""
+    if not well_formed(stroke):
+        j, point = next((j, point) for j, point in enumerate(stroke) if not well_formed([point]))
+        raise ApiError(400, f"point {j} of stroke {k} of 'strokes' must be [x, y] or [x, y, t]: {point!r}"[:300])
+    columns = min(map(len, stroke))
+    numbers = chain.from_iterable(point[:columns] if len(point) > columns else point for point in stroke)
+    try:
+        points = np.fromiter(numbers, np.float64, count=columns * len(stroke)).reshape(-1, columns)
+    except OverflowError:  # a whole number too large for a float
+        points = None
+    if points is None or not np.isfinite(points).all():
+        raise ApiError(400, f"stroke {k} of 'strokes' holds a number that is not finite; {STROKES_SHAPE}")
+    return points

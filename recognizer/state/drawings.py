@@ -7,6 +7,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from recognizer.reading.images import ink_from_bytes, ink_png
 
 
@@ -52,9 +54,10 @@ def new_sample_id():
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def keep(store, ink, digit, route, shown, sample_id=None):
+def keep(store, ink, digit, route, shown, sample_id=None, strokes=None):
     """Write the labelled drawing and its metadata: immutable, before anything else happens. A `sample_id`
-    given (a retried request's) completes whatever part of that drawing is not stored yet."""
+    given (a retried request's) completes whatever part of that drawing is not stored yet. `strokes` (the
+    drawing's, in its pixels) are kept in the metadata."""
     sample_id = sample_id or new_sample_id()
     meta = {
         "sample_id": sample_id,
@@ -65,6 +68,8 @@ def keep(store, ink, digit, route, shown, sample_id=None):
         "answer": shown["answer"],
         "model_versions": shown["model_versions"],
     }
+    if strokes is not None:
+        meta["strokes"] = kept_strokes(strokes)
     # the metadata first: the PNG is what makes a drawing count, so a write that fails half-way leaves none
     for key, data in (
         (f"drawings/{digit}/{sample_id}.json", json.dumps(meta).encode()),
@@ -75,6 +80,11 @@ def keep(store, ink, digit, route, shown, sample_id=None):
         except FileExistsError:
             pass  # written by the first try of this request
     return sample_id
+
+
+def kept_strokes(strokes):
+    """Strokes as the metadata keeps them: lists of points, each number to 2 decimals (a hundredth of a pixel)."""
+    return [[[round(v, 2) for v in point] for point in np.asarray(stroke).tolist()] for stroke in strokes]
 
 
 def claim_sample_id(store, request):
