@@ -1,18 +1,10 @@
 /* The HTTP client of ../shared/API.md: /predict, /train, /samples and /stats, each answer as
-   {ok, status, data} (data is {} when the body is not JSON). Nothing here touches the page.
-
-   Drawings go with their strokes. A server that refuses a request over its strokes (a 400 or 422 whose error
-   names them: an older server that does not know the field, or strokes it cannot take) stores nothing for it,
-   so the request is sent again without them, and later requests leave them out. */
+   {ok, status, data} (data is {} when the body is not JSON). Nothing here touches the page. Drawings go with
+   their strokes, which say which ink the server should read as one digit. */
 
 // Names this page's /train requests: a retry of the same lesson carries the same request_id.
 export function newPageId(now = Date.now(), random = Math.random) {
   return now.toString(36) + '-' + random().toString(36).slice(2, 10);
-}
-
-// Whether an answer refused the request over its `strokes` field.
-export function refusedStrokes(r) {
-  return (r.status === 400 || r.status === 422) && /strokes/i.test(String((r.data && r.data.error) || ''));
 }
 
 // page id, drawing generation, then (for one digit of a number) its place, then the digit taught
@@ -35,7 +27,6 @@ export class Api {
     this.AbortController = AbortController;
     this.seq = 0;              // the latest predictLatest's number
     this.abort = null;
-    this.strokes = true;       // false once the server refused them
   }
 
   async send(method, url, body, signal) {
@@ -51,14 +42,8 @@ export class Api {
     return { ok: res.ok, status: res.status, data: data || {} };
   }
 
-  // POST a drawing, with its strokes while the server takes them.
-  async post(url, drawing, label, signal) {
-    const withStrokes = this.strokes && !!drawing.strokes;
-    const r = await this.send('POST', url, drawingBody(withStrokes ? drawing : { image: drawing.image }, label), signal);
-    if (!withStrokes || !refusedStrokes(r)) { return r; }
-    this.strokes = false;
-    return this.send('POST', url, drawingBody({ image: drawing.image }, label), signal);
-  }
+  // POST a drawing with its strokes.
+  post(url, drawing, label, signal) { return this.send('POST', url, drawingBody(drawing, label), signal); }
 
   predict(drawing) { return this.post('/predict', drawing); }
 
