@@ -3,10 +3,12 @@
 import numpy as np
 
 from recognizer.reading import answer, segment
+from recognizer.reading import strokes as strokes_module
 from recognizer.reading.images import to_png_data_url
 from recognizer.reading.preprocess import BlankDrawing, to_mnist
 
 MODELS = ("fnn", "fnn_updated", "cnn", "cnn_updated")
+FLOOR = 1e-6  # the least confidence a group of pieces scores with, so that any grouping can be chosen
 
 
 def row(probs, i):
@@ -14,13 +16,12 @@ def row(probs, i):
     return {name: probs[name][i] for name in MODELS}
 
 
-def preprocessed(found):
-    """(digit, its 28x28 image) for each digit found, leaving out one of faint ink only (nothing to read)."""
-    for digit in found:
-        try:
-            yield digit, to_mnist(digit.ink)
-        except BlankDrawing:
-            pass
+def readable(digit):
+    """A digit's 28x28 image, or None when its ink is too faint to read (nothing to read)."""
+    try:
+        return to_mnist(digit.ink)
+    except BlankDrawing:
+        return None
 
 
 def reading(probs, image):
@@ -91,39 +92,34 @@ class Reader:
 
     def read(self, ink, state, strokes=None):
         """The whole drawing's image and probabilities, its digits as [(Digit, image)] with theirs, and what kept
-        it from being a number ("" when nothing did)."""
+        it from being a number ("" when nothing did).
+
+        The drawing's pieces (its strokes, else its parts in the image) are grouped into digits as the models read
+        them best: every group of neighbouring pieces that may be one digit is read in the same batch as the whole."""
         whole = to_mnist(ink)
         try:
-            found, trouble = segment.digits(ink), ""
+            found, layout = strokes_module.pieces(ink, strokes) or segment.pieces(ink)
+            trouble = ""
         except segment.TooManyParts as error:
             found, trouble = [], str(error)
-        single = len(found) == 1  # a one-digit drawing's digit is the drawing whole
-        parts = [(found[0], whole)] if single else list(preprocessed(found))
-        probs = self.probabilities(np.stack([whole] + ([] if single else [image for _, image in parts])), state)
-        parts, rows = self.parted(parts, [row(probs, k if single else k + 1) for k in range(len(parts))], state)
-        return whole, row(probs, 0), parts, rows, trouble
+        costs = segment.candidates(found, layout) if found else {}
+        groups = [(span, segment.group_ink(ink, found[span[0] : span[1]])) for span in costs]
+        images = [(span, digit, readable(digit)) for span, digit in groups if span != (0, len(found))]
+        images = [(span, digit, image) for span, digit, image in images if image is not None]
+        probs = self.probabilities(np.stack([whole] + [image for _, _, image in images]), state)
+        rows = {span: row(probs, k + 1) for k, (span, _, _) in enumerate(images)}
+        rows[(0, len(found))] = row(probs, 0)
+        scores = {  # a group too faint to read scores as a digit read with no confidence: left out if chosen
+            span: np.log(max(float(answer.combined(rows[span]).max()), FLOOR) if span in rows else FLOOR) - cost
+            for span, cost in costs.items()
+        }
+        chosen = [span for span in segment.best(len(found), scores) if span in rows] if found else []
+        if len(chosen) == 1:  # a one-digit drawing's digit is the drawing whole
+            return whole, row(probs, 0), [(segment.whole_drawing(ink), whole)], [row(probs, 0)], trouble
+        by_span = {span: (digit, image) for span, digit, image in images}
+        chosen.sort(key=lambda span: by_span[span][0].box[0] + by_span[span][0].box[2])  # strokes: drawing order
+        return whole, row(probs, 0), [by_span[span] for span in chosen], [rows[span] for span in chosen], trouble
 
     def digit_in(self, ink, box, state, strokes=None):
         """The ink of the digit a box names: one /predict found there (its strokes alone), else what the box holds."""
         return segment.digit_in(ink, box, [digit for digit, _ in self.read(ink, state, strokes)[2]])
-
-    def parted(self, parts, rows, state):
-        """Digits that touch: a wide part the models are unsure of becomes two where a cut of it reads surely."""
-        trials = [
-            (k, pair) for k, (digit, _) in enumerate(parts) if answer.unsure(rows[k]) for pair in segment.splits(digit)
-        ]
-        if not trials:
-            return parts, rows
-        halves = [(half, to_mnist(half.ink)) for _, pair in trials for half in pair]
-        probs = self.probabilities(np.stack([image for _, image in halves]), state)
-        best = {}
-        for t, (k, _) in enumerate(trials):
-            two = [row(probs, 2 * t), row(probs, 2 * t + 1)]
-            score = answer.surely_both(two)
-            if score is not None and score > best.get(k, (0.0,))[0]:
-                best[k] = (score, halves[2 * t : 2 * t + 2], two)
-        cut_parts, cut_rows = [], []
-        for k, (part, r) in enumerate(zip(parts, rows)):
-            cut_parts += best[k][1] if k in best else [part]
-            cut_rows += best[k][2] if k in best else [r]
-        return cut_parts, cut_rows

@@ -1,0 +1,56 @@
+"""A drawing's pieces from the strokes it was drawn with: each stroke is a piece, its ink the drawing's pixels
+within reach of its pen's path, so digits that touch on the canvas still come apart where they were drawn apart.
+The pieces stay in the order they were drawn: people finish one digit before they start the next, so a digit is
+strokes drawn one after another."""
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from recognizer.reading import segment
+from recognizer.reading.preprocess import stroke_width
+
+COVERED = 0.9  # strokes that reach less of the drawing's ink than this were not what drew it: the image alone serves
+MAX_STROKES = 256  # more strokes than this are read from the image alone (a scribble, or shading)
+
+
+def reach(points, radius, shape):
+    """The pixels within `radius` of a stroke's path, as (left, top, boolean mask of that box)."""
+    height, width = shape
+    margin = int(np.ceil(radius)) + 1
+    left, top = (max(int(np.floor(v)) - margin, 0) for v in points.min(axis=0))
+    right = min(int(np.ceil(points[:, 0].max())) + margin + 1, width)
+    bottom = min(int(np.ceil(points[:, 1].max())) + margin + 1, height)
+    if right <= left or bottom <= top:
+        return left, top, np.zeros((0, 0), dtype=bool)
+    image = Image.new("1", (right - left, bottom - top), 0)
+    draw = ImageDraw.Draw(image)
+    path = [(float(x) - left, float(y) - top) for x, y in points]
+    if len(path) > 1:
+        draw.line(path, fill=1, width=max(1, int(round(2 * radius))), joint="curve")
+    for x, y in (path[0], path[-1]):
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=1)
+    return left, top, np.asarray(image, dtype=bool)
+
+
+def pieces(ink, strokes):
+    """The drawing's pieces from its strokes (lists of [x, y] or [x, y, t] points in its pixels), specks joined
+    to the stroke they lie by, a stroke through two digits cut; None when the strokes do not account for the ink.
+    Raises BlankDrawing, TooManyParts."""
+    paths = [np.asarray([point[:2] for point in stroke], dtype=np.float64) for stroke in strokes or [] if stroke]
+    if not paths or len(paths) > MAX_STROKES:
+        return None
+    _, layout = segment.components(ink)
+    inked = ink > segment.FAINT
+    radius = stroke_width(ink) / 2 + max(2.0, 0.25 * stroke_width(ink))
+    claimed = np.zeros(ink.shape, dtype=bool)
+    found = []
+    for path in paths:
+        left, top, near = reach(path, radius, ink.shape)
+        mine = near & inked[top : top + near.shape[0], left : left + near.shape[1]]
+        claimed[top : top + near.shape[0], left : left + near.shape[1]] |= mine
+        part = segment.piece(mine, left, top, layout)
+        if part is not None:
+            found.append(part)
+    if claimed.sum() < COVERED * inked.sum():
+        return None
+    return segment.settled(found, layout, in_order=True), layout
