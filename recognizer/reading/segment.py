@@ -7,7 +7,7 @@ their least-inked columns), and the models choose which neighbouring pieces make
 the grouping whose digits the models read most surely.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,10 +17,11 @@ FAINT = 0.05  # a pixel with more ink than this is part of its stroke (its anti-
 SPECK = 0.25  # a piece whose longest side is under this share of the drawing's height is a speck ...
 NEAR = 0.15  # ... part of the piece it lies this close to (as a share of the height), else left out
 MAX_DIGITS = 32  # more separate parts than this is not a number but a scatter (and would cost quadratic time)
-WIDE = 0.7  # a piece wider than this share of the height may be digits that touch: it is cut ...
-CUT_EVERY = 0.5  # ... at its least-inked columns along the slant, one per this share of the height of its width,
+WIDE = 0.7  # a part wider than this share of the height may be digits that touch: it is cut ...
+WIDE_STROKE = 1.1  # (a stroke, only when wider than this: the pen went on from one digit into the next)
+CUT_EVERY = 0.3  # ... about every this share of the height, where its ink is least tall near there,
 CUT_EDGE = 0.12  # ... none nearer its ends or each other than this share of the height
-MAX_GROUP = 8  # the most pieces one digit is made of (a 4 of two strokes, a 5 with its hat, a cut digit's pieces)
+MAX_GROUP = 10  # the most pieces one digit is made of (a 4 of two strokes, a 5 with its hat, a cut digit's pieces)
 LINK = 0.15  # pieces of one digit overlap along the slant, or leave a blank narrower than this share of the height
 SHARED = 0.5  # strokes drawn one after the other that overlap by this share of the narrower's columns ...
 COLUMN = 0.3  # ... one at least this share of the height wide, are one digit's
@@ -34,6 +35,9 @@ WIDTH = 0.5
 LOW = 0.45
 LOWNESS = 2.0
 DIGIT = 0.1
+CUTTING = 0.3  # a digit cut from ink that runs on into the next costs this (digits seldom touch)
+SIDE = 0.25  # pieces not cut from one that overlap by less than this share of the narrower lie side by side ...
+BESIDE = 0.5  # ... which costs this in one digit (a 1 beside a 5 is not a 6)
 MATCH = 0.9  # a box sent to /train names the digit whose box it covers this well (intersection over union)
 
 
@@ -51,13 +55,14 @@ class Digit:
 
 @dataclass(frozen=True)
 class Piece:
-    """Ink that belongs to one digit: its box (left, top, right, bottom), which pixels of the box are its, and
-    the columns it spans along the writing's slant (first, last + 1)."""
+    """Ink that belongs to one digit: its box (left, top, right, bottom), which pixels of the box are its, the
+    columns it spans along the writing's slant (first, last + 1), and which piece it was cut from (-1: none)."""
 
     box: tuple
     mask: np.ndarray
     lo: float
     hi: float
+    origin: int = -1
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,7 @@ def settled(found, layout, in_order=False):
     big = [joined([b] + near[k]) if k in near else b for k, b in enumerate(big)]
     if in_order:
         big = overlapping(big, layout.height)
-    out = [part for p in big for part in cut(p, layout)]
+    out = [part for k, p in enumerate(big) for part in cut(p, layout, k, WIDE_STROKE if in_order else WIDE)]
     return out if in_order else sorted(out, key=lambda p: p.lo + p.hi)
 
 
@@ -205,34 +210,38 @@ def overlapping(found, height):
     return out
 
 
-def cut(p, layout):
-    """A piece wide enough to be digits that touch, cut at its least-inked columns along the slant; else itself."""
+def cut(p, layout, origin, wide):
+    """A piece wider than `wide` of the height (it may be digits that touch) cut along the slant every CUT_EVERY of
+    the height, each cut at the column near there where the ink is least tall (digits meet between their curves)."""
     height = layout.height
     width = p.hi - p.lo
-    if width <= WIDE * height:
+    if width <= wide * height:
         return [p]
     rows, cols = np.nonzero(p.mask)
-    slanted = layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo
-    column = slanted.astype(np.int64)
-    profile = np.bincount(column, minlength=int(np.ceil(width)) + 1).astype(np.float64)
-    smooth = np.convolve(profile, np.ones(5) / 5, mode="same")
-    edge = CUT_EDGE * height
-    inside = np.arange(int(np.ceil(edge)), int(width - edge))
+    column = (layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo).astype(np.int64)
+    span = np.zeros(int(np.ceil(width)) + 1)  # how tall the ink is in each column: low where digits meet
+    np.maximum.at(span, column, rows)
+    first = np.full(len(span), np.inf)
+    np.minimum.at(first, column, rows)
+    profile = np.convolve(np.where(np.isfinite(first), span - first, 0.0), np.ones(5) / 5, mode="same")
+    step, edge = CUT_EVERY * height, CUT_EDGE * height
+    count = int(np.ceil(width / step))
     cuts = []
-    for at in inside[np.argsort(smooth[inside], kind="stable")]:
-        if all(abs(at - c) >= edge for c in cuts):
-            cuts.append(int(at))
-        if len(cuts) >= width / (CUT_EVERY * height):
-            break
-    bounds = [-1] + sorted(cuts) + [column.max() + 1]
+    for place in np.arange(1, count) * width / count:
+        window = np.arange(int(max(place - step / 2, edge)), int(min(place + step / 2, width - edge)))
+        if len(window):
+            at = int(window[np.argmin(profile[window])])
+            if all(abs(at - c) >= edge for c in cuts):
+                cuts.append(at)
+    bounds = [int(column.min())] + sorted(cuts) + [int(column.max()) + 1]
     out = []
     for a, b in zip(bounds, bounds[1:]):
-        mine = (column >= a) & (column < b) if a >= 0 else column < b
+        mine = (column >= a) & (column < b)
         mask = np.zeros(p.mask.shape, dtype=bool)
         mask[rows[mine], cols[mine]] = True
         part = piece(mask, p.box[0], p.box[1], layout)
         if part is not None:
-            out.append(part)
+            out.append(replace(part, origin=origin))
     return out
 
 
@@ -242,19 +251,28 @@ def candidates(found, layout):
     out = {}
     for i in range(len(found)):
         for j in range(i + 1, min(len(found), i + MAX_GROUP) + 1):
+            after = found[j] if j < len(found) else None
             group = sorted(found[i:j], key=lambda p: p.lo)
-            gap, reach = 0.0, group[0].hi
+            gap, beside, last = 0.0, 0, group[0]
             for p in group[1:]:
-                gap = max(gap, p.lo - reach)
-                reach = max(reach, p.hi)
-            width = reach - group[0].lo
+                shared = min(last.hi, p.hi) - p.lo  # below 0: a blank between them
+                gap = max(gap, -shared)
+                beside += not cut_through(last, p) and shared < SIDE * min(p.hi - p.lo, last.hi - last.lo)
+                last = p if p.hi > last.hi else last
+            width = last.hi - group[0].lo
             if j - i > 1 and (gap > LINK * height or width > WIDEST * height):
                 continue
             box = union([p.box for p in group])
-            cost = GAP * max(gap, 0.0) / height + WIDTH * max(width / height - 1.0, 0.0) + DIGIT
+            cost = GAP * gap / height + WIDTH * max(width / height - 1.0, 0.0) + BESIDE * beside + DIGIT
             cost += LOWNESS if box[3] - box[1] < LOW * height else 0.0
+            cost += CUTTING / 2 * ((i > 0 and cut_through(found[i - 1], found[i])) + cut_through(found[j - 1], after))
             out[(i, j)] = cost
     return out
+
+
+def cut_through(a, b):
+    """Whether two pieces are parts of one that was cut."""
+    return b is not None and a.origin == b.origin != -1
 
 
 def best(count, scores):

@@ -41,13 +41,20 @@ def pieces(ink, strokes):
         return None
     _, layout = segment.components(ink)
     inked = ink > segment.FAINT
-    radius = stroke_width(ink) / 2 + max(2.0, 0.25 * stroke_width(ink))
+    pen = stroke_width(ink)
+    cores = [reach(path, pen / 2 + 1, ink.shape) for path in paths]  # where each stroke's own ink lies
+    reaches = [reach(path, pen / 2 + max(2.0, pen / 4), ink.shape) for path in paths]  # ... and its blurred edge
+    core = np.zeros(ink.shape, dtype=bool)
+    for left, top, mask in cores:
+        core[top : top + mask.shape[0], left : left + mask.shape[1]] |= mask
     claimed = np.zeros(ink.shape, dtype=bool)
     found = []
-    for path in paths:
-        left, top, near = reach(path, radius, ink.shape)
-        mine = near & inked[top : top + near.shape[0], left : left + near.shape[1]]
-        claimed[top : top + near.shape[0], left : left + near.shape[1]] |= mine
+    for (left, top, near), (c_left, c_top, own) in zip(reaches, cores):
+        window = (slice(top, top + near.shape[0]), slice(left, left + near.shape[1]))
+        mine = np.zeros(near.shape, dtype=bool)  # its own core, and its edge where no stroke's core is
+        mine[c_top - top : c_top - top + own.shape[0], c_left - left : c_left - left + own.shape[1]] = own
+        mine = (mine | (near & ~core[window])) & inked[window]
+        claimed[window] |= mine
         part = segment.piece(mine, left, top, layout)
         if part is not None:
             found.append(part)
