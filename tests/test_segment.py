@@ -79,8 +79,8 @@ def test_touching_digits_drawn_as_separate_strokes_come_apart(rec):
 
 
 def test_one_stroke_through_two_digits_is_cut(rec):
-    ink, flat, boxes = written([ZERO, ONE], gaps=(0.05, 0.05))
-    through = [flat[0] + flat[1]]  # the pen went on from the 0 to the 1 without lifting
+    ink, flat, boxes = written([TWO, ZERO], gaps=(0.05, 0.05))
+    through = [flat[0] + flat[1]]  # the pen went on from the 2 to the 0 without lifting
     ink = render.strokes_to_ink(through, render.WIDE_PAD[1] / 14, render.WIDE_PAD[1], render.WIDE_PAD[0])
     pieces, _ = strokes.pieces(ink, through)
     assert len(pieces) >= 2  # the one stroke falls into pieces ...
