@@ -8,7 +8,8 @@ from recognizer.reading.images import to_png_data_url
 from recognizer.reading.preprocess import BlankDrawing, to_mnist
 
 MODELS = ("fnn", "fnn_updated", "cnn", "cnn_updated")
-FLOOR = 1e-6  # the least confidence a group of pieces scores with, so that any grouping can be chosen
+FLOOR = 1e-6  # the least confidence a group of pieces scores with (one too faint to read, too)
+UNLIKELY = 1.0  # a group whose shape costs this much is read only when the grouping comes to it
 
 
 def row(probs, i):
@@ -22,6 +23,12 @@ def readable(digit):
         return to_mnist(digit.ink)
     except BlankDrawing:
         return None
+
+
+def confidence(entry):
+    """The log of how surely the models read a group of pieces ((Digit, image, probabilities), None: too faint)."""
+    surest = FLOOR if entry is None else float(answer.combined(entry[2]).max())
+    return float(np.log(max(surest, FLOOR)))
 
 
 def reading(probs, image):
@@ -95,30 +102,42 @@ class Reader:
         it from being a number ("" when nothing did).
 
         The drawing's pieces (its strokes, else its parts in the image) are grouped into digits as the models read
-        them best: every group of neighbouring pieces that may be one digit is read in the same batch as the whole."""
+        them best: every group of neighbouring pieces that may be one digit is read in the same batch as the whole,
+        save those whose shape makes them unlikely, which are read only if the grouping still comes to them."""
         whole = to_mnist(ink)
         try:
             found, layout = strokes_module.pieces(ink, strokes) or segment.pieces(ink)
-            trouble = ""
         except segment.TooManyParts as error:
-            found, trouble = [], str(error)
-        costs = segment.candidates(found, layout) if found else {}
-        groups = [(span, segment.group_ink(ink, found[span[0] : span[1]])) for span in costs]
-        images = [(span, digit, readable(digit)) for span, digit in groups if span != (0, len(found))]
-        images = [(span, digit, image) for span, digit, image in images if image is not None]
-        probs = self.probabilities(np.stack([whole] + [image for _, _, image in images]), state)
-        rows = {span: row(probs, k + 1) for k, (span, _, _) in enumerate(images)}
-        rows[(0, len(found))] = row(probs, 0)
-        scores = {  # a group too faint to read scores as a digit read with no confidence: left out if chosen
-            span: np.log(max(float(answer.combined(rows[span]).max()), FLOOR) if span in rows else FLOOR) - cost
-            for span, cost in costs.items()
-        }
-        chosen = [span for span in segment.best(len(found), scores) if span in rows] if found else []
+            return whole, row(self.probabilities(whole[None], state), 0), [], [], str(error)
+        costs = segment.candidates(found, layout)
+        everything = (0, len(found))
+        batch = [span for span, cost in costs.items() if cost < UNLIKELY and span != everything]
+        read, whole_row = self.groups(ink, found, batch, state, whole)
+        read[everything] = (segment.whole_drawing(ink), whole, whole_row)
+        while True:  # an unread group scores its shape alone (as if read surely): no grouping it is in beats this
+            scores = {span: confidence(read[span]) - cost if span in read else -cost for span, cost in costs.items()}
+            chosen = segment.best(len(found), scores)
+            unread = [span for span in chosen if span not in read]
+            if not unread:
+                break
+            read.update(self.groups(ink, found, unread, state)[0])
+        chosen = [span for span in chosen if read[span] is not None]
         if len(chosen) == 1:  # a one-digit drawing's digit is the drawing whole
-            return whole, row(probs, 0), [(segment.whole_drawing(ink), whole)], [row(probs, 0)], trouble
-        by_span = {span: (digit, image) for span, digit, image in images}
-        chosen.sort(key=lambda span: by_span[span][0].box[0] + by_span[span][0].box[2])  # strokes: drawing order
-        return whole, row(probs, 0), [by_span[span] for span in chosen], [rows[span] for span in chosen], trouble
+            return whole, whole_row, [(segment.whole_drawing(ink), whole)], [whole_row], ""
+        chosen.sort(key=lambda span: read[span][0].box[0] + read[span][0].box[2])  # strokes: drawing order
+        return whole, whole_row, [read[span][:2] for span in chosen], [read[span][2] for span in chosen], ""
+
+    def groups(self, ink, found, spans, state, whole=None):
+        """Read groups of pieces (and the whole drawing's image, when given, first) in one batched pass:
+        ({span: (Digit, image, probabilities), or None when too faint to read}, the whole's probabilities)."""
+        digits = [(span, segment.group_ink(ink, found[span[0] : span[1]])) for span in spans]
+        images = [(span, digit, readable(digit)) for span, digit in digits]
+        shown = [(span, digit, image) for span, digit, image in images if image is not None]
+        first = [] if whole is None else [whole]
+        probs = self.probabilities(np.stack(first + [image for _, _, image in shown]), state)
+        read = {span: None for span, _, image in images if image is None}
+        read.update({span: (digit, image, row(probs, k + len(first))) for k, (span, digit, image) in enumerate(shown)})
+        return read, row(probs, 0) if first else None
 
     def digit_in(self, ink, box, state, strokes=None):
         """The ink of the digit a box names: one /predict found there (its strokes alone), else what the box holds."""
