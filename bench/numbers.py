@@ -97,7 +97,7 @@ def main():
             width = render.PAGE_PEN * rng.choice(render.PENS)
             placed = render.place_strokes(pens[index]["strokes"], rng, width)
             singles.append((render.strokes_to_ink(placed, width), placed, pens[index]["label"]))
-    rows = [[*key, *shares(total)] for key, total in totals.items()]
+    rows = [[*key, *shares(total)] for key, total in sorted(totals.items(), key=lambda item: item[0][0] == "all")]
     table(
         ["digits from", "spacing", "read from", "numbers", "whole number right", "digit count right", "digits right"],
         rows,
