@@ -10,6 +10,7 @@ from recognizer.reading import segment
 from recognizer.reading.preprocess import stroke_width
 
 COVERED = 0.9  # strokes that reach less of the drawing's ink than this were not what drew it: the image alone serves
+NARROW = 0.55  # strokes drawn one after another whose ink is one part no wider than this share of the height join
 MAX_STROKES = 256  # more strokes than this are read from the image alone (a scribble, or shading)
 
 
@@ -49,7 +50,7 @@ def pieces(ink, strokes):
     paths = [np.asarray([point[:2] for point in stroke], dtype=np.float64) for stroke in strokes or [] if stroke]
     if not paths or len(paths) > MAX_STROKES:
         return None
-    _, layout = segment.components(ink)
+    parts, layout = segment.components(ink)
     inked = ink > segment.FAINT
     pen = stroke_width(ink)
     paths = [thinned(path, pen / 3) for path in paths]
@@ -71,4 +72,30 @@ def pieces(ink, strokes):
             found.append(part)
     if claimed.sum() < COVERED * inked.sum():
         return None
-    return segment.settled(found, layout, in_order=True), layout
+    return segment.settled(together(found, parts, layout), layout, in_order=True), layout
+
+
+def part_of(piece, parts):
+    """Which connected part of the drawing a piece's ink lies in (-1: none)."""
+    rows, cols = np.nonzero(piece.mask)
+    x, y = piece.box[0] + cols[0], piece.box[1] + rows[0]
+    for k, part in enumerate(parts):
+        left, top, right, bottom = part.box
+        if left <= x < right and top <= y < bottom and part.mask[y - top, x - left]:
+            return k
+    return -1
+
+
+def together(found, parts, layout):
+    """Strokes drawn one after the other whose ink is one connected part too narrow to be two digits, joined: one
+    digit's strokes (a 4's two, a 9's loop and stem), however side by side."""
+    out, last = [], None
+    for piece in found:
+        k = part_of(piece, parts)
+        narrow = k >= 0 and parts[k].hi - parts[k].lo <= NARROW * layout.height
+        if out and narrow and k == last:
+            out[-1] = segment.joined([out[-1], piece])
+        else:
+            out.append(piece)
+        last = k
+    return out
