@@ -1,13 +1,15 @@
-"""Reading written numbers: whole numbers, digit counts and digits right, through Recognizer.predict as /predict does.
+"""Reading written numbers: whole numbers, digit counts and digits right, from the image alone and with its strokes.
 
-Run from the repository root: `python bench/numbers.py [--numbers 600]`. Numbers of 2-6 digits are written on
-the page's wide pad (840x280, its pen) from real pen digits no model trained on: UJI's held-out writers (each
-number from one writer's own digits) and the dev strokes. Each number's height, each digit's height (within 15%),
-its baseline (within 6% of the height) and the blank between digits (10-60% of the height) vary. Touching pairs
-are written with the blank below zero, and counted as touching only where their ink really meets.
-Digits right counts positions, over the numbers whose digit count was found right; the time is Recognizer.predict's
-(no HTTP: bench/latency.py). Single digits: the same real
-digits drawn alone, read as a number, against today's answer for the whole drawing.
+Run from the repository root: `python bench/numbers.py [--numbers 300] [--writers held-out]`. Numbers of 2-5 digits
+are written on the page's wide pad (840x280, its pen) from real pen digits no model trained on: the held-out
+writers of UJI, UNIPEN and pendigits (each number from one writer's own digits) and the dev strokes, a quarter of
+the numbers from each. Each number's height, each digit's height (within 15%) and its baseline (within 6% of the
+height) vary; the blank between digits is 0.15-0.5 of the height ("apart") or from a slight overlap to 0.12 of it
+("close", where neighbours often touch). Every number is read twice through Recognizer.predict, as /predict reads
+it: from the image alone, and with the strokes it was drawn with. Digits right counts positions over the numbers
+whose digit count came out right. Single digits: the same writers' digits drawn alone on the square pad at any
+size and pen, read as one-digit numbers. `--writers training` measures the pen sets' training writers instead,
+which is where the segmentation's costs are tuned.
 """
 
 import sys
@@ -32,103 +34,83 @@ else:
     from recognizer.training import data, render
     from recognizer.training.render import WIDE_PAD, compose_number, strokes_to_ink
 
-APART = (0.1, 0.6)  # the blank between digits, as a share of the number's height
-TOUCHING = (-0.12, 0.0)  # the blank between a touching pair: its ink overlaps a little or just meets
+SPACINGS = {"apart": (0.15, 0.5), "close": (-0.05, 0.12)}  # the blank between digits, as a share of their height
+LENGTHS = (2, 6)  # numbers of 2-5 digits
 
 
-def meets(a, b):
-    """Whether two ink masks touch: a pixel of `b` on or beside one of `a`."""
-    near = np.pad(a, 1)
-    return bool((a | near[:-2, 1:-1] | near[2:, 1:-1] | near[1:-1, :-2] | near[1:-1, 2:])[b].any())
+def sources(writers):
+    """(name, digit groups to draw numbers from): each pen set's writers one by one, and the dev strokes."""
+    out = []
+    for name in data.PEN_SETS:
+        training, held_out = data.pen_split(name)
+        by_writer = {}
+        for pen in held_out if writers == "held-out" else training:
+            by_writer.setdefault(pen["writer"], []).append(pen)
+        out.append((name, [group for group in by_writer.values() if len(group) >= LENGTHS[1]]))
+    out.append(("dev strokes", [data.load_strokes()]))
+    return out
 
 
-def written(digits, rng, gaps):
-    """(ink of the number on the wide pad, whether two neighbouring digits' ink meets); `gaps`: compose_number's."""
-    strokes, pen, _ = compose_number(digits, rng, gaps=gaps)
-    inks = [strokes_to_ink(s, pen, WIDE_PAD[1], WIDE_PAD[0]) > 0.05 for s in strokes]
-    touch = any(meets(a, b) for a, b in zip(inks, inks[1:]))
-    return strokes_to_ink([s for d in strokes for s in d], pen, WIDE_PAD[1], WIDE_PAD[0]), touch
+def written(picks, rng, gaps):
+    """(the number's ink on the wide pad, its strokes in the pad's pixels)."""
+    digits, pen, _ = compose_number([p["strokes"] for p in picks], rng, gaps=gaps)
+    strokes = [stroke for digit in digits for stroke in digit]
+    return strokes_to_ink(strokes, pen, WIDE_PAD[1], WIDE_PAD[0]), strokes
 
 
-def sources():
-    """(name, list of digit groups to draw numbers from): UJI's held-out writers one by one, and the dev strokes."""
-    _, held_out = data.pen_split("uji")
-    writers = {}
-    for pen in held_out:
-        writers.setdefault(pen["writer"], []).append(pen)
-    return [("UJI held-out writers", list(writers.values())), ("dev strokes", [data.load_strokes()])]
-
-
-def score(rec, cases):
-    """[numbers, whole numbers right, counts right, digits right, digits in the numbers counted right, ms each]."""
-    totals = np.zeros(6)
-    for ink, labels in cases:
-        started = time.perf_counter()
-        body = rec.predict(ink)
-        totals[5] += (time.perf_counter() - started) * 1000
-        read = [d["answer"] for d in body["digits"]]
-        counted = len(read) == len(labels)
-        totals[:5] += (
-            1,
-            body["number"] == "".join(map(str, labels)),
-            counted,
-            counted and sum(r == label for r, label in zip(read, labels)),
-            counted and len(labels),
-        )
-    return totals
+def score(body, labels):
+    """[numbers, whole number right, digit count right, digits right, digits in numbers counted right]."""
+    read = [d["answer"] for d in body["digits"]]
+    counted = len(read) == len(labels)
+    right = sum(r == label for r, label in zip(read, labels)) if counted else 0
+    return np.array([1, body["number"] == "".join(map(str, labels)), counted, right, len(labels) if counted else 0])
 
 
 def shares(totals):
     """A score as the table's cells."""
-    n, whole, count, right, seen, ms = totals
-    return [str(int(n)), f"{whole / n:.1%}", f"{count / n:.1%}", f"{right / max(seen, 1):.1%}", f"{ms / n:.1f}"]
+    n, whole, count, right, seen = totals
+    return [str(int(n)), f"{whole / n:.1%}", f"{count / n:.1%}", f"{right / max(seen, 1):.1%}"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--numbers", type=int, default=600, help="numbers per source and kind")
+    parser.add_argument("--numbers", type=int, default=300, help="numbers per spacing (a quarter from each source)")
+    parser.add_argument("--singles", type=int, default=400, help="single digits (a quarter from each source)")
+    parser.add_argument("--writers", choices=("held-out", "training"), default="held-out")
     args = parser.parse_args()
     rec = recognizer()
     rng = np.random.default_rng(2026)
-    rows, singles, kinds = [], [], {"apart": np.zeros(6), "one touching pair": np.zeros(6)}
-    for name, groups in sources():
-        apart, touching = [], []
-        while len(apart) < args.numbers or len(touching) < args.numbers // 4:
-            group = groups[int(rng.integers(len(groups)))]
-            picks = [group[i] for i in rng.choice(len(group), int(rng.integers(2, 7)), replace=False)]
-            labels = [p["label"] for p in picks]
-            if len(apart) < args.numbers:
-                ink, touch = written([p["strokes"] for p in picks], rng, APART)
-                assert not touch  # a positive blank never lets the ink meet
-                apart.append((ink, labels))
-            pair = int(rng.integers(len(picks) - 1))  # one pair touches, the rest are apart
-            gaps = [TOUCHING if k == pair else APART for k in range(len(picks) - 1)]
-            ink, touch = written([p["strokes"] for p in picks], rng, gaps)
-            if touch and len(touching) < args.numbers // 4:
-                touching.append((ink, labels))
-        for kind, cases in (("apart", apart), ("one touching pair", touching)):
-            totals = score(rec, cases)
-            kinds[kind] += totals
-            rows.append([name, kind] + shares(totals))
+    totals, rows, singles = {}, [], []
+    started = time.perf_counter()
+    for name, groups in sources(args.writers):
+        for spacing, gaps in SPACINGS.items():
+            for _ in range(args.numbers // 4):
+                group = groups[int(rng.integers(len(groups)))]
+                picks = [group[i] for i in rng.choice(len(group), int(rng.integers(*LENGTHS)), replace=False)]
+                ink, strokes = written(picks, rng, gaps)
+                labels = [p["label"] for p in picks]
+                for way, given in (("image alone", None), ("with strokes", strokes)):
+                    for key in ((name, spacing, way), ("all", spacing, way)):
+                        totals[key] = totals.get(key, 0) + score(rec.predict(ink, given), labels)
         pens = [p for group in groups for p in group]
-        singles += [(render.pen_to_canvas(p["strokes"], rng), p["label"]) for p in pens]
-    rows += [["both", kind] + shares(totals) for kind, totals in kinds.items()]
+        for index in rng.choice(len(pens), args.singles // 4, replace=False):
+            width = render.PAGE_PEN * rng.choice(render.PENS)
+            placed = render.place_strokes(pens[index]["strokes"], rng, width)
+            singles.append((render.strokes_to_ink(placed, width), placed, pens[index]["label"]))
+    rows = [[*key, *shares(total)] for key, total in sorted(totals.items(), key=lambda item: item[0][0] == "all")]
     table(
-        ["digits from", "numbers", "how many", "whole number right", "digit count right", "digits right", "mean ms"],
+        ["digits from", "spacing", "read from", "numbers", "whole number right", "digit count right", "digits right"],
         rows,
     )
     print()
-    read = [rec.predict(ink) for ink, _ in singles]
-    old = sum(body["answer"] == label for body, (_, label) in zip(read, singles))
-    as_number = sum(body["number"] == str(label) for body, (_, label) in zip(read, singles))
-    split = sum(len(body["digits"]) != 1 for body in read)
-    table(
-        ["single digits (UJI held-out + dev)", "drawings", "right", "found as more than one digit"],
-        [
-            ["answer for the whole drawing (today's)", str(len(singles)), f"{old / len(singles):.2%}", ""],
-            ["number", str(len(singles)), f"{as_number / len(singles):.2%}", str(split)],
-        ],
-    )
+    rows = []
+    for way in ("image alone", "with strokes"):
+        read = [rec.predict(ink, placed if way == "with strokes" else None) for ink, placed, _ in singles]
+        one = sum(len(body["digits"]) == 1 for body in read)
+        right = sum(body["number"] == str(label) for body, (_, _, label) in zip(read, singles))
+        rows.append([way, str(len(singles)), f"{one / len(singles):.1%}", f"{right / len(singles):.1%}"])
+    table(["single digits, read from", "drawings", "one-digit number", "number right"], rows)
+    print(f"\n{args.writers} writers; {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

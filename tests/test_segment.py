@@ -1,11 +1,16 @@
-"""Finding the digits of a drawn number: gaps, floating hats, two-stroke 4s, lone 1s, specks, blanks."""
+"""Finding the digits of a drawn number by recognition: from its strokes (hats, two-stroke 4s and 7s, dots, touching
+digits, one stroke through two digits) and from the image alone (connected parts, wide ones cut)."""
+
+import tempfile
 
 import numpy as np
 import pytest
 
-from conftest import number_ink
-from recognizer.reading import segment
-from recognizer.reading.preprocess import BlankDrawing
+from recognizer.nets import weights
+from recognizer.reading import segment, strokes
+from recognizer.reading.preprocess import BlankDrawing, ink_box
+from recognizer.service import Recognizer
+from recognizer.state.store import LocalStore
 from recognizer.training import data, render
 
 # Digits as strokes in a 100-unit box, the way people write them.
@@ -16,130 +21,166 @@ FIVE_HAT = [[(25, 35), (22, 58), (50, 52), (65, 72), (50, 93), (18, 88)], [(30, 
 SEVEN_BAR = [[(10, 5), (70, 5), (35, 95)], [(30, 50), (65, 50)]]
 ZERO = [[(50, 5), (20, 25), (15, 60), (45, 95), (75, 70), (78, 30), (50, 5)]]
 TWO = [[(15, 25), (45, 5), (70, 25), (60, 55), (12, 95), (78, 95)]]
+BOTH_WAYS = pytest.mark.parametrize("given", [False, True], ids=["image alone", "with strokes"])
 
 
-def covers(found, composed):
+@pytest.fixture(scope="module")
+def rec():
+    return Recognizer(LocalStore(tempfile.mkdtemp(prefix="segment-store-")), weights.SHIPPED)
+
+
+def written(digits, seed=0, **layout):
+    """(the wide pad's ink for these digits written side by side, its strokes in the pad's pixels, each digit's box)."""
+    laid, pen, boxes = render.compose_number(digits, np.random.default_rng(seed), **layout)
+    flat = [stroke for digit in laid for stroke in digit]
+    return render.strokes_to_ink(flat, pen, render.WIDE_PAD[1], render.WIDE_PAD[0]), flat, boxes
+
+
+def found(rec, ink, given=None):
+    """The digits the reader finds in a drawing (from its strokes when `given`)."""
+    return [digit for digit, _ in rec.reader.read(ink, rec.current(), given)[2]]
+
+
+def covers(digits, composed):
     """Whether each found box is the composed digit's box, to within the pen's anti-aliased edge."""
-    return all(segment.overlap_ratio(f.box, c) > 0.85 for f, c in zip(found, composed))
+    return len(digits) == len(composed) and all(segment.overlap_ratio(f.box, c) > 0.8 for f, c in zip(digits, composed))
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize("gap", [0.12, 0.3, 0.8])
-def test_digits_come_left_to_right_whatever_the_gap(gap):
-    ink, boxes = number_ink([TWO, ZERO, TWO, ONE], gaps=(gap, gap))
-    found = segment.digits(ink)
-    assert len(found) == 4
-    assert covers(found, boxes)
-    assert [f.box[0] for f in found] == sorted(f.box[0] for f in found)
+def test_digits_come_left_to_right_whatever_the_gap(rec, gap, given):
+    ink, flat, boxes = written([TWO, ZERO, TWO, ONE], gaps=(gap, gap))
+    digits = found(rec, ink, flat if given else None)
+    assert covers(digits, boxes)
+    assert [f.box[0] for f in digits] == sorted(f.box[0] for f in digits)
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize("digit", [FIVE_HAT, SEVEN_BAR, FOUR_CROSSED, FOUR_OPEN], ids=["5 hat", "7 bar", "4", "open 4"])
-def test_the_strokes_of_one_digit_stay_together(digit):
-    ink, boxes = number_ink([digit, ZERO, digit], gaps=(0.2, 0.3))
-    found = segment.digits(ink)
-    assert len(found) == 3
-    assert covers(found, boxes)
+def test_the_strokes_of_one_digit_stay_together(rec, digit, given):
+    ink, flat, boxes = written([digit, ZERO, digit], gaps=(0.2, 0.3))
+    assert covers(found(rec, ink, flat if given else None), boxes)
 
 
-def test_a_lone_one_narrower_than_its_gap_is_a_digit_of_its_own():
-    ink, boxes = number_ink([ONE, ONE, ZERO, ONE], gaps=(0.5, 0.7))
-    found = segment.digits(ink)
-    assert len(found) == 4
-    assert covers(found, boxes)
+@pytest.mark.parametrize("digit", [FIVE_HAT, SEVEN_BAR, FOUR_OPEN], ids=["5 hat", "7 bar", "open 4"])
+def test_a_digit_of_two_strokes_is_read_whole_beside_close_neighbours(rec, digit):
+    ink, flat, boxes = written([ONE, digit, TWO], gaps=(0.02, 0.02))
+    body = rec.predict(ink, flat)
+    assert covers(found(rec, ink, flat), boxes)
+    assert body["number"][1] == str({id(FIVE_HAT): 5, id(SEVEN_BAR): 7, id(FOUR_OPEN): 4}[id(digit)])
 
 
-def test_a_wavy_baseline_and_varied_heights_keep_the_count():
-    for seed in range(10):
-        ink, boxes = number_ink([ZERO, ONE, TWO, FIVE_HAT, SEVEN_BAR, FOUR_OPEN], seed, wave=0.15, gaps=(0.15, 0.5))
-        assert len(segment.digits(ink)) == 6, seed
+def test_touching_digits_drawn_as_separate_strokes_come_apart(rec):
+    ink, flat, boxes = written([ZERO, TWO, ZERO], gaps=(-0.05, -0.05))
+    parts, _ = segment.components(ink)
+    assert len(parts) < 3  # neighbours' ink meets ...
+    assert covers(found(rec, ink, flat), boxes)  # ... their strokes are three digits
+    assert rec.predict(ink, flat)["number"] == "020"
 
 
-def test_slanted_writing_is_cut_along_its_slant():
+def test_one_stroke_through_two_digits_is_cut(rec):
+    ink, flat, boxes = written([TWO, ZERO], gaps=(0.05, 0.05))
+    through = [flat[0] + flat[1]]  # the pen went on from the 2 to the 0 without lifting
+    ink = render.strokes_to_ink(through, render.WIDE_PAD[1] / 14, render.WIDE_PAD[1], render.WIDE_PAD[0])
+    pieces, _ = strokes.pieces(ink, through)
+    assert len(pieces) >= 2  # the one stroke falls into pieces ...
+    assert [f.box[0] < boxes[0][2] for f in found(rec, ink, through)] == [True, False]  # ... regrouped as two digits
+
+
+def test_a_speck_between_digits_is_left_out_and_one_inside_a_digit_stays(rec):
+    ink, flat, boxes = written([TWO, ZERO], gaps=(0.6, 0.6))
+    between = (boxes[0][2] + boxes[1][0]) / 2
+    inside = ((boxes[1][0] + boxes[1][2]) / 2, (boxes[1][1] + boxes[1][3]) / 2)
+    dots = [[[between, 150.0]], [list(inside)]]  # a dot in the gap, a dot in the 0's hole
+    pen = render.WIDE_PAD[1] / 14
+    ink = render.strokes_to_ink(flat + dots, pen, render.WIDE_PAD[1], render.WIDE_PAD[0])
+    for given in (None, flat + dots):
+        two, zero = found(rec, ink, given)
+        assert not any(f.box[0] <= between < f.box[2] for f in (two, zero))
+        left, top = zero.box[:2]
+        assert zero.ink[int(inside[1]) - top, int(inside[0]) - left] > 0.5
+
+
+@BOTH_WAYS
+def test_each_digit_keeps_only_its_own_ink(rec, given):
+    ink, flat, _ = written([TWO, ZERO, ONE], gaps=(0.3, 0.3))
+    digits = found(rec, ink, flat if given else None)
+    assert len(digits) == 3
+    assert np.isclose(sum(f.ink.sum() for f in digits), ink.sum(), rtol=0.02)
+
+
+def test_slanted_writing_is_cut_along_its_slant(rec):
     """Leaning digits whose boxes overlap are still told apart: columns are measured along the slant."""
     lean = [[[(x + 0.45 * (100 - y), y) for x, y in stroke] for stroke in digit] for digit in (ONE, SEVEN_BAR, ONE)]
-    ink, boxes = number_ink(lean, gaps=(-0.1, -0.1))
+    ink, flat, boxes = written(lean, gaps=(-0.1, -0.1))
     assert boxes[0][2] > boxes[1][0]  # the boxes overlap ...
-    found = segment.digits(ink)
-    assert len(found) == 3  # ... the digits do not
-    assert covers(found, boxes)
+    assert covers(found(rec, ink, flat), boxes)  # ... the digits do not
 
 
-def test_a_speck_between_digits_is_left_out_and_one_inside_a_digit_stays():
-    ink, boxes = number_ink([TWO, ZERO], gaps=(0.6, 0.6))
-    between = int((boxes[0][2] + boxes[1][0]) / 2)
-    ink[150:155, between : between + 5] = 1.0  # a dot in the gap
-    inside = [int((boxes[1][0] + boxes[1][2]) / 2), int((boxes[1][1] + boxes[1][3]) / 2)]
-    ink[inside[1] : inside[1] + 4, inside[0] : inside[0] + 4] = 1.0  # a dot in the 0's hole
-    found = segment.digits(ink)
-    assert len(found) == 2
-    assert all(not (f.box[0] <= between < f.box[2]) for f in found)
-    left, top = found[1].box[:2]
-    assert found[1].ink[inside[1] - top, inside[0] - left] == 1.0
+def test_the_image_path_cuts_touching_digits_into_pieces_the_models_regroup(rec):
+    ink, _, boxes = written([ZERO, ZERO], gaps=(-0.05, -0.05))
+    pieces, layout = segment.pieces(ink)
+    assert len(segment.components(ink)[0]) == 1 and len(pieces) >= 2  # one part, cut into pieces
+    assert sum(int(p.mask.sum()) for p in pieces) == int((ink > segment.FAINT).sum())  # every pixel in one piece
+    assert covers(found(rec, ink), boxes)
 
 
-def test_each_digit_keeps_only_its_own_ink():
-    ink, _ = number_ink([TWO, ZERO, ONE], gaps=(0.3, 0.3))
-    found = segment.digits(ink)
-    assert np.isclose(sum(f.ink.sum() for f in found), ink.sum(), rtol=1e-3)
-
-
-def test_one_digit_comes_whole(strokes):
-    for sample in strokes[:40]:
+def test_one_digit_comes_whole_both_ways(rec, strokes):
+    for sample in strokes[:30]:
         ink = render.strokes_to_ink(sample["strokes"], sample["width"])
-        (found,) = segment.digits(ink)
-        left, top, right, bottom = found.box
-        assert found.ink.base is ink and found.ink.shape == (bottom - top, right - left)  # the drawing's ink box
-        assert np.isclose(found.ink.sum(), ink.sum(), rtol=1e-3)
+        for given in (None, sample["strokes"]):
+            (digit,) = found(rec, ink, given)
+            top, bottom, left, right = ink_box(ink)
+            assert digit.box == (left, top, right, bottom) and digit.ink.base is ink
 
 
-def test_a_blank_drawing_has_no_digits():
+def test_strokes_that_did_not_draw_the_ink_leave_it_to_the_image(rec):
+    ink, _, boxes = written([TWO, ZERO], gaps=(0.3, 0.3))
+    assert strokes.pieces(ink, [[[5.0, 5.0], [20.0, 5.0]]]) is None
+    assert covers(found(rec, ink, [[[5.0, 5.0], [20.0, 5.0]]]), boxes)
+
+
+def test_a_blank_drawing_has_no_digits(rec):
     with pytest.raises(BlankDrawing):
-        segment.digits(np.zeros((280, 840), dtype=np.float32))
+        rec.predict(np.zeros((280, 840), dtype=np.float32))
 
 
-def test_a_scatter_of_many_parts_is_not_a_number():
+def test_a_scatter_of_many_parts_is_not_a_number(rec):
     ink = np.zeros((280, 1000), dtype=np.float32)
     for k in range(segment.MAX_DIGITS + 8):
         ink[100:180, 10 + 24 * k : 16 + 24 * k] = 1.0
     with pytest.raises(segment.TooManyParts):
-        segment.digits(ink)
+        segment.pieces(ink)
+    body = rec.predict(ink)
+    assert body["digits"] == [] and body["number"] is None and "separate parts" in body["message"]
 
 
-def test_a_box_names_its_digit_and_its_strokes_alone():
-    ink, _ = number_ink([FIVE_HAT, ZERO], gaps=(0.3, 0.3))
-    found = segment.digits(ink)
-    five, zero = found
-    np.testing.assert_array_equal(segment.digit_in(ink, five.box, found), five.ink)
-    np.testing.assert_array_equal(segment.digit_in(ink, zero.box, found), zero.ink)
+def test_a_box_names_its_digit_and_its_strokes_alone(rec):
+    ink, flat, _ = written([FIVE_HAT, ZERO], gaps=(0.3, 0.3))
+    five, zero = found(rec, ink, flat)
+    state = rec.current()
+    np.testing.assert_array_equal(rec.reader.digit_in(ink, five.box, state, flat), five.ink)
+    np.testing.assert_array_equal(rec.reader.digit_in(ink, zero.box, state), zero.ink)
     left, top, right, bottom = zero.box
     wider = (left - 30, top, right, bottom)  # not a found digit: what the box holds
-    np.testing.assert_array_equal(segment.digit_in(ink, wider, found), ink[top:bottom, left - 30 : right])
+    np.testing.assert_array_equal(rec.reader.digit_in(ink, wider, state), ink[top:bottom, left - 30 : right])
     with pytest.raises(BlankDrawing):
-        segment.digit_in(ink, (0, 0, 10, 10), found)
+        rec.reader.digit_in(ink, (0, 0, 10, 10), state)
 
 
-def test_real_writers_numbers_are_counted_right():
-    """Numbers of 2-6 digits from UJI's held-out writers, spaced as people space them: the count is right."""
-    _, held_out = data.pen_split("uji")
+@pytest.mark.parametrize("spacing", [(0.15, 0.5), (-0.05, 0.12)], ids=["apart", "close"])
+def test_real_writers_numbers_are_counted_right_from_their_strokes(rec, spacing):
+    """Numbers of 2-5 digits from the pen sets' held-out writers (each number one writer's own digits)."""
     rng = np.random.default_rng(5)
+    writers = {}
+    for name in data.PEN_SETS:
+        for pen in data.pen_split(name)[1]:
+            writers.setdefault((name, pen["writer"]), []).append(pen)
+    groups = [group for group in writers.values() if len(group) >= 5]
     right = 0
-    for _ in range(60):
-        picks = [held_out[i]["strokes"] for i in rng.integers(0, len(held_out), rng.integers(2, 7))]
-        ink, boxes = number_ink(picks, int(rng.integers(1 << 30)))
-        found = segment.digits(ink)
-        right += len(found) == len(picks) and covers(found, boxes)
-    assert right >= 58
-
-
-def test_a_wide_part_offers_cuts_into_two_digits_and_a_narrow_one_none():
-    ink, boxes = number_ink([ZERO, ZERO], gaps=(-0.08, -0.08))
-    (pair,) = segment.digits(ink)  # the two 0s touch: one part
-    cuts = segment.splits(pair)
-    assert 1 <= len(cuts) <= segment.CUTS
-    best = max(
-        cuts,
-        key=lambda cut: min(segment.overlap_ratio(cut[0].box, boxes[0]), segment.overlap_ratio(cut[1].box, boxes[1])),
-    )
-    assert segment.overlap_ratio(best[0].box, boxes[0]) > 0.7 and segment.overlap_ratio(best[1].box, boxes[1]) > 0.7
-    assert np.isclose(best[0].ink.sum() + best[1].ink.sum(), pair.ink.sum(), rtol=1e-3)
-    (one,) = segment.digits(number_ink([ONE])[0])
-    assert segment.splits(one) == []
+    for _ in range(40):
+        group = groups[int(rng.integers(len(groups)))]
+        picks = [group[i]["strokes"] for i in rng.choice(len(group), int(rng.integers(2, 6)), replace=False)]
+        ink, flat, boxes = written(picks, int(rng.integers(1 << 30)), gaps=spacing)
+        right += covers(found(rec, ink, flat), boxes)
+    assert right >= 37

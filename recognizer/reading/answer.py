@@ -12,10 +12,6 @@ import numpy as np
 # refuses 78% of fresh scribbles and all lines, blobs and dots there (`make threshold`, `bench/threshold.py`).
 WEIGHTS = {"cnn_updated": 0.8, "fnn_updated": 0.2}
 MIN_CONFIDENCE = 0.325
-# A part of a number read below UNSURE may be two digits that touch; a cut of it stands when both halves read at
-# SURE or above (bench/numbers.py: most touching pairs read right, no single digit cut).
-UNSURE = 0.8
-SURE = 0.9
 NOT_A_DIGIT = "can't recognize this as a digit"
 
 
@@ -35,17 +31,6 @@ def decide(mix):
     if mix[best] < MIN_CONFIDENCE:
         return None, NOT_A_DIGIT
     return best, ""
-
-
-def unsure(probabilities):
-    """Whether the models read this image so weakly that it may be two digits."""
-    return combined(probabilities).max() < UNSURE
-
-
-def surely_both(halves):
-    """How surely the models read the weaker of two halves of a cut part (None: not surely enough to cut)."""
-    score = min(float(combined(half).max()) for half in halves)
-    return score if score >= SURE else None
 
 
 def top3(probs):

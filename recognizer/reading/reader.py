@@ -3,10 +3,15 @@
 import numpy as np
 
 from recognizer.reading import answer, segment
+from recognizer.reading import strokes as strokes_module
 from recognizer.reading.images import to_png_data_url
 from recognizer.reading.preprocess import BlankDrawing, to_mnist
 
 MODELS = ("fnn", "fnn_updated", "cnn", "cnn_updated")
+FLOOR = 1e-6  # the least confidence a group of pieces scores with (one too faint to read, too)
+# A group whose shape costs this much (cut at both ends, two pieces side by side) is read only when the grouping
+# still comes to it scored by its shape alone, an upper bound: the grouping is the same, from fewer images.
+UNLIKELY = 0.3
 
 
 def row(probs, i):
@@ -14,13 +19,18 @@ def row(probs, i):
     return {name: probs[name][i] for name in MODELS}
 
 
-def preprocessed(found):
-    """(digit, its 28x28 image) for each digit found, leaving out one of faint ink only (nothing to read)."""
-    for digit in found:
-        try:
-            yield digit, to_mnist(digit.ink)
-        except BlankDrawing:
-            pass
+def readable(digit):
+    """A digit's 28x28 image, or None when its ink is too faint to read (nothing to read)."""
+    try:
+        return to_mnist(digit.ink)
+    except BlankDrawing:
+        return None
+
+
+def confidence(entry):
+    """The log of how surely the models read a group of pieces ((Digit, image, probabilities), None: too faint)."""
+    surest = FLOOR if entry is None else float(answer.combined(entry[2]).max())
+    return float(np.log(max(surest, FLOOR)))
 
 
 def reading(probs, image):
@@ -91,39 +101,46 @@ class Reader:
 
     def read(self, ink, state, strokes=None):
         """The whole drawing's image and probabilities, its digits as [(Digit, image)] with theirs, and what kept
-        it from being a number ("" when nothing did)."""
+        it from being a number ("" when nothing did).
+
+        The drawing's pieces (its strokes, else its parts in the image) are grouped into digits as the models read
+        them best: every group of neighbouring pieces that may be one digit is read in the same batch as the whole,
+        save those whose shape makes them unlikely, which are read only if the grouping still comes to them."""
         whole = to_mnist(ink)
         try:
-            found, trouble = segment.digits(ink), ""
+            found, layout = strokes_module.pieces(ink, strokes) or segment.pieces(ink)
         except segment.TooManyParts as error:
-            found, trouble = [], str(error)
-        single = len(found) == 1  # a one-digit drawing's digit is the drawing whole
-        parts = [(found[0], whole)] if single else list(preprocessed(found))
-        probs = self.probabilities(np.stack([whole] + ([] if single else [image for _, image in parts])), state)
-        parts, rows = self.parted(parts, [row(probs, k if single else k + 1) for k in range(len(parts))], state)
-        return whole, row(probs, 0), parts, rows, trouble
+            return whole, row(self.probabilities(whole[None], state), 0), [], [], str(error)
+        costs = segment.candidates(found, layout)
+        everything = (0, len(found))
+        batch = [span for span, cost in costs.items() if cost < UNLIKELY and span != everything]
+        read, whole_row = self.groups(ink, found, batch, state, whole)
+        read[everything] = (segment.whole_drawing(ink), whole, whole_row)
+        while True:  # an unread group scores its shape alone (as if read surely): no grouping it is in beats this
+            scores = {span: confidence(read[span]) - cost if span in read else -cost for span, cost in costs.items()}
+            chosen = segment.best(len(found), scores)
+            unread = [span for span in chosen if span not in read]
+            if not unread:
+                break
+            read.update(self.groups(ink, found, unread, state)[0])
+        chosen = [span for span in chosen if read[span] is not None]
+        if len(chosen) == 1:  # a one-digit drawing's digit is the drawing whole
+            return whole, whole_row, [(segment.whole_drawing(ink), whole)], [whole_row], ""
+        chosen.sort(key=lambda span: read[span][0].box[0] + read[span][0].box[2])  # strokes: drawing order
+        return whole, whole_row, [read[span][:2] for span in chosen], [read[span][2] for span in chosen], ""
+
+    def groups(self, ink, found, spans, state, whole=None):
+        """Read groups of pieces (and the whole drawing's image, when given, first) in one batched pass:
+        ({span: (Digit, image, probabilities), or None when too faint to read}, the whole's probabilities)."""
+        digits = [(span, segment.group_ink(ink, found[span[0] : span[1]])) for span in spans]
+        images = [(span, digit, readable(digit)) for span, digit in digits]
+        shown = [(span, digit, image) for span, digit, image in images if image is not None]
+        first = [] if whole is None else [whole]
+        probs = self.probabilities(np.stack(first + [image for _, _, image in shown]), state)
+        read = {span: None for span, _, image in images if image is None}
+        read.update({span: (digit, image, row(probs, k + len(first))) for k, (span, digit, image) in enumerate(shown)})
+        return read, row(probs, 0) if first else None
 
     def digit_in(self, ink, box, state, strokes=None):
         """The ink of the digit a box names: one /predict found there (its strokes alone), else what the box holds."""
         return segment.digit_in(ink, box, [digit for digit, _ in self.read(ink, state, strokes)[2]])
-
-    def parted(self, parts, rows, state):
-        """Digits that touch: a wide part the models are unsure of becomes two where a cut of it reads surely."""
-        trials = [
-            (k, pair) for k, (digit, _) in enumerate(parts) if answer.unsure(rows[k]) for pair in segment.splits(digit)
-        ]
-        if not trials:
-            return parts, rows
-        halves = [(half, to_mnist(half.ink)) for _, pair in trials for half in pair]
-        probs = self.probabilities(np.stack([image for _, image in halves]), state)
-        best = {}
-        for t, (k, _) in enumerate(trials):
-            two = [row(probs, 2 * t), row(probs, 2 * t + 1)]
-            score = answer.surely_both(two)
-            if score is not None and score > best.get(k, (0.0,))[0]:
-                best[k] = (score, halves[2 * t : 2 * t + 2], two)
-        cut_parts, cut_rows = [], []
-        for k, (part, r) in enumerate(zip(parts, rows)):
-            cut_parts += best[k][1] if k in best else [part]
-            cut_rows += best[k][2] if k in best else [r]
-        return cut_parts, cut_rows

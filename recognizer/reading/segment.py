@@ -1,27 +1,43 @@
-"""Find the digits of a drawn number, left to right: connected strokes, grouped where they are parts of one digit.
+"""Find the digits of a drawn number, left to right, by recognition: the ink falls into more pieces than there are
+digits (its strokes where the page sent them, else its connected parts, wide ones cut along the writing's slant at
+their least-inked columns), and the models choose which neighbouring pieces make one digit.
 
-A digit is one connected stroke or several (a 4's two strokes, a 5's floating hat, a 7's bar) whose columns
-overlap once the writing's slant is taken out. A speck (a dot, a slip of the pen) belongs to the digit whose box it
-lies in, and is left out anywhere else. Digits that touch make one part; `splits` offers the cuts that may part
-such a pair, for the models to judge.
+`pieces` gives the pieces from the image alone (`recognizer.reading.strokes` gives them from the strokes),
+`candidates` the groups of neighbouring pieces that may be one digit with what their shapes say of it, and `best`
+the grouping whose digits the models read most surely.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from recognizer.reading import preprocess
 from recognizer.reading.preprocess import MAX_SLANT, BlankDrawing, ink_box
 
 FAINT = 0.05  # a pixel with more ink than this is part of its stroke (its anti-aliased edge too)
-SPECK = 0.25  # a part whose longest side is under this share of the drawing's height is a speck
-OVERLAP = 0.4  # parts whose columns overlap by this share of the narrower one are strokes of one digit ...
-CLOSE = 0.05  # ... and so are parts closer than this share of the drawing's height (a 4's two strokes),
-SMALL = 0.4  # ... and a part under this share of it whose box meets a bigger one's (a 7's hook)
-NEAR = 0.15  # a speck this close to a digit's box (as a share of the drawing's height) is part of it
+SPECK = 0.25  # a piece whose longest side is under this share of the drawing's height is a speck ...
+NEAR = 0.15  # ... part of the piece it lies this close to (as a share of the height), else left out
 MAX_DIGITS = 32  # more separate parts than this is not a number but a scatter (and would cost quadratic time)
-WIDE = 0.9  # a part wider than this share of its height may be two digits that touch ...
-CUTS = 3  # ... cut along the writing's slant at the columns of least ink in its middle half, this many
+WIDE = 0.7  # a part wider than this share of the height may be digits that touch: it is cut ...
+WIDE_STROKE = 1.1  # (a stroke, only when wider than this: the pen went on from one digit into the next)
+CUT_EVERY = 0.3  # ... about every this share of the height, where its ink is least tall near there,
+CUT_EDGE = 0.12  # ... none nearer its ends or each other than this share of the height
+MAX_GROUP = 10  # the most pieces one digit is made of (a 4 of two strokes, a 5 with its hat, a cut digit's pieces)
+LINK = 0.15  # pieces of one digit overlap along the slant, or leave a blank narrower than this share of the height
+SHARED = 0.5  # strokes drawn one after the other that overlap by this share of the narrower's columns ...
+COLUMN = 0.3  # ... one at least this share of the height wide, are one digit's
+WIDEST = 1.8  # no digit is wider along the slant than this share of the height
+# What the shapes say (in units of the log of the models' confidence): a blank inside a digit costs GAP per height
+# of it, a digit wider than the height WIDTH per height beyond it, and one under LOW of the height (a hat, a bar
+# alone) LOWNESS. DIGIT is every digit's cost, which keeps the models' confidence in the halves of one digit from
+# splitting it (bench/numbers.py, on the pen sets' training writers; docs/experiments.md).
+GAP = 8.0
+WIDTH = 0.5
+LOW = 0.45
+LOWNESS = 2.0
+DIGIT = 0.1
+CUTTING = 0.3  # a digit cut from ink that runs on into the next costs this (digits seldom touch)
+SIDE = 0.25  # pieces not cut from one that overlap by less than this share of the narrower lie side by side ...
+BESIDE = 0.5  # ... which costs this in one digit (a 1 beside a 5 is not a 6)
 MATCH = 0.9  # a box sent to /train names the digit whose box it covers this well (intersection over union)
 
 
@@ -35,6 +51,56 @@ class Digit:
 
     box: tuple
     ink: np.ndarray
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Ink that belongs to one digit: its box (left, top, right, bottom), which pixels of the box are its, the
+    columns it spans along the writing's slant (first, last + 1), and which piece it was cut from (-1: none)."""
+
+    box: tuple
+    mask: np.ndarray
+    lo: float
+    hi: float
+    origin: int = -1
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the drawing's pieces lie: its height (the line's), its slant (columns per row) and middle row."""
+
+    height: float
+    slope: float
+    middle: float
+
+    def columns(self, rows, cols):
+        """Columns measured along the slant."""
+        return cols - self.slope * (rows - self.middle)
+
+
+def piece(mask, left, top, layout):
+    """The Piece of a boolean mask whose corner is at (left, top) of the drawing, cut to its own box; None if empty."""
+    rows, cols = np.nonzero(mask)
+    if not len(rows):
+        return None
+    t, b, lo, hi = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    slanted = layout.columns(rows + top, cols + left)
+    return Piece(
+        (left + int(lo), top + int(t), left + int(hi), top + int(b)),
+        mask[t:b, lo:hi],
+        float(slanted.min()),
+        float(slanted.max() + 1),
+    )
+
+
+def joined(pieces):
+    """One Piece of several."""
+    box = union([p.box for p in pieces])
+    mask = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=bool)
+    for p in pieces:
+        left, top, right, bottom = p.box
+        mask[top - box[1] : bottom - box[1], left - box[0] : right - box[0]] |= p.mask
+    return Piece(box, mask, min(p.lo for p in pieces), max(p.hi for p in pieces))
 
 
 def runs(mask):
@@ -83,93 +149,157 @@ def lean(row, start, end, label):
     return float(np.clip(cov / var_y, -MAX_SLANT, MAX_SLANT)) if var_y > 0 else 0.0
 
 
-def extent(values, label, count, reduce, initial):
-    """Per-label minimum or maximum of per-run values."""
-    out = np.full(count, initial, dtype=np.float64)
-    reduce.at(out, label, values)
-    return out
-
-
-def grouped(left, right, members, close):
-    """Union parts whose column ranges overlap enough, or that `close(i, j)` says nearly meet; return each part's
-    group (0, 1, ...) in left-to-right order."""
-    group = {i: i for i in members}
-
-    def root(i):
-        while group[i] != i:
-            i = group[i]
-        return i
-
-    for x, i in enumerate(members):
-        for j in members[x + 1 :]:
-            overlap = min(right[i], right[j]) - max(left[i], left[j])
-            if overlap >= OVERLAP * min(right[i] - left[i], right[j] - left[j]) or close(i, j):
-                group[root(j)] = root(i)
-    roots = {i: root(i) for i in members}
-    centre = {r: np.mean([(left[i] + right[i]) / 2 for i in members if roots[i] == r]) for r in set(roots.values())}
-    order = {r: k for k, r in enumerate(sorted(centre, key=centre.get))}
-    return {i: order[roots[i]] for i in members}
-
-
-def digits(ink):
-    """The drawing's digits, left to right; a drawing of one digit gives its whole ink box. Raises BlankDrawing,
-    TooManyParts."""
-    top, bottom, left, right = ink_box(ink)
+def components(ink):
+    """The drawing's connected parts as Pieces, and its Layout. Raises BlankDrawing."""
+    top, bottom, _, _ = ink_box(ink)
     mask = ink > FAINT
     row, start, end = runs(mask)
     label = connected(row, start, end, ink.shape[1])
-    count = label.max() + 1
-    rows = row.astype(np.float64)
-    tops = extent(rows, label, count, np.minimum, np.inf)
-    bottoms = extent(rows + 1, label, count, np.maximum, -np.inf)
-    lefts = extent(start, label, count, np.minimum, np.inf)
-    rights = extent(end, label, count, np.maximum, -np.inf)
-    tallest = bottom - top  # the line's height
-    sizes = np.maximum(bottoms - tops, rights - lefts)
-    speck = sizes < SPECK * tallest
-    members = [int(i) for i in np.flatnonzero(~speck)]
-    if len(members) > MAX_DIGITS:
-        raise TooManyParts(f"the drawing falls into {len(members)} separate parts; a number has at most {MAX_DIGITS}")
-    shift = lean(row, start, end, label) * (rows - rows.mean())  # columns measured along the writing's slant
-    boxes = np.stack([lefts, tops, rights, bottoms], axis=1)
-    reach = CLOSE * tallest
+    layout = Layout(float(bottom - top), lean(row, start, end, label), (top + bottom) / 2.0)
+    pixels = np.zeros(ink.shape, dtype=np.int32)
+    pixels[mask] = np.repeat(label + 1, end - start)  # mask's pixels come in the runs' reading order
+    found = []
+    for k in range(label.max() + 1):
+        mine = label == k
+        t, b = int(row[mine].min()), int(row[mine].max()) + 1
+        lo, hi = int(start[mine].min()), int(end[mine].max())
+        found.append(piece(pixels[t:b, lo:hi] == k + 1, lo, t, layout))
+    return found, layout
 
-    def close(i, j):
-        apart = distance(boxes[i], boxes[j])
-        if apart > reach:
-            return False
-        if apart == 0 and min(sizes[i], sizes[j]) < SMALL * tallest:
-            return True
-        box = union([boxes[i], boxes[j]])
-        return bool(
-            (
-                grown(filled(row, start, end, label == i, box), int(np.ceil(reach)))
-                & filled(row, start, end, label == j, box)
-            ).any()
-        )
 
-    group = grouped(
-        extent(start - shift, label, count, np.minimum, np.inf),
-        extent(end - shift, label, count, np.maximum, -np.inf),
-        members,
-        close,
-    )
-    if len(set(group.values())) <= 1:  # one digit, or specks only: the drawing whole
-        return [Digit((int(left), int(top), int(right), int(bottom)), ink[top:bottom, left:right])]
-    parts = {}
-    for i in members:
-        parts.setdefault(group[i], []).append(boxes[i])
-    for i in np.flatnonzero(speck):  # a speck by a digit is part of it
-        gap, g = min((distance(union(them), boxes[i]), g) for g, them in parts.items())
-        if gap <= NEAR * tallest:
-            group[int(i)] = g
-            parts[g].append(boxes[i])
-    owner = np.zeros(count, dtype=np.int16)  # 0: left out, else the digit's number + 1
-    for i, g in group.items():
-        owner[i] = g + 1
-    pixels = np.zeros(ink.shape, dtype=np.int16)
-    pixels[mask] = np.repeat(owner[label], end - start)  # mask's pixels come in the runs' reading order
-    return [cut(ink, pixels, g + 1, union(parts[g])) for g in range(len(parts))]
+def pieces(ink):
+    """The drawing's pieces from the image alone: its connected parts, specks joined to the part they lie by, wide
+    parts cut. Raises BlankDrawing, TooManyParts."""
+    found, layout = components(ink)
+    return settled(found, layout), layout
+
+
+def settled(found, layout, in_order=False):
+    """Pieces ready to group: specks joined to the piece they lie by (or left out), wide pieces cut; left to right
+    along the slant, or kept `in_order` (the order they were drawn in). Raises TooManyParts."""
+    small = [max(p.box[2] - p.box[0], p.box[3] - p.box[1]) < SPECK * layout.height for p in found]
+    big = [p for p, s in zip(found, small) if not s]
+    if not big:  # specks only: the drawing is one piece
+        return [joined(found)]
+    if len(big) > MAX_DIGITS:
+        raise TooManyParts(f"the drawing falls into {len(big)} separate parts; a number has at most {MAX_DIGITS}")
+    near = {}
+    for speck in (p for p, s in zip(found, small) if s):
+        gap, k = min((distance(b.box, speck.box), k) for k, b in enumerate(big))
+        if gap <= NEAR * layout.height:
+            near.setdefault(k, []).append(speck)
+    big = [joined([b] + near[k]) if k in near else b for k, b in enumerate(big)]
+    if in_order:
+        big = overlapping(big, layout.height)
+    out = [part for k, p in enumerate(big) for part in cut(p, layout, k, WIDE_STROKE if in_order else WIDE)]
+    return out if in_order else sorted(out, key=lambda p: p.lo + p.hi)
+
+
+def overlapping(found, height):
+    """Pieces drawn one after the other that overlap along the slant by most of the narrower one's width, joined:
+    strokes of one digit (neighbouring digits overlap by a sliver at most, and a 1 narrower than COLUMN never
+    joins this way)."""
+    out = []
+    for p in found:
+        last = out[-1] if out else None
+        narrower = min(p.hi - p.lo, last.hi - last.lo) if last else 0.0
+        if last and min(p.hi, last.hi) - max(p.lo, last.lo) >= SHARED * narrower and narrower >= COLUMN * height:
+            out[-1] = joined([last, p])
+        else:
+            out.append(p)
+    return out
+
+
+def cut(p, layout, origin, wide):
+    """A piece wider than `wide` of the height (it may be digits that touch) cut along the slant every CUT_EVERY of
+    the height, each cut at the column near there where the ink is least tall (digits meet between their curves)."""
+    height = layout.height
+    width = p.hi - p.lo
+    if width <= wide * height:
+        return [p]
+    rows, cols = np.nonzero(p.mask)
+    column = (layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo).astype(np.int64)
+    span = np.zeros(int(np.ceil(width)) + 1)  # how tall the ink is in each column: low where digits meet
+    np.maximum.at(span, column, rows)
+    first = np.full(len(span), np.inf)
+    np.minimum.at(first, column, rows)
+    profile = np.convolve(np.where(np.isfinite(first), span - first, 0.0), np.ones(5) / 5, mode="same")
+    step, edge = CUT_EVERY * height, CUT_EDGE * height
+    count = int(np.ceil(width / step))
+    cuts = []
+    for place in np.arange(1, count) * width / count:
+        window = np.arange(int(max(place - step / 2, edge)), int(min(place + step / 2, width - edge)))
+        if len(window):
+            at = int(window[np.argmin(profile[window])])
+            if all(abs(at - c) >= edge for c in cuts):
+                cuts.append(at)
+    bounds = [int(column.min())] + sorted(cuts) + [int(column.max()) + 1]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        mine = (column >= a) & (column < b)
+        mask = np.zeros(p.mask.shape, dtype=bool)
+        mask[rows[mine], cols[mine]] = True
+        part = piece(mask, p.box[0], p.box[1], layout)
+        if part is not None:
+            out.append(replace(part, origin=origin))
+    return out
+
+
+def candidates(found, layout):
+    """The groups of neighbouring pieces that may be one digit, as {(first, end): what their shape costs}."""
+    height = layout.height
+    out = {}
+    for i in range(len(found)):
+        for j in range(i + 1, min(len(found), i + MAX_GROUP) + 1):
+            after = found[j] if j < len(found) else None
+            group = sorted(found[i:j], key=lambda p: p.lo)
+            gap, beside, last = 0.0, 0, group[0]
+            for p in group[1:]:
+                shared = min(last.hi, p.hi) - p.lo  # below 0: a blank between them
+                gap = max(gap, -shared)
+                beside += not cut_through(last, p) and shared < SIDE * min(p.hi - p.lo, last.hi - last.lo)
+                last = p if p.hi > last.hi else last
+            width = last.hi - group[0].lo
+            if j - i > 1 and (gap > LINK * height or width > WIDEST * height):
+                continue
+            box = union([p.box for p in group])
+            cost = GAP * gap / height + WIDTH * max(width / height - 1.0, 0.0) + BESIDE * beside + DIGIT
+            cost += LOWNESS if box[3] - box[1] < LOW * height else 0.0
+            cost += CUTTING / 2 * ((i > 0 and cut_through(found[i - 1], found[i])) + cut_through(found[j - 1], after))
+            out[(i, j)] = cost
+    return out
+
+
+def cut_through(a, b):
+    """Whether two pieces are parts of one that was cut."""
+    return b is not None and a.origin == b.origin != -1
+
+
+def best(count, scores):
+    """The grouping of `count` pieces in order that scores highest: [(first, end)] from {(first, end): score}."""
+    total = [0.0] + [-np.inf] * count
+    back = [0] * (count + 1)
+    for (i, j), score in sorted(scores.items(), key=lambda item: item[0][1]):
+        if total[i] + score > total[j]:
+            total[j], back[j] = total[i] + score, i
+    groups, j = [], count
+    while j > 0:
+        groups.append((back[j], j))
+        j = back[j]
+    return groups[::-1]
+
+
+def group_ink(ink, group):
+    """A group of pieces as a Digit: its box and its own ink alone."""
+    whole = joined(group) if len(group) > 1 else group[0]
+    left, top, right, bottom = whole.box
+    return Digit(whole.box, np.where(whole.mask, ink[top:bottom, left:right], np.float32(0)))
+
+
+def whole_drawing(ink):
+    """The drawing whole as one digit: its ink box and all its ink."""
+    top, bottom, left, right = ink_box(ink)
+    return Digit((int(left), int(top), int(right), int(bottom)), ink[top:bottom, left:right])
 
 
 def union(boxes):
@@ -183,72 +313,6 @@ def distance(a, b):
     dx = max(a[0] - b[2], b[0] - a[2], 0)
     dy = max(a[1] - b[3], b[1] - a[3], 0)
     return float(np.hypot(dx, dy))
-
-
-def filled(row, start, end, mine, box):
-    """The pixels of the runs `mine` within a box, as a boolean image of the box."""
-    left, top, right, bottom = (int(v) for v in box)
-    inside = (row >= top) & (row < bottom) & mine
-    edges = np.zeros((bottom - top, right - left + 1), dtype=np.int8)
-    edges[row[inside] - top, start[inside] - left] = 1  # a row's runs never share a start or an end
-    edges[row[inside] - top, end[inside] - left] = -1
-    return np.cumsum(edges, axis=1, dtype=np.int8)[:, :-1] > 0
-
-
-def grown(mask, radius):
-    """The mask widened by `radius` pixels in every direction (a square's reach)."""
-    out = mask.copy()
-    for axis in (0, 1):
-        spread = out.copy()
-        for step in range(1, radius + 1):
-            lead = [slice(None)] * 2
-            trail = [slice(None)] * 2
-            lead[axis], trail[axis] = slice(step, None), slice(None, -step)
-            spread[tuple(lead)] |= out[tuple(trail)]
-            spread[tuple(trail)] |= out[tuple(lead)]
-        out = spread
-    return out
-
-
-def cut(ink, pixels, number, box):
-    """A digit's ink alone inside its box: the pixels whose part is digit `number`'s."""
-    left, top, right, bottom = (int(v) for v in box)
-    inside = pixels[top:bottom, left:right] == number
-    return Digit((left, top, right, bottom), np.where(inside, ink[top:bottom, left:right], np.float32(0)))
-
-
-def splits(digit):
-    """Ways to cut a wide digit into two that touch, fewest inked pixels first: (left, right) Digit pairs."""
-    left, top, right, bottom = digit.box
-    if right - left <= WIDE * (bottom - top):
-        return []
-    ink = digit.ink
-    slope = float(np.clip(preprocess.slant(ink), -MAX_SLANT, MAX_SLANT))
-    rows, cols = np.indices(ink.shape)
-    column = np.floor(cols - slope * (rows - ink.shape[0] / 2)).astype(np.int64)
-    column -= column.min()
-    profile = np.bincount(column.ravel(), (ink > FAINT).ravel(), column.max() + 1)
-    middle = np.arange(len(profile) // 4, 3 * len(profile) // 4)
-    cuts = []
-    for at in middle[np.argsort(profile[middle], kind="stable")]:
-        if all(abs(at - c) > 0.08 * len(profile) for c in cuts):
-            cuts.append(at)
-        if len(cuts) == CUTS:
-            break
-    pairs = []
-    for at in cuts:
-        halves = [np.where(column < at, ink, 0.0), np.where(column >= at, ink, 0.0)]
-        try:
-            pairs.append(tuple(boxed(half, left, top) for half in halves))
-        except BlankDrawing:
-            pass
-    return pairs
-
-
-def boxed(ink, left, top):
-    """A Digit of the ink in a part whose corner is at (left, top) of the drawing, cut to its own ink box."""
-    t, b, lo, hi = ink_box(ink)
-    return Digit((left + int(lo), top + int(t), left + int(hi), top + int(b)), ink[t:b, lo:hi].astype(np.float32))
 
 
 def overlap_ratio(a, b):
@@ -270,5 +334,5 @@ def digit_in(ink, box, found):
         ink_box(part)
     except BlankDrawing:
         raise BlankDrawing("nothing is drawn in the box") from None
-    best = max(found, key=lambda d: overlap_ratio(d.box, box), default=None)
-    return best.ink if best is not None and overlap_ratio(best.box, box) >= MATCH else part
+    best_match = max(found, key=lambda d: overlap_ratio(d.box, box), default=None)
+    return best_match.ink if best_match is not None and overlap_ratio(best_match.box, box) >= MATCH else part
