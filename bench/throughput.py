@@ -169,10 +169,6 @@ def main():
         load_tables(args, bodies)
 
 
-if __name__ == "__main__":
-    main()
-
-
 def correcting(bases, seconds, bodies, start_at, results, client):
     """One client sending corrections back to back to bases[client % len(bases)]: ({status: count}, the
     model_version each 200 named)."""
@@ -395,3 +391,7 @@ def lowercase(env):
     """boto3.client's keyword arguments for the AWS_* settings `env` holds."""
     names = {"AWS_ACCESS_KEY_ID": "aws_access_key_id", "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key"}
     return {names.get(k, "region_name"): v for k, v in env.items()}
+
+
+if __name__ == "__main__":
+    main()

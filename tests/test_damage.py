@@ -6,7 +6,7 @@ from test_versions import learned, tiny
 
 from conftest import drawing_url
 from recognizer.state.store import LocalStore, StoreUnavailable, open_store
-from recognizer.state.versions import POINTER, ModelVersions, read_pointer
+from recognizer.state.versions import BASE_KEY, POINTER, ModelVersions, read_pointer
 
 
 def overwrite(store, key, data):
@@ -70,6 +70,19 @@ def test_no_intact_version_left_serves_the_originals(store):
     versions = ModelVersions(store, tiny())
     assert versions.refresh().version == 0 and "serving the originals" in versions.problems[-1]
     assert versions.commit(learned).version == 4  # 1-3 were used, if by damaged versions
+
+
+def test_a_damaged_base_is_survived_and_learning_goes_on_over_a_new_one(store):
+    three_versions(store)
+    (base,) = [key for key in store.keys("models/") if BASE_KEY.match(key)]
+    overwrite(store, base, store.get(base)[0][:100])
+    versions = ModelVersions(store, tiny())
+    assert versions.refresh().version == 0  # every version is over that base
+    assert any(base in line for line in versions.problems) and "serving the originals" in versions.problems[-1]
+    assert versions.commit(learned).version == 4
+    assert len([key for key in store.keys("models/") if BASE_KEY.match(key)]) == 2
+    again = ModelVersions(store, tiny())
+    assert again.refresh().version == 4 and again.problems == []
 
 
 def test_a_version_that_does_not_match_its_checksum_is_never_served(store):
@@ -177,7 +190,8 @@ def test_a_request_first_answered_503_is_learned_once_when_retried(app, client, 
     body = {"image": drawing_url(strokes[0]), "digit": strokes[0]["label"], "request_id": "retry-me"}
     versions = app.extensions["recognizer"].versions
     swap = versions.store.swap
-    versions.store.swap = lambda *args: (_ for _ in ()).throw(StoreUnavailable("S3 is unreachable"))
+    unreachable = StoreUnavailable("S3 is unreachable")
+    versions.store.swap = lambda key, *args: (_ for _ in ()).throw(unreachable) if key == POINTER else swap(key, *args)
     failed = client.post("/train", json=body)
     assert failed.status_code == 503 and failed.get_json()["sample_id"]
     assert client.get("/stats").get_json()["corrections"] == 0  # 503: not in the count
