@@ -304,7 +304,9 @@ def load_tables(args, bodies):
             _, _, busy = correct([base], seconds, 4, bodies, lambda: predict_times(base, seconds - 2.0, bodies))
         with gunicorn({**env, "STORE_URL": f"file://{tmp}/one"}, workers=workers) as base:
             statuses, versions, _ = correct([base], 3.0, 1, bodies)  # one client: the baseline
-            alone = counted_row("1 client, 1 machine", 3.0, statuses, versions, settled([base]), 0)[0]
+            alone = counted_row(
+                "1 client, 1 machine", 3.0, statuses, versions, settled([base]), stored_bytes(f"{tmp}/one")
+            )[0]
         with gunicorn({**env, "STORE_URL": f"file://{tmp}/eight"}, workers=workers) as base:
             statuses, versions, _ = correct([base], seconds, 8, bodies)
             one, one_exact = counted_row(

@@ -5,7 +5,9 @@ import os
 import threading
 from concurrent.futures import Future
 
-NICE = 10  # the learning thread's niceness: the CPU goes to requests being read first
+# The learning thread's niceness: the CPU goes to the requests being read first. On a machine shared with other
+# busy programs a niced thread gets little of it, and LEARNING_NICE=0 learns at their priority.
+NICE = int(os.environ.get("LEARNING_NICE", "10"))
 MOST = 32  # corrections in one update at most, so that none waits behind an endless group
 
 log = logging.getLogger(__name__)
