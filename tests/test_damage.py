@@ -1,10 +1,13 @@
 """Stored state that was damaged (a garbage pointer, a version cut short or gone) is survived on both stores,
 and a commit's answer tells the truth when the store fails around its compare-and-swap."""
 
+import json
+
 import pytest
 from test_versions import learned, tiny
 
 from conftest import drawing_url
+from recognizer.state.drawings import counter_key
 from recognizer.state.store import LocalStore, StoreUnavailable, open_store
 from recognizer.state.versions import BASE_KEY, POINTER, ModelVersions, read_pointer
 
@@ -226,3 +229,18 @@ def test_check_lists_the_damage_and_repair_moves_the_pointer(backend_url, store,
     out = capsys.readouterr().out
     assert "repair: models/current.json repaired" in out and "2 problem(s) left" in out
     assert read_pointer(store.get(POINTER)[0])["key"] == keys[-2]
+
+
+def test_check_finds_a_counter_that_is_off_and_repair_counts_the_drawings_again(
+    client, strokes, store_url, monkeypatch, capsys
+):
+    from recognizer.commands import check
+
+    for sample in strokes[:3]:
+        assert client.post("/samples", json={"image": drawing_url(sample), "digit": 3}).status_code == 201
+    store = open_store(store_url)
+    overwrite(store, counter_key(3), json.dumps({"count": 7, "once": []}).encode())  # a bad manual edit
+    monkeypatch.setenv("STORE_URL", store_url)
+    assert check.main([]) == 1 and "counts/3.json counts 7 drawings of 3, 3 are stored" in capsys.readouterr().out
+    assert check.main(["--repair"]) == 0 and "repair: counts/3.json set to 3" in capsys.readouterr().out
+    assert client.get("/stats").get_json()["drawings"]["3"] == 3
