@@ -3,14 +3,15 @@
 import hashlib
 import json
 import logging
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from recognizer.learning.augment import correction_variants
-from recognizer.learning.online import OnlineLearner, Refused, UpdatedModels
+from recognizer.learning.group import GroupCommit
+from recognizer.learning.online import Correction, OnlineLearner, Refused, UpdatedModels
 from recognizer.nets import weights
 from recognizer.reading import pen
 from recognizer.reading.preprocess import to_mnist
@@ -28,6 +29,17 @@ class NotLearned(Exception):
     def __init__(self, sample_id, cause):
         super().__init__(str(cause))
         self.sample_id, self.refused = sample_id, isinstance(cause, Refused)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A stored correction waiting to be learned: the drawing as sent and as the models see it."""
+
+    ink: np.ndarray
+    image: np.ndarray
+    digit: int
+    request: str
+    sample_id: str
 
 
 def request_key(request_id):
@@ -51,7 +63,7 @@ class Recognizer:
         self.versions = ModelVersions(store, originals, keep=keep_versions, lock=host_lock(store))
         self.refresh_seconds = refresh_seconds
         self._refreshed = 0.0
-        self._lock = threading.Lock()
+        self.learning = GroupCommit(self._learn_queued)
         self.rng = np.random.default_rng(seed)
 
     def current(self):
@@ -91,7 +103,8 @@ class Recognizer:
 
     def train(self, ink, digit, request_id=None, box=None, strokes=None):
         """Store a correction (the whole drawing, or the digit of it in `box`, with the strokes that drew it), then
-        learn it into the updated models as a new version.
+        learn it into the updated models, together with every other correction queued in this process meanwhile
+        (group commit).
 
         Returns the response body. Raises StoreUnavailable if the drawing could not be stored, and
         NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
@@ -107,23 +120,21 @@ class Recognizer:
                 pass
         ink, strokes = self.digit_of(ink, box, strokes, self.current())
         image = to_mnist(ink)
-        with self._lock:
-            shown = self.reader.describe(image, self.current())
-            sample_id = drawings.keep(
-                self.store,
-                ink,
-                digit,
-                "train",
-                shown,
-                drawings.claim_sample_id(self.store, request) if request else None,
-                strokes=strokes,
-            )
-            variants = correction_variants(ink, self.rng)
-            try:
-                state = self.learn(image, variants, digit, request=request, sample_id=sample_id)
-            except (Refused, Contended, StoreUnavailable) as error:
-                raise NotLearned(sample_id, error) from error
-            body = self.reader.describe(image, state)
+        shown = self.reader.describe(image, self.current())
+        sample_id = drawings.keep(
+            self.store,
+            ink,
+            digit,
+            "train",
+            shown,
+            drawings.claim_sample_id(self.store, request) if request else None,
+            strokes=strokes,
+        )
+        try:
+            state = self.learning.submit(Queued(ink, image, digit, request, sample_id))
+        except (Refused, Contended, StoreUnavailable) as error:
+            raise NotLearned(sample_id, error) from error
+        body = self.reader.describe(image, state)
         entry = next(h for h in reversed(state.history) if h.get("sample_id") == sample_id)
         body = {"model_version": entry["version"], "sample_id": sample_id, "learned": entry["learned"], **body}
         if request:
@@ -135,28 +146,65 @@ class Recognizer:
                 log.warning("learned %s, but could not keep its answer: %s", sample_id, error)
         return body
 
+    def _learn_queued(self, queued):
+        """Learn a group of Queued corrections as one version (GroupCommit's `apply`): the version published for
+        each, or the Refused it met."""
+        variants = [correction_variants(q.ink, self.rng) for q in queued]  # once, not again on a lost race
+        items = [(q.image, v, q.digit, q.request, q.sample_id) for q, v in zip(queued, variants)]
+        refused = {}
+        published = self.versions.commit(lambda state: self._learned(state, items, refused))
+        return [refused.get(q.sample_id, published) for q in queued]
+
     def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None):
-        """Commit one correction on top of whatever version is newest in the store.
+        """Commit one correction on top of whatever version is newest in the store; raises Refused.
 
         A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people. A
         `request` already in the history was learned before: nothing is committed again.
         """
+        refused = {}
+        published = self.versions.commit(
+            lambda state: self._learned(state, [(image, variants, digit, request, sample_id)], refused, replayed)
+        )
+        if refused:
+            raise next(iter(refused.values()))
+        return published
 
-        def change(state):
-            if request and any(h.get("request") == request for h in state.history):
-                return state
-            right = (
-                None
-                if replayed
-                else {
-                    name: bool(int(np.argmax(p)) == digit)
-                    for name, p in row(self.probabilities(image[None], state), 0).items()
-                }
+    def _learned(self, state, items, refused, replayed=False):
+        """`state` having learned the (image, variants, digit, request, sample_id) items as one group, each
+        request once; a group the guard refuses is learned one by one, so that one bad drawing refuses only
+        itself. `refused` collects what was refused, by sample_id (None: a nameless one)."""
+        refused.clear()  # a lost race computes the whole change again
+        seen, todo = {h.get("request") for h in state.history} - {None}, []
+        for image, variants, digit, request, sample_id in items:
+            if request and request in seen:
+                continue  # learned before, or earlier in this group: applies once
+            seen.add(request)
+            todo.append((image, variants, digit, {"request": request} if request else {}, sample_id))
+        if not todo:
+            return state
+        probabilities = None if replayed else self.probabilities(np.stack([t[0] for t in todo]), state)
+        corrections = [
+            Correction(
+                image,
+                variants,
+                digit,
+                None if replayed else {n: bool(int(np.argmax(p)) == digit) for n, p in row(probabilities, i).items()},
+                {**note, **({"sample_id": sample_id} if sample_id else {})},
             )
-            note = {**({"request": request} if request else {}), **({"sample_id": sample_id} if sample_id else {})}
-            return self.learner.learn(state, image, variants, digit, right, note)
-
-        return self.versions.commit(change)
+            for i, (image, variants, digit, note, sample_id) in enumerate(todo)
+        ]
+        try:
+            return self.learner.learn_group(state, corrections)
+        except Refused as error:
+            if len(corrections) == 1:
+                refused[todo[0][4]] = error
+                return state
+        for correction, item in zip(corrections, todo):
+            try:
+                state = self.learner.learn_group(state, [correction])
+            except Refused as error:
+                refused[item[4]] = error
+        return state
 
     def reset(self):
         """Make the updated models copies of the originals again, keeping the version history."""

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import drawing_url, faint_speck, ink_url
+from recognizer.state import drawings
 from recognizer.state.store import StoreUnavailable
 
 
@@ -221,9 +222,9 @@ def test_a_sample_whose_second_write_fails_leaves_no_drawing(app, client, stroke
 
 def test_a_stored_sample_is_201_even_when_the_counts_cannot_be_read(app, client, strokes, store_url, monkeypatch):
     def unreachable(*_):
-        raise StoreUnavailable("listing failed")
+        raise StoreUnavailable("reading the counters failed")
 
-    monkeypatch.setattr(app.extensions["recognizer"].store, "keys", unreachable)
+    monkeypatch.setattr(drawings, "counts", unreachable)
     response = client.post("/samples", json={"image": drawing_url(strokes[3]), "digit": 4})
     assert response.status_code == 201 and "counts" not in response.get_json()
     assert stored(store_url, f"drawings/4/{response.get_json()['sample_id']}.png")

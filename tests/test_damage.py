@@ -1,12 +1,15 @@
 """Stored state that was damaged (a garbage pointer, a version cut short or gone) is survived on both stores,
 and a commit's answer tells the truth when the store fails around its compare-and-swap."""
 
+import json
+
 import pytest
 from test_versions import learned, tiny
 
 from conftest import drawing_url
+from recognizer.state.drawings import counter_key
 from recognizer.state.store import LocalStore, StoreUnavailable, open_store
-from recognizer.state.versions import POINTER, ModelVersions, read_pointer
+from recognizer.state.versions import BASE_KEY, POINTER, ModelVersions, read_pointer
 
 
 def overwrite(store, key, data):
@@ -70,6 +73,19 @@ def test_no_intact_version_left_serves_the_originals(store):
     versions = ModelVersions(store, tiny())
     assert versions.refresh().version == 0 and "serving the originals" in versions.problems[-1]
     assert versions.commit(learned).version == 4  # 1-3 were used, if by damaged versions
+
+
+def test_a_damaged_base_is_survived_and_learning_goes_on_over_a_new_one(store):
+    three_versions(store)
+    (base,) = [key for key in store.keys("models/") if BASE_KEY.match(key)]
+    overwrite(store, base, store.get(base)[0][:100])
+    versions = ModelVersions(store, tiny())
+    assert versions.refresh().version == 0  # every version is over that base
+    assert any(base in line for line in versions.problems) and "serving the originals" in versions.problems[-1]
+    assert versions.commit(learned).version == 4
+    assert len([key for key in store.keys("models/") if BASE_KEY.match(key)]) == 2
+    again = ModelVersions(store, tiny())
+    assert again.refresh().version == 4 and again.problems == []
 
 
 def test_a_version_that_does_not_match_its_checksum_is_never_served(store):
@@ -177,7 +193,8 @@ def test_a_request_first_answered_503_is_learned_once_when_retried(app, client, 
     body = {"image": drawing_url(strokes[0]), "digit": strokes[0]["label"], "request_id": "retry-me"}
     versions = app.extensions["recognizer"].versions
     swap = versions.store.swap
-    versions.store.swap = lambda *args: (_ for _ in ()).throw(StoreUnavailable("S3 is unreachable"))
+    unreachable = StoreUnavailable("S3 is unreachable")
+    versions.store.swap = lambda key, *args: (_ for _ in ()).throw(unreachable) if key == POINTER else swap(key, *args)
     failed = client.post("/train", json=body)
     assert failed.status_code == 503 and failed.get_json()["sample_id"]
     assert client.get("/stats").get_json()["corrections"] == 0  # 503: not in the count
@@ -212,3 +229,18 @@ def test_check_lists_the_damage_and_repair_moves_the_pointer(backend_url, store,
     out = capsys.readouterr().out
     assert "repair: models/current.json repaired" in out and "2 problem(s) left" in out
     assert read_pointer(store.get(POINTER)[0])["key"] == keys[-2]
+
+
+def test_check_finds_a_counter_that_is_off_and_repair_counts_the_drawings_again(
+    client, strokes, store_url, monkeypatch, capsys
+):
+    from recognizer.commands import check
+
+    for sample in strokes[:3]:
+        assert client.post("/samples", json={"image": drawing_url(sample), "digit": 3}).status_code == 201
+    store = open_store(store_url)
+    overwrite(store, counter_key(3), json.dumps({"count": 7, "once": []}).encode())  # a bad manual edit
+    monkeypatch.setenv("STORE_URL", store_url)
+    assert check.main([]) == 1 and "counts/3.json counts 7 drawings of 3, 3 are stored" in capsys.readouterr().out
+    assert check.main(["--repair"]) == 0 and "repair: counts/3.json set to 3" in capsys.readouterr().out
+    assert client.get("/stats").get_json()["drawings"]["3"] == 3

@@ -12,9 +12,8 @@ import requests
 from faults import FaultProxy
 
 from conftest import drawing_url, gunicorn, start_moto, stop, wait_until
-from recognizer.learning.online import UpdatedModels
 from recognizer.state.store import OUTAGE_PAUSE, open_store
-from recognizer.state.versions import POINTER
+from recognizer.state.versions import POINTER, ModelVersions
 
 pytestmark = pytest.mark.timeout(300)  # real servers: these take a while
 
@@ -55,7 +54,7 @@ def drawings(store):
 def current(store):
     """The version the pointer names, read straight from the store."""
     pointer = json.loads(store.get(POINTER)[0])
-    return pointer, UpdatedModels.from_bytes(store.get(pointer["key"])[0])
+    return pointer, ModelVersions(store, None).read_version(pointer["key"], pointer["sha256"])[0]
 
 
 def test_200_concurrent_corrections_on_4_workers_all_count(s3_env, strokes):

@@ -13,10 +13,11 @@ import pytest
 
 from conftest import ROOT, drawing_url
 from recognizer.learning.online import UpdatedModels
+from recognizer.nets import weights
 from recognizer.nets.cnn import ConvNet
 from recognizer.nets.fnn import FNN
 from recognizer.state.store import LocalStore, open_store
-from recognizer.state.versions import POINTER, Contended, ModelVersions, host_lock
+from recognizer.state.versions import BASE_KEY, POINTER, Contended, ModelVersions, host_lock
 
 # A writer that refreshes, then starts committing a big version and stalls half-way through writing it.
 STALLED_WRITER = """
@@ -69,6 +70,39 @@ def learned(state, tag="", **changes):
         history=state.history + [{"version": state.version + 1, "tag": tag}],
         **changes,
     )
+
+
+def test_a_version_holds_float16_differences_from_a_base_a_fraction_of_the_weights(backend_url, store):
+    fnn, cnn = weights.load_models(weights.SHIPPED)
+    originals, rng = UpdatedModels(0, fnn, cnn), np.random.default_rng(0)
+    versions = ModelVersions(store, originals)
+
+    def nudged(state):  # what learning does: the FNN and the CNN's dense head move a little
+        head = {**state.cnn.params, "dense1_w": state.cnn.params["dense1_w"] + rng.normal(0, 1e-3, (1568, 625))}
+        return learned(
+            state,
+            fnn=FNN({k: v + rng.normal(0, 1e-3, v.shape) for k, v in state.fnn.params.items()}),
+            cnn=ConvNet(head),
+        )
+
+    exact = nudged(originals)
+    versions.commit(lambda state: exact)
+    for _ in range(2):
+        versions.commit(nudged)
+    full = len(originals.to_bytes())
+    sizes = [len(store.get(key)[0]) for key in versions.history()]
+    assert len(sizes) == 3 and max(sizes) < full / 2
+    assert len([key for key in store.keys("models/") if BASE_KEY.match(key)]) == 1
+    reader = ModelVersions(open_store(backend_url), originals).refresh()  # what a worker downloads is what was learned
+    assert reader.version == 3
+    for name in ("W1", "b2"):
+        np.testing.assert_array_equal(reader.fnn.params[name], versions.state.fnn.params[name])
+    np.testing.assert_array_equal(reader.cnn.params["dense1_w"], versions.state.cnn.params["dense1_w"])
+    np.testing.assert_allclose(
+        ModelVersions(store, originals).read_version(versions.history()[0])[0].fnn.params["W1"],
+        exact.fnn.params["W1"],
+        atol=2e-6,
+    )  # float16 of a difference of 1e-3: 1e-6 off
 
 
 def test_nothing_committed_means_the_originals(store):

@@ -1,7 +1,9 @@
 """Verify every stored object and list the damage: `python -m recognizer.commands.check [--repair]` (STORE_URL's store).
 
-Checks the pointer, every model version against the sha256 its key names, and that every drawing decodes.
-With --repair it moves the pointer to the newest intact version by compare-and-swap, as a worker would.
+Checks the pointer, every model version against the sha256 its key names, that every drawing decodes and that the
+drawing counters say how many drawings of each digit are stored. With --repair it moves the pointer to the newest
+intact version by compare-and-swap, as a worker would, and sets the counters to the drawings listed (run it while no
+drawings come in: one stored during the listing would be counted twice).
 Exits 0 when nothing is damaged (or all of it was repaired), 1 otherwise.
 """
 
@@ -9,7 +11,7 @@ import argparse
 import sys
 
 from recognizer.reading.images import ImageError
-from recognizer.state.drawings import stored_drawings
+from recognizer.state.drawings import counter_key, counts, listed_counts, set_counter, stored_drawings
 from recognizer.state.store import open_store, url_from_environment
 from recognizer.state.versions import POINTER, Damaged, ModelVersions, read_pointer
 
@@ -40,12 +42,24 @@ def damage(store):
             drawing.ink(store)
         except (ImageError, KeyError) as error:
             found.append(f"{drawing.key} cannot be read as a drawing: {error}")
-    return found
+    return found + miscounted(store)
+
+
+def miscounted(store):
+    """The drawing counters that do not say how many drawings of their digit are stored, one line each."""
+    stored, counted = listed_counts(store), counts(store)
+    return [
+        f"{counter_key(digit)} counts {counted[digit]} drawings of {digit}, {stored[digit]} are stored"
+        for digit in stored
+        if counted[digit] != stored[digit]
+    ]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repair", action="store_true", help="move the pointer to the newest intact version")
+    parser.add_argument(
+        "--repair", action="store_true", help="move the pointer to the newest intact version, set the counters"
+    )
     args = parser.parse_args(argv)
     url = url_from_environment()
     store = open_store(url)
@@ -57,6 +71,11 @@ def main(argv=None):
         versions.refresh()
         for line in versions.problems:
             print(f"repair: {line}")
+        counted = counts(store)
+        for digit, stored in listed_counts(store).items():
+            if counted[digit] != stored:
+                set_counter(store, digit, lambda counter, stored=stored: {**counter, "count": stored})
+                print(f"repair: {counter_key(digit)} set to {stored}")
         found = [line for line in damage(store) if not line.startswith(POINTER)]
     print(f"{url}: {len(found) or 'no'} problem(s) {'left' if args.repair else 'found'}")
     return 1 if found else 0

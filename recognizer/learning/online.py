@@ -83,6 +83,18 @@ class UpdatedModels:
         )
 
 
+@dataclass(frozen=True)
+class Correction:
+    """One correction to learn: the drawing (28x28), its variants, its label, which models named it right before
+    (None: a replayed one) and the fields its history entry adds."""
+
+    drawing: np.ndarray
+    variants: np.ndarray
+    label: int
+    right: dict = None
+    note: dict = None
+
+
 class OnlineLearner:
     """Applies one correction to the updated models. The CNN's conv layers stay frozen (its dense head, 99% of
     its weights, learns), so the replay and guard digits' features are computed once, here."""
@@ -112,38 +124,47 @@ class OnlineLearner:
         correction, which /stats must not count twice). Raises Refused when the guard lets neither model learn it.
         `note` adds fields to its history entry (the sample and request it came from).
         """
-        new_x = np.concatenate([drawing[None], variants]).astype(np.float32)
+        return self.learn_group(state, [Correction(drawing, variants, label, right, note)])
+
+    def learn_group(self, state, corrections):
+        """Return a new state len(corrections) versions on, having learned every Correction in one fit: a group
+        costs about as many steps as one correction, so a busy server learns many per second. Each correction's
+        history entry names its own version. Raises Refused when the guard lets neither model learn the group."""
+        new_x = np.concatenate([np.concatenate([c.drawing[None], c.variants]) for c in corrections]).astype(np.float32)
+        new_y = np.concatenate([np.full(1 + len(c.variants), c.label) for c in corrections])
+        drawn = np.cumsum([0] + [1 + len(c.variants) for c in corrections[:-1]])  # where each drawing is in new_x
         recent_x = state.recent_x.astype(np.float32) / 255.0
         nets, learned = {}, {}
         for name, net in state.nets().items():
-            nets[name] = self._fit(name, net, new_x, recent_x, state.recent_y, label)
+            nets[name] = self._fit(name, net, new_x, recent_x, state.recent_y, new_y, drawn)
             learned[f"{name}_updated"] = nets[name] is not None
             nets[name] = nets[name] or net
         if not any(learned.values()):
             raise Refused("learning this drawing would make both updated models too much worse at digits they knew")
+        drawings = weights.to_uint8(np.stack([c.drawing for c in corrections]))
+        entries = [
+            {
+                "version": state.version + i + 1,
+                "digit": int(c.label),
+                "learned": learned,
+                **({"right": c.right} if c.right is not None else {}),
+                **(c.note or {}),
+            }
+            for i, c in enumerate(corrections)
+        ]
         return replace(
             state,
-            version=state.version + 1,
+            version=state.version + len(corrections),
             fnn=nets["fnn"],
             cnn=nets["cnn"],
-            recent_x=np.concatenate([state.recent_x, weights.to_uint8(drawing)[None]])[-RECENT:],
-            recent_y=np.concatenate([state.recent_y, [label]])[-RECENT:],
-            history=(
-                state.history
-                + [
-                    {
-                        "version": state.version + 1,
-                        "digit": int(label),
-                        "learned": learned,
-                        **({"right": right} if right is not None else {}),
-                        **(note or {}),
-                    }
-                ]
-            )[-HISTORY:],
+            recent_x=np.concatenate([state.recent_x, drawings])[-RECENT:],
+            recent_y=np.concatenate([state.recent_y, [c.label for c in corrections]])[-RECENT:],
+            history=(state.history + entries)[-HISTORY:],
         )
 
-    def _fit(self, name, net, new_x, recent_x, recent_y, label):
-        """A copy of `net` that has learned the correction and passes the guard, or None."""
+    def _fit(self, name, net, new_x, recent_x, recent_y, new_y, drawn):
+        """A copy of `net` that has learned the corrections (`new_y` labels `new_x`, whose rows `drawn` are the
+        drawings themselves) and passes the guard, or None."""
         new = net.features(new_x)
         recent = net.features(recent_x)
         before = self._holdout_accuracy(name, net)
@@ -152,14 +173,14 @@ class OnlineLearner:
             for step in range(MAX_STEPS[name]):
                 pick = self.rng.choice(len(self.replay_y), REPLAY_BATCH, replace=False)
                 old = self.rng.choice(len(recent_y), min(RECENT_BATCH, len(recent_y)), replace=False)
-                labels = np.concatenate([np.full(len(new), label), self.replay_y[pick], recent_y[old]])
+                labels = np.concatenate([new_y, self.replay_y[pick], recent_y[old]])
                 inputs = np.concatenate([new, self.replay[name][pick], recent[old]])
                 _, grads = candidate.head_loss_and_gradients(inputs, np.eye(10, dtype=np.float32)[labels])
                 for weight, grad in grads.items():
                     grad += ANCHOR[name] * (candidate.params[weight] - self.originals[name].params[weight])
                 candidate.apply(grads, RATES[name] * backoff)
-                named = candidate.head_probabilities(new).argmax(1) == label
-                if step + 1 >= MIN_STEPS and named[0] and named.mean() >= VARIANTS_RIGHT[name]:
+                named = candidate.head_probabilities(new).argmax(1) == new_y
+                if step + 1 >= MIN_STEPS and named[drawn].all() and named.mean() >= VARIANTS_RIGHT[name]:
                     break
             after = self._holdout_accuracy(name, candidate)
             if after >= before - GUARD_STEP and after >= self.baseline[name] - GUARD_TOTAL:

@@ -1,7 +1,10 @@
-"""The drawings people sent, as the store keeps them: drawings/<digit>/<sample_id>.png plus its .json."""
+"""The drawings people sent, as the store keeps them: drawings/<digit>/<sample_id>.png plus its .json, and how many
+there are of each digit: counts/<digit>.json, moved by compare-and-swap with every drawing stored, so that
+counting them never lists the store (`python -m recognizer.commands.check --repair` rebuilds them by listing)."""
 
 import datetime
 import json
+import random
 import time
 import uuid
 from collections import Counter
@@ -10,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from recognizer.reading.images import ink_from_bytes, ink_png
+from recognizer.state.store import StoreUnavailable
+
+ONCE_KEPT = 1000  # the newest sample ids given by retried requests a counter remembers having counted
+COUNT_ATTEMPTS = 100
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,51 @@ def stored_drawings(store):
     return sorted(found, key=lambda drawing: drawing.sample_id)
 
 
-def counts(store):
-    """Stored drawings per digit ("0" to "9")."""
+def listed_counts(store):
+    """Stored drawings per digit ("0" to "9"), by listing every one: what the counters should say."""
     found = Counter(drawing.digit for drawing in stored_drawings(store))
     return {str(d): found[d] for d in range(10)}
+
+
+def counter_key(digit):
+    return f"counts/{digit}.json"
+
+
+def _counter(store, digit):
+    """(the counter of `digit`'s drawings, its ETag; None while absent)."""
+    try:
+        data, etag = store.get(counter_key(digit))
+        return json.loads(data), etag
+    except KeyError:
+        return {"count": 0, "once": []}, None
+
+
+def counts(store):
+    """Stored drawings per digit ("0" to "9"), as the counters say: ten small reads however many there are."""
+    return {str(d): _counter(store, d)[0]["count"] for d in range(10)}
+
+
+def set_counter(store, digit, change):
+    """Move `digit`'s counter to `change(counter)` by compare-and-swap, again if another writer moved it first;
+    `change` returning None leaves it as it is."""
+    for attempt in range(COUNT_ATTEMPTS):
+        counter, etag = _counter(store, digit)
+        new = change(counter)
+        if new is None or store.swap(counter_key(digit), json.dumps(new).encode(), etag):
+            return
+        time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
+    raise StoreUnavailable(f"the counter of {digit}s kept changing under {COUNT_ATTEMPTS} writes")
+
+
+def _counted(store, digit, once=None):
+    """Count one more drawing of `digit`; a drawing `once` names (a retried request's sample id) only once."""
+
+    def one_more(counter):
+        if once and once in counter["once"]:
+            return None
+        return {"count": counter["count"] + 1, "once": (counter["once"] + ([once] if once else []))[-ONCE_KEPT:]}
+
+    set_counter(store, digit, one_more)
 
 
 def new_sample_id():
@@ -55,10 +103,10 @@ def new_sample_id():
 
 
 def keep(store, ink, digit, route, shown, sample_id=None, strokes=None):
-    """Write the labelled drawing and its metadata: immutable, before anything else happens. A `sample_id`
-    given (a retried request's) completes whatever part of that drawing is not stored yet. `strokes` (the
-    drawing's, in its pixels) are kept in the metadata."""
-    sample_id = sample_id or new_sample_id()
+    """Write the labelled drawing and its metadata: immutable, before anything else happens, then count it. A
+    `sample_id` given (a retried request's) completes whatever part of that drawing is not stored or counted yet.
+    `strokes` (the drawing's, in its pixels) are kept in the metadata."""
+    once, sample_id = sample_id, sample_id or new_sample_id()
     meta = {
         "sample_id": sample_id,
         "digit": digit,
@@ -79,6 +127,7 @@ def keep(store, ink, digit, route, shown, sample_id=None, strokes=None):
             store.put_new(key, data)
         except FileExistsError:
             pass  # written by the first try of this request
+    _counted(store, digit, once)
     return sample_id
 
 
