@@ -29,6 +29,9 @@ PEN_DRAWINGS = 14_000
 CASES = 400
 WRITER_DRAWINGS = 3  # page drawings of each of a writer's two samples of a digit (other size, place, pen, hand)
 WRITER_CORRECTIONS = 2
+# The attack: clean digits of one class taught as another, 3 each from 20 clients (within the rate limit).
+ATTACKS = ((1, 7), (3, 8), (0, 6), (4, 9), (7, 1))
+ATTACK_CLIENTS, ATTACK_CORRECTIONS = 20, 60
 
 
 def redraw(sample, rng):
@@ -131,6 +134,78 @@ def writer_scenario(rec, rng, test_images, test_labels):
         mnist_after = (readings(rec, state, test_images, test_conv)["answer"] == test_labels).mean()
         drift.append((mnist_after - mnist_before) * 100)
     return groups, float(np.mean(before)), float(np.mean(after)), np.array(drift)
+
+
+def held_out_digits(rng):
+    """(images, labels) of every pen set's held-out writers' digits, each drawn once on the page."""
+    pens = [pen for name in data.PEN_SETS for pen in data.pen_split(name)[1]]
+    images = np.stack([to_mnist(synth.pen_digit(pen["strokes"], rng)) for pen in pens])
+    return images, np.array([pen["label"] for pen in pens])
+
+
+def attack(rec, rng, source, target, held_out, test, count=ATTACK_CORRECTIONS, clients=ATTACK_CLIENTS):
+    """Teach `count` clean `source` digits (pen re-drawings of MNIST train digits the answer reads right) as
+    `target`, from `clients` clients in turn, through the store: (accepted, the answer's accuracy on held-out
+    writers' `source` digits before and after, on the MNIST test before and after)."""
+    rec.reset()
+    x_train, y_train, _, _ = data.load_mnist()
+    inks = []
+    for i in rng.permutation(np.flatnonzero(y_train == source)):
+        ink = synth.pen_drawing(x_train[i] / 255.0, rng)
+        if readings(rec, rec.versions.state, to_mnist(ink)[None])["answer"][0] == source:
+            inks.append(ink)
+        if len(inks) == count:
+            break
+    (images, labels), (test_images, test_labels, test_conv) = held_out, test
+    mine = images[labels == source]
+
+    def scores():
+        state = rec.versions.state
+        return (
+            float(np.mean(readings(rec, state, mine)["answer"] == source)),
+            float(np.mean(readings(rec, state, test_images, test_conv)["answer"] == test_labels)),
+        )
+
+    before = scores()
+    accepted = 0
+    for k, ink in enumerate(inks):
+        try:
+            rec.learn(to_mnist(ink), correction_variants(ink, rng), target, client=f"prankster-{k % clients}")
+            accepted += 1
+        except Refused:
+            pass
+    return accepted, before, scores()
+
+
+def attack_table(rec, rng, held_out, test, pairs=ATTACKS):
+    rows = []
+    for source, target in pairs:
+        accepted, before, after = attack(rec, rng, source, target, held_out, test)
+        rows.append(
+            [
+                f"{source}->{target}",
+                f"{accepted}/{ATTACK_CORRECTIONS}",
+                f"{before[0]:.1%}",
+                f"{after[0]:.1%}",
+                f"{(after[0] - before[0]) * 100:+.1f}",
+                f"{before[1]:.2%}",
+                f"{after[1]:.2%}",
+                f"{(after[1] - before[1]) * 100:+.2f}",
+            ]
+        )
+    table(
+        [
+            f"{ATTACK_CORRECTIONS} wrong corrections from {ATTACK_CLIENTS} clients",
+            "accepted",
+            "held-out writers' digits of that class right before",
+            "after",
+            "change (points)",
+            "MNIST test before",
+            "after",
+            "change (points)",
+        ],
+        rows,
+    )
 
 
 def many_corrections(rec, cases, rng, count):

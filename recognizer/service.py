@@ -3,8 +3,10 @@
 import hashlib
 import json
 import logging
+import secrets
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ from recognizer.learning.online import OnlineLearner, Refused, UpdatedModels
 from recognizer.nets import weights
 from recognizer.reading.preprocess import to_mnist
 from recognizer.reading.reader import MODELS, Reader, model_versions, row
-from recognizer.state import drawings
+from recognizer.state import drawings, problems
 from recognizer.state.store import StoreUnavailable
 from recognizer.state.versions import Contended, ModelVersions, host_lock
 
@@ -34,20 +36,47 @@ def request_key(request_id):
     return hashlib.sha256(request_id.encode()).hexdigest()[:32]
 
 
+def watched(models_dir, replay):
+    """The drawings the online guard watches: the replay's held-out MNIST digits and, once `python -m
+    recognizer.training.watched` has drawn them, training writers' pen digits (models/watched.npz)."""
+    path = Path(models_dir) / "watched.npz"
+    if not path.exists():
+        log.warning("%s is missing: the online guard watches MNIST digits only", path)
+        return replay["holdout_x"], replay["holdout_y"]
+    pens = weights.load(path)
+    return np.concatenate([replay["holdout_x"], pens["x"]]), np.concatenate([replay["holdout_y"], pens["y"]])
+
+
 class Recognizer:
     """Holds the original and updated models in memory and keeps the updated ones in step with the store."""
 
-    def __init__(self, store, models_dir, refresh_seconds=1.0, keep_versions=20, seed=None):
+    def __init__(
+        self,
+        store,
+        models_dir,
+        refresh_seconds=1.0,
+        keep_versions=20,
+        seed=None,
+        client_salt="",
+        problems_kept_seconds=problems.KEPT_SECONDS,
+    ):
         models_dir = Path(models_dir)
         self.store = store
         self.fnn, self.cnn = weights.load_models(models_dir)
         self.reader = Reader(self.fnn, self.cnn)
         replay = weights.load(models_dir / "replay.npz")
+        watched_x, watched_y = watched(models_dir, replay)
         originals = UpdatedModels(0, self.fnn, self.cnn)
-        self.learner = OnlineLearner(
-            originals, replay["replay_x"], replay["replay_y"], replay["holdout_x"], replay["holdout_y"], seed=seed
+        self.learner = OnlineLearner(originals, replay["replay_x"], replay["replay_y"], watched_x, watched_y, seed=seed)
+        self.versions = ModelVersions(
+            store,
+            originals,
+            keep=keep_versions,
+            lock=host_lock(store),
+            on_damage=lambda lines: problems.remember(store, lines, time.time()),
         )
-        self.versions = ModelVersions(store, originals, keep=keep_versions, lock=host_lock(store))
+        self.client_salt = client_salt.encode()
+        self.problems_kept_seconds = problems_kept_seconds
         self.refresh_seconds = refresh_seconds
         self._refreshed = 0.0
         self._lock = threading.Lock()
@@ -65,6 +94,25 @@ class Recognizer:
                 log.warning("could not check for newer models: %s", error)
         return self.versions.state
 
+    def client_key(self, address):
+        """Who sent a correction, as kept with it: a salted hash of the address, never the address. The salt is
+        CLIENT_SALT, or one made at random once and kept in the store (clients/salt), shared by every worker."""
+        if not self.client_salt:
+            try:
+                self.store.put_new("clients/salt", secrets.token_hex(32).encode())
+            except FileExistsError:
+                pass
+            self.client_salt = self.store.get("clients/salt")[0]
+        return hashlib.sha256(self.client_salt + b"/" + address.encode()).hexdigest()[:16]
+
+    def problems(self):
+        """Damage found in the store within the time problems are kept (state/problems.py); what this process
+        found itself when the store cannot be listed."""
+        try:
+            return problems.recent(self.store, time.time(), self.problems_kept_seconds)
+        except StoreUnavailable:
+            return list(self.versions.problems)
+
     def probabilities(self, images, state, conv=None):
         """Each of the four models' probabilities for a batch of 28x28 images (Reader.probabilities)."""
         return self.reader.probabilities(images, state, conv)
@@ -80,14 +128,15 @@ class Recognizer:
         ink = self.reader.digit_in(ink, box, state) if box else ink
         return drawings.keep(self.store, ink, digit, "samples", self.reader.describe(to_mnist(ink), state))
 
-    def train(self, ink, digit, request_id=None, box=None):
+    def train(self, ink, digit, request_id=None, box=None, client=None):
         """Store a correction (the whole drawing, or the digit of it in `box`), then learn it into the updated
         models as a new version.
 
         Returns the response body. Raises StoreUnavailable if the drawing could not be stored, and
         NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
         A `request_id` makes a retried request apply once: its drawing is stored once, learned once, and
-        the answer to the first try that succeeded is given again.
+        the answer to the first try that succeeded is given again. `client` (client_key) is kept with the drawing
+        and its history entry, so that its corrections can be rebuilt away.
         """
         request = request_key(request_id) if request_id else None
         answered = f"requests/{request}/answer.json"
@@ -107,10 +156,11 @@ class Recognizer:
                 "train",
                 shown,
                 drawings.claim_sample_id(self.store, request) if request else None,
+                client=client,
             )
             variants = correction_variants(ink, self.rng)
             try:
-                state = self.learn(image, variants, digit, request=request, sample_id=sample_id)
+                state = self.learn(image, variants, digit, request=request, sample_id=sample_id, client=client)
             except (Refused, Contended, StoreUnavailable) as error:
                 raise NotLearned(sample_id, error) from error
             body = self.reader.describe(image, state)
@@ -125,7 +175,7 @@ class Recognizer:
                 log.warning("learned %s, but could not keep its answer: %s", sample_id, error)
         return body
 
-    def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None):
+    def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None, client=None):
         """Commit one correction on top of whatever version is newest in the store.
 
         A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people. A
@@ -143,7 +193,8 @@ class Recognizer:
                     for name, p in row(self.probabilities(image[None], state), 0).items()
                 }
             )
-            note = {**({"request": request} if request else {}), **({"sample_id": sample_id} if sample_id else {})}
+            given = {"request": request, "sample_id": sample_id, "client": client}
+            note = {key: value for key, value in given.items() if value}
             return self.learner.learn(state, image, variants, digit, right, note)
 
         return self.versions.commit(change)
@@ -155,6 +206,31 @@ class Recognizer:
             return UpdatedModels(0, self.fnn, self.cnn, history=state.history + [{"reset": True}])
 
         return self.versions.commit(change)
+
+    def rollback(self, version):
+        """Serve again the updated models of the newest stored version numbered `version`, as a new version (its
+        history goes on: nothing learned since is forgotten by /stats); KeyError when no such version is kept."""
+        key = next((key for _, number, key in self.versions.stored_versions() if number == version), None)
+        if key is None:
+            raise KeyError(version)
+        earlier, _ = self.versions.read_version(key)
+
+        def change(state):
+            entry = {"version": state.version + 1, "rollback": version}
+            return replace(earlier, version=state.version + 1, history=state.history + [entry])
+
+        return self.versions.commit(change)
+
+    def clients(self):
+        """The corrections each client (client_key) taught the current models: count, digits, versions."""
+        found = {}
+        for entry in self.current().history:
+            if "client" in entry:
+                mine = found.setdefault(entry["client"], {"corrections": 0, "digits": {}, "versions": []})
+                mine["corrections"] += 1
+                mine["digits"][str(entry["digit"])] = mine["digits"].get(str(entry["digit"]), 0) + 1
+                mine["versions"].append(entry["version"])
+        return found
 
     def drawing_counts(self):
         """Stored drawings per digit ("0" to "9")."""

@@ -2,13 +2,17 @@
 
 Checks the pointer, every model version against the sha256 its key names, and that every drawing decodes.
 With --repair it moves the pointer to the newest intact version by compare-and-swap, as a worker would.
-Exits 0 when nothing is damaged (or all of it was repaired), 1 otherwise.
+Also lists the damage workers found and repaired within PROBLEMS_KEPT_SECONDS (as /health does), which does
+not count as a problem left. Exits 0 when nothing is damaged (or all of it was repaired), 1 otherwise.
 """
 
 import argparse
+import os
 import sys
+import time
 
 from recognizer.reading.images import ImageError
+from recognizer.state import problems
 from recognizer.state.drawings import stored_drawings
 from recognizer.state.store import open_store, url_from_environment
 from recognizer.state.versions import POINTER, Damaged, ModelVersions, read_pointer
@@ -49,6 +53,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     url = url_from_environment()
     store = open_store(url)
+    kept = float(os.environ.get("PROBLEMS_KEPT_SECONDS", problems.KEPT_SECONDS))
+    for line in problems.recent(store, time.time(), kept):
+        print(f"found earlier: {line}")
     found = damage(store)
     for line in found:
         print(f"damaged: {line}")

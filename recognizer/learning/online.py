@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from recognizer.learning.guard import Guard, firmly_contradicted
 from recognizer.nets import weights
 from recognizer.nets.cnn import ConvNet
 from recognizer.nets.fnn import FNN
@@ -30,13 +31,15 @@ RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
 # Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
 ANCHOR = {"fnn": 0.5, "cnn": 0.2}
-GUARD_STEP = 0.01  # one update may cost a model at most this much accuracy on the guard's digits ...
-GUARD_TOTAL = 0.01  # ... and an updated model may drift at most this far below its original (3 of 300)
 HISTORY = 10_000  # corrections remembered for /stats
 
 
 class Refused(Exception):
     """The guard refused a correction because learning it would make the models forget digits they knew."""
+
+
+class HeldBack(Refused):
+    """A correction that both original models firmly contradict: kept, but not learned into the shared models."""
 
 
 @dataclass
@@ -89,30 +92,27 @@ class OnlineLearner:
 
     def __init__(self, originals, replay_x, replay_y, holdout_x, holdout_y, seed=None):
         self.replay_y = replay_y.astype(np.int64)
-        self.holdout_y = holdout_y.astype(np.int64)
         replay_x = replay_x.astype(np.float32) / 255.0
-        holdout_x = holdout_x.astype(np.float32) / 255.0
         self.replay = {name: net.features(replay_x) for name, net in originals.nets().items()}
-        self.holdout = {name: net.features(holdout_x) for name, net in originals.nets().items()}
-        self.baseline = self.holdout_accuracy(originals)
+        self.guard = Guard(originals.nets(), holdout_x.astype(np.float32) / 255.0, holdout_y)
         self.originals = originals.nets()
         self.rng = np.random.default_rng(seed)
 
     def holdout_accuracy(self, state):
-        """Each model's accuracy on the digits the guard watches."""
-        return {name: self._holdout_accuracy(name, net) for name, net in state.nets().items()}
-
-    def _holdout_accuracy(self, name, net):
-        return float((net.head_probabilities(self.holdout[name]).argmax(1) == self.holdout_y).mean())
+        """Each model's accuracy on all the drawings the guard watches."""
+        return {name: self.guard.scores(name, net)[0] for name, net in state.nets().items()}
 
     def learn(self, state, drawing, variants, label, right, note=None):
         """Return a new state one version on, having learned `label` for `drawing` (28x28) and its variants.
 
         `right` says which models named the drawing correctly before (kept for /stats; None for a replayed
-        correction, which /stats must not count twice). Raises Refused when the guard lets neither model learn it.
+        correction, which /stats must not count twice). Raises Refused when the guard lets neither model learn it
+        (HeldBack when the originals firmly contradict it).
         `note` adds fields to its history entry (the sample and request it came from).
         """
         new_x = np.concatenate([drawing[None], variants]).astype(np.float32)
+        if firmly_contradicted(self.originals, new_x, label):
+            raise HeldBack(f"the original models both firmly read this drawing as another digit than {label}")
         recent_x = state.recent_x.astype(np.float32) / 255.0
         nets, learned = {}, {}
         for name, net in state.nets().items():
@@ -146,7 +146,7 @@ class OnlineLearner:
         """A copy of `net` that has learned the correction and passes the guard, or None."""
         new = net.features(new_x)
         recent = net.features(recent_x)
-        before = self._holdout_accuracy(name, net)
+        before = self.guard.scores(name, net)
         for backoff in BACKOFF:
             candidate = net.copy()
             for step in range(MAX_STEPS[name]):
@@ -161,7 +161,6 @@ class OnlineLearner:
                 named = candidate.head_probabilities(new).argmax(1) == label
                 if step + 1 >= MIN_STEPS and named[0] and named.mean() >= VARIANTS_RIGHT[name]:
                     break
-            after = self._holdout_accuracy(name, candidate)
-            if after >= before - GUARD_STEP and after >= self.baseline[name] - GUARD_TOTAL:
+            if self.guard.allows(name, before, self.guard.scores(name, candidate)):
                 return candidate
         return None

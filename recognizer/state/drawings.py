@@ -52,9 +52,10 @@ def new_sample_id():
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def keep(store, ink, digit, route, shown, sample_id=None):
+def keep(store, ink, digit, route, shown, sample_id=None, client=None):
     """Write the labelled drawing and its metadata: immutable, before anything else happens. A `sample_id`
-    given (a retried request's) completes whatever part of that drawing is not stored yet."""
+    given (a retried request's) completes whatever part of that drawing is not stored yet; `client` is the salted
+    hash of who sent it (service.client_key), never the address."""
     sample_id = sample_id or new_sample_id()
     meta = {
         "sample_id": sample_id,
@@ -64,6 +65,7 @@ def keep(store, ink, digit, route, shown, sample_id=None):
         "predictions": shown["predictions"],
         "answer": shown["answer"],
         "model_versions": shown["model_versions"],
+        **({"client": client} if client else {}),
     }
     # the metadata first: the PNG is what makes a drawing count, so a write that fails half-way leaves none
     for key, data in (
