@@ -43,7 +43,7 @@ def test_a_few_clients_teaching_clean_1s_as_7s_neither_flip_the_1s_nor_escape_th
             headers = {"X-Forwarded-For": PRANKSTERS[k % len(PRANKSTERS)]}
             statuses.append(requests.post(base + "/train", json=body, headers=headers, timeout=60).status_code)
         after = answers(base, others)
-        assert set(statuses) <= {200, 422}
+        assert set(statuses) <= {200, 422} and statuses.count(422) >= len(taught) - 2  # held back
         assert after.count(1) >= before.count(1) - 1, (before, after)  # other people's 1s are still 1s
 
         # who taught what: one salted hash per address, never the address

@@ -2,10 +2,11 @@
 
 Each updated model learns on its own: a few SGD steps on the drawing, its variants (up to 24), exemplars of every
 digit and earlier corrections (replay), with a pull back toward the original weights (L2-SP), stopping once
-the drawing is named right. A guard then checks the model on digits it knew (train digits kept out of the replay
-buffer, so it tells forgetting, not how well the model generalises); if the step cost too much it
-is retried at half the rate, then a quarter, and otherwise that model is left as it was. A correction
-neither model can learn safely is refused.
+the drawing is named right. A guard (guard.py) then checks the model on digits it knew, overall and digit by
+digit (train digits kept out of the replay buffer and training writers' pens, so it tells forgetting, not how well
+the model generalises); if the step cost too much it is retried at half the rate, then a quarter, and otherwise that
+model is left as it was. A correction neither model can learn safely is refused; one both original models firmly
+contradict is held back before any learning.
 """
 
 import json
