@@ -33,6 +33,7 @@ test: $(VENV)/.dev
 
 train: $(VENV)/.train
 	$(PY) -m recognizer.training.train
+	$(PY) -m recognizer.training.watched   # training writers' pens the online guard watches (models/watched.npz)
 
 bench: $(VENV)/.dev
 	$(PY) bench/accuracy.py

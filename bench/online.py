@@ -6,7 +6,11 @@ On drawings the original models get wrong (dev strokes and synthetic pen drawing
   shows, now names that drawing, and a re-drawn variant of it (other pen width, position, size) correctly;
 - for writers never trained on (UJI's held-out writers): where the answer misreads a writer's digit, after that
   writer corrects 2 drawings of it, how often the other drawings of it are named right, and what it costs on MNIST;
+- the attack: clean digits of one class taught as another, 60 corrections from 20 clients, for several pairs: how
+  many were accepted, and the answer's accuracy on every pen set's held-out writers' digits of the attacked class
+  and on the MNIST test, before and after;
 - after 200 corrections in a row, the updated models' and the answer's accuracy on MNIST test (as canvas images).
+`--parts writers,attacks` runs some of them only.
 """
 
 import argparse
@@ -29,6 +33,10 @@ PEN_DRAWINGS = 14_000
 CASES = 400
 WRITER_DRAWINGS = 3  # page drawings of each of a writer's two samples of a digit (other size, place, pen, hand)
 WRITER_CORRECTIONS = 2
+# The attack: clean digits of one class taught as another, 3 each from 20 clients (within the rate limit).
+ATTACKS = ((1, 7), (3, 8), (0, 6), (4, 9), (7, 1))
+ATTACK_CLIENTS, ATTACK_CORRECTIONS = 20, 60
+PARTS = ("one", "writers", "attacks", "many")
 
 
 def redraw(sample, rng):
@@ -133,6 +141,78 @@ def writer_scenario(rec, rng, test_images, test_labels):
     return groups, float(np.mean(before)), float(np.mean(after)), np.array(drift)
 
 
+def held_out_digits(rng):
+    """(images, labels) of every pen set's held-out writers' digits, each drawn once on the page."""
+    pens = [pen for name in data.PEN_SETS for pen in data.pen_split(name)[1]]
+    images = np.stack([to_mnist(synth.pen_digit(pen["strokes"], rng)) for pen in pens])
+    return images, np.array([pen["label"] for pen in pens])
+
+
+def attack(rec, rng, source, target, held_out, test, count=ATTACK_CORRECTIONS, clients=ATTACK_CLIENTS):
+    """Teach `count` clean `source` digits (pen re-drawings of MNIST train digits the answer reads right) as
+    `target`, from `clients` clients in turn, through the store: (accepted, the answer's accuracy on held-out
+    writers' `source` digits before and after, on the MNIST test before and after)."""
+    rec.reset()
+    x_train, y_train, _, _ = data.load_mnist()
+    inks = []
+    for i in rng.permutation(np.flatnonzero(y_train == source)):
+        ink = synth.pen_drawing(x_train[i] / 255.0, rng)
+        if readings(rec, rec.versions.state, to_mnist(ink)[None])["answer"][0] == source:
+            inks.append(ink)
+        if len(inks) == count:
+            break
+    (images, labels), (test_images, test_labels, test_conv) = held_out, test
+    mine = images[labels == source]
+
+    def scores():
+        state = rec.versions.state
+        return (
+            float(np.mean(readings(rec, state, mine)["answer"] == source)),
+            float(np.mean(readings(rec, state, test_images, test_conv)["answer"] == test_labels)),
+        )
+
+    before = scores()
+    accepted = 0
+    for k, ink in enumerate(inks):
+        try:
+            rec.learn(to_mnist(ink), correction_variants(ink, rng), target, client=f"prankster-{k % clients}")
+            accepted += 1
+        except Refused:
+            pass
+    return accepted, before, scores()
+
+
+def attack_table(rec, rng, held_out, test, pairs=ATTACKS):
+    rows = []
+    for source, target in pairs:
+        accepted, before, after = attack(rec, rng, source, target, held_out, test)
+        rows.append(
+            [
+                f"{source}->{target}",
+                f"{accepted}/{ATTACK_CORRECTIONS}",
+                f"{before[0]:.1%}",
+                f"{after[0]:.1%}",
+                f"{(after[0] - before[0]) * 100:+.1f}",
+                f"{before[1]:.2%}",
+                f"{after[1]:.2%}",
+                f"{(after[1] - before[1]) * 100:+.2f}",
+            ]
+        )
+    table(
+        [
+            f"{ATTACK_CORRECTIONS} wrong corrections from {ATTACK_CLIENTS} clients",
+            "accepted",
+            "held-out writers' digits of that class right before",
+            "after",
+            "change (points)",
+            "MNIST test before",
+            "after",
+            "change (points)",
+        ],
+        rows,
+    )
+
+
 def many_corrections(rec, cases, rng, count):
     """Learn `count` corrections in a row (cycling the wrong drawings), as the server does, through the store."""
     refused, started = 0, time.perf_counter()
@@ -155,11 +235,29 @@ def main():
         help="picks the drawings and the variants (default: 7, the "
         "README's; other seeds check a choice made on this one)",
     )
-    rng = np.random.default_rng(parser.parse_args().seed)
+    parser.add_argument("--parts", default=",".join(PARTS), help="which tables, of %(default)s")
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    rng = np.random.default_rng(args.seed)
     rec = recognizer(seed=1)
-    cases, wrong, total = wrong_drawings(rec, rng, limit=CASES)
-    print(f"{wrong} of {total} drawings are misread by an original model; using {len(cases)}\n")
+    if parts & {"one", "many"}:
+        cases, wrong, total = wrong_drawings(rec, rng, limit=CASES)
+        print(f"{wrong} of {total} drawings are misread by an original model; using {len(cases)}\n")
+    if "one" in parts:
+        one_correction_table(rec, cases, rng)
+    _, _, x_test, test_labels = data.load_mnist()
+    test_images = dataset.canvas_renderings(x_test)
+    if "writers" in parts:
+        writer_table(rec, rng, test_images, test_labels)
+    if "attacks" in parts:
+        test = (test_images, test_labels, rec.cnn.features(test_images))
+        attack_table(rec, rng, held_out_digits(rng), test)
+        print()
+    if "many" in parts:
+        many_table(rec, cases, rng, test_images, test_labels)
 
+
+def one_correction_table(rec, cases, rng):
     fixed, redrawn, refused, seconds = one_correction(rec, cases, rng)
     rows = [
         [
@@ -176,8 +274,8 @@ def main():
         f"p99 {np.percentile(seconds, 99) * 1000:.0f} ms (learning only, no store)\n"
     )
 
-    _, _, x_test, test_labels = data.load_mnist()
-    test_images = dataset.canvas_renderings(x_test)
+
+def writer_table(rec, rng, test_images, test_labels):
     groups, before, after, drift = writer_scenario(rec, rng, test_images, test_labels)
     table(
         [
@@ -191,9 +289,12 @@ def main():
     )
     print()
 
+
+def many_table(rec, cases, rng, test_images, test_labels):
     def accuracy(state):
         return {m: float((named == test_labels).mean()) for m, named in readings(rec, state, test_images).items()}
 
+    rec.reset()
     before = accuracy(rec.versions.state)
     refused, per_update = many_corrections(rec, cases, rng, 200)
     state = rec.versions.state

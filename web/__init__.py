@@ -34,6 +34,8 @@ def settings_from_environment():
         "MODEL_VERSIONS_KEPT": int(env.get("MODEL_VERSIONS_KEPT", "20")),
         "MODELS_DIR": str(weights.MODELS_DIR),
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),  # trusted proxies in front (Heroku's router: 1)
+        "CLIENT_SALT": env.get("CLIENT_SALT", ""),  # "": one made at random, kept in the store
+        "PROBLEMS_KEPT_SECONDS": float(env.get("PROBLEMS_KEPT_SECONDS", "86400")),
     }
 
 
@@ -50,6 +52,8 @@ def create_app(config=None):
         app.config["MODELS_DIR"],
         refresh_seconds=app.config["MODEL_REFRESH_SECONDS"],
         keep_versions=app.config["MODEL_VERSIONS_KEPT"],
+        client_salt=app.config["CLIENT_SALT"],
+        problems_kept_seconds=app.config["PROBLEMS_KEPT_SECONDS"],
     )
     app.extensions["health"] = {"store_ok": False}
     try:

@@ -1,11 +1,14 @@
-"""The JSON routes of the contract: /health, /predict, /train, /samples, /stats, /admin/reset, /admin/versions."""
+"""The JSON routes of the contract: /health, /predict, /train, /samples, /stats, and the /admin/ routes."""
 
 import hmac
 import logging
 
 from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_limiter.util import get_remote_address
 
+from recognizer.commands.rebuild import replay
 from recognizer.service import MODELS, NotLearned
+from recognizer.state import problems
 from recognizer.state.store import StoreUnavailable
 from recognizer.state.versions import Contended
 from web import requests
@@ -26,7 +29,8 @@ def train_limit():
 
 @bp.get("/health")
 def health():
-    """200 once the models are loaded and the store answered; 503 until then."""
+    """200 once the models are loaded and the store answered; 503 until then. `problems`: damage found in the
+    store, remembered until an admin clears it or PROBLEMS_KEPT_SECONDS pass."""
     state = current_app.extensions["health"]
     if not state["store_ok"]:
         try:
@@ -34,10 +38,8 @@ def health():
             state["store_ok"] = True
         except StoreUnavailable as error:
             return jsonify(status="unavailable", error=f"store unreachable: {error}"), 503
-    versions = recognizer().versions
-    return jsonify(
-        status="ok", models=list(MODELS), model_version=recognizer().current().version, problems=list(versions.problems)
-    )
+    version = recognizer().current().version
+    return jsonify(status="ok", models=list(MODELS), model_version=version, problems=recognizer().problems())
 
 
 @bp.post("/predict")
@@ -61,7 +63,9 @@ def train():
     data = requests.json_body(("image", "digit", "box", "request_id", "strokes"))
     ink, digit, box, strokes = labelled(data)
     try:
-        body = recognizer().train(ink, digit, requests.request_id(data), box, strokes=strokes)
+        # the client as ProxyFix resolved it (PROXY_HOPS), the same one the rate limit counts
+        client = recognizer().client_key(get_remote_address())
+        body = recognizer().train(ink, digit, requests.request_id(data), box, strokes=strokes, client=client)
     except NotLearned as error:
         if error.refused:
             log.warning("refused a correction to %d: %s", digit, error)
@@ -119,3 +123,48 @@ def versions():
     """The stored versions of the updated models, oldest first: what an audit or a roll-back starts from."""
     require_admin()
     return jsonify(model_version=recognizer().versions.refresh().version, versions=recognizer().versions.history())
+
+
+@bp.post("/admin/rollback")
+def rollback():
+    """Serve an earlier stored version's updated models again, as a new version: `{"version": n}`."""
+    require_admin()
+    version = requests.json_body(("version",)).get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ApiError(400, 'give the model version to go back to as an integer: {"version": n}')
+    try:
+        state = recognizer().rollback(version)
+    except KeyError:
+        raise ApiError(404, f"no stored version {version}; GET /admin/versions lists the ones kept") from None
+    except Contended as error:
+        raise ApiError(503, f"other updates kept winning; the rollback was not applied, try again ({error})") from None
+    return jsonify(model_version=state.version, rolled_back_to=version)
+
+
+@bp.get("/admin/clients")
+def clients():
+    """Who taught the current models what: corrections per client (a salted hash, never an address)."""
+    require_admin()
+    return jsonify(clients=recognizer().clients())
+
+
+@bp.post("/admin/rebuild")
+def rebuild():
+    """Reset and learn every stored correction again, but those of `{"without_client": hash}`; slow (a few
+    corrections a second): for a store of thousands, `python -m recognizer.commands.rebuild` instead."""
+    require_admin()
+    without = requests.json_body(("without_client",)).get("without_client")
+    if without is not None and not isinstance(without, str):
+        raise ApiError(400, "without_client must be a client hash as GET /admin/clients lists them")
+    try:
+        learned, refused, left_out, version = replay(recognizer(), without, log=log.info)
+    except Contended as error:
+        raise ApiError(503, f"other updates kept winning; the rebuild stopped, try again ({error})") from None
+    return jsonify(model_version=version, learned=learned, refused=refused, left_out=left_out)
+
+
+@bp.post("/admin/problems/clear")
+def clear_problems():
+    """Forget the damage /health remembers, once the operator has looked at it."""
+    require_admin()
+    return jsonify(cleared=problems.clear(recognizer().store))

@@ -4,13 +4,17 @@ Checks the pointer, every model version against the sha256 its key names, that e
 drawing counters say how many drawings of each digit are stored. With --repair it moves the pointer to the newest
 intact version by compare-and-swap, as a worker would, and sets the counters to the drawings listed (run it while no
 drawings come in: one stored during the listing would be counted twice).
-Exits 0 when nothing is damaged (or all of it was repaired), 1 otherwise.
+Also lists the damage workers found and repaired within PROBLEMS_KEPT_SECONDS (as /health does), which does
+not count as a problem left. Exits 0 when nothing is damaged (or all of it was repaired), 1 otherwise.
 """
 
 import argparse
+import os
 import sys
+import time
 
 from recognizer.reading.images import ImageError
+from recognizer.state import problems
 from recognizer.state.drawings import counter_key, counts, listed_counts, set_counter, stored_drawings
 from recognizer.state.store import open_store, url_from_environment
 from recognizer.state.versions import POINTER, Damaged, ModelVersions, read_pointer
@@ -63,6 +67,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     url = url_from_environment()
     store = open_store(url)
+    kept = float(os.environ.get("PROBLEMS_KEPT_SECONDS", problems.KEPT_SECONDS))
+    for line in problems.recent(store, time.time(), kept):
+        print(f"found earlier: {line}")
     found = damage(store)
     for line in found:
         print(f"damaged: {line}")

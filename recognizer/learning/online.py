@@ -2,10 +2,11 @@
 
 Each updated model learns on its own: a few SGD steps on the drawing, its variants (up to 24), exemplars of every
 digit and earlier corrections (replay), with a pull back toward the original weights (L2-SP), stopping once
-the drawing is named right. A guard then checks the model on digits it knew (train digits kept out of the replay
-buffer, so it tells forgetting, not how well the model generalises); if the step cost too much it
-is retried at half the rate, then a quarter, and otherwise that model is left as it was. A correction
-neither model can learn safely is refused.
+the drawing is named right. A guard (guard.py) then checks the model on digits it knew, overall and digit by
+digit (train digits kept out of the replay buffer and training writers' pens, so it tells forgetting, not how well
+the model generalises); if the step cost too much it is retried at half the rate, then a quarter, and otherwise that
+model is left as it was. A correction neither model can learn safely is refused; one both original models firmly
+contradict is held back before any learning.
 """
 
 import json
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from recognizer.learning.guard import Guard, firmly_contradicted
 from recognizer.nets import weights
 from recognizer.nets.cnn import ConvNet
 from recognizer.nets.fnn import FNN
@@ -30,13 +32,15 @@ RATES = {"fnn": 0.02, "cnn": 0.05}
 BACKOFF = (1.0, 0.5, 0.25)
 # Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
 ANCHOR = {"fnn": 0.5, "cnn": 0.2}
-GUARD_STEP = 0.01  # one update may cost a model at most this much accuracy on the guard's digits ...
-GUARD_TOTAL = 0.01  # ... and an updated model may drift at most this far below its original (3 of 300)
 HISTORY = 10_000  # corrections remembered for /stats
 
 
 class Refused(Exception):
     """The guard refused a correction because learning it would make the models forget digits they knew."""
+
+
+class HeldBack(Refused):
+    """A correction that both original models firmly contradict: kept, but not learned into the shared models."""
 
 
 @dataclass
@@ -101,27 +105,22 @@ class OnlineLearner:
 
     def __init__(self, originals, replay_x, replay_y, holdout_x, holdout_y, seed=None):
         self.replay_y = replay_y.astype(np.int64)
-        self.holdout_y = holdout_y.astype(np.int64)
         replay_x = replay_x.astype(np.float32) / 255.0
-        holdout_x = holdout_x.astype(np.float32) / 255.0
         self.replay = {name: net.features(replay_x) for name, net in originals.nets().items()}
-        self.holdout = {name: net.features(holdout_x) for name, net in originals.nets().items()}
-        self.baseline = self.holdout_accuracy(originals)
+        self.guard = Guard(originals.nets(), holdout_x.astype(np.float32) / 255.0, holdout_y)
         self.originals = originals.nets()
         self.rng = np.random.default_rng(seed)
 
     def holdout_accuracy(self, state):
-        """Each model's accuracy on the digits the guard watches."""
-        return {name: self._holdout_accuracy(name, net) for name, net in state.nets().items()}
-
-    def _holdout_accuracy(self, name, net):
-        return float((net.head_probabilities(self.holdout[name]).argmax(1) == self.holdout_y).mean())
+        """Each model's accuracy on all the drawings the guard watches."""
+        return {name: self.guard.scores(name, net)[0] for name, net in state.nets().items()}
 
     def learn(self, state, drawing, variants, label, right, note=None):
         """Return a new state one version on, having learned `label` for `drawing` (28x28) and its variants.
 
         `right` says which models named the drawing correctly before (kept for /stats; None for a replayed
-        correction, which /stats must not count twice). Raises Refused when the guard lets neither model learn it.
+        correction, which /stats must not count twice). Raises Refused when the guard lets neither model learn it
+        (HeldBack when the originals firmly contradict it).
         `note` adds fields to its history entry (the sample and request it came from).
         """
         return self.learn_group(state, [Correction(drawing, variants, label, right, note)])
@@ -129,7 +128,11 @@ class OnlineLearner:
     def learn_group(self, state, corrections):
         """Return a new state len(corrections) versions on, having learned every Correction in one fit: a group
         costs about as many steps as one correction, so a busy server learns many per second. Each correction's
-        history entry names its own version. Raises Refused when the guard lets neither model learn the group."""
+        history entry names its own version. Raises HeldBack when the originals firmly contradict one of them,
+        Refused when the guard lets neither model learn the group."""
+        for c in corrections:
+            if firmly_contradicted(self.originals, np.concatenate([c.drawing[None], c.variants]), c.label):
+                raise HeldBack(f"the original models both firmly read this drawing as another digit than {c.label}")
         new_x = np.concatenate([np.concatenate([c.drawing[None], c.variants]) for c in corrections]).astype(np.float32)
         new_y = np.concatenate([np.full(1 + len(c.variants), c.label) for c in corrections])
         drawn = np.cumsum([0] + [1 + len(c.variants) for c in corrections[:-1]])  # where each drawing is in new_x
@@ -167,7 +170,7 @@ class OnlineLearner:
         drawings themselves) and passes the guard, or None."""
         new = net.features(new_x)
         recent = net.features(recent_x)
-        before = self._holdout_accuracy(name, net)
+        before = self.guard.scores(name, net)
         for backoff in BACKOFF:
             candidate = net.copy()
             for step in range(MAX_STEPS[name]):
@@ -182,7 +185,6 @@ class OnlineLearner:
                 named = candidate.head_probabilities(new).argmax(1) == new_y
                 if step + 1 >= MIN_STEPS and named[drawn].all() and named.mean() >= VARIANTS_RIGHT[name]:
                     break
-            after = self._holdout_accuracy(name, candidate)
-            if after >= before - GUARD_STEP and after >= self.baseline[name] - GUARD_TOTAL:
+            if self.guard.allows(name, before, self.guard.scores(name, candidate)):
                 return candidate
         return None

@@ -102,10 +102,11 @@ def new_sample_id():
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def keep(store, ink, digit, route, shown, sample_id=None, strokes=None):
+def keep(store, ink, digit, route, shown, sample_id=None, strokes=None, client=None):
     """Write the labelled drawing and its metadata: immutable, before anything else happens, then count it. A
     `sample_id` given (a retried request's) completes whatever part of that drawing is not stored or counted yet.
-    `strokes` (the drawing's, in its pixels) are kept in the metadata."""
+    `strokes` (the drawing's, in its pixels) are kept in the metadata; `client` is the salted hash of who sent it
+    (service.client_key), never the address."""
     once, sample_id = sample_id, sample_id or new_sample_id()
     meta = {
         "sample_id": sample_id,
@@ -115,6 +116,7 @@ def keep(store, ink, digit, route, shown, sample_id=None, strokes=None):
         "predictions": shown["predictions"],
         "answer": shown["answer"],
         "model_versions": shown["model_versions"],
+        **({"client": client} if client else {}),
     }
     if strokes is not None:
         meta["strokes"] = kept_strokes(strokes)

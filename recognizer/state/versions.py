@@ -128,7 +128,7 @@ class ModelVersions:
     workers of one machine take turns, so that they do not each compute an update of which only one can win.
     """
 
-    def __init__(self, store, originals, keep=20, attempts=30, lock=None):
+    def __init__(self, store, originals, keep=20, attempts=30, lock=None, on_damage=None):
         if keep < 1:
             raise ValueError(f"at least the current model version must be kept, not {keep}")
         self.store = store
@@ -143,6 +143,7 @@ class ModelVersions:
         self._base = None  # ({"key", "sha256", "seq"}, its state): the base the newest version read is over
         self._reading = threading.RLock()  # a /predict thread's refresh must not change them mid-commit
         self.problems = []  # damage found behind the version served, and what was done about it
+        self.on_damage = on_damage  # told those lines too, so that they can be remembered (state/problems.py)
 
     @property
     def state(self):
@@ -273,6 +274,8 @@ class ModelVersions:
         for line in problems:
             log.warning("model versions: %s", line)
         self._etag, self._state, self.problems = etag, state, problems
+        if self.on_damage:
+            self.on_damage(problems)
         return state
 
     def commit(self, change):

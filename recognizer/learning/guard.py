@@ -1,0 +1,52 @@
+"""What the public may teach the shared models: a style, not a lie.
+
+Two checks. First, a correction the original models both firmly contradict (a clean 1 labelled 7: neither gives
+7 even FIRM across the drawing and its variants) is held back, kept but not learned; the styles people really
+correct (a flagged 1 read as 7, an open 4 read as 9) keep at least a few percent for their digit in one model
+(docs/experiments.md, 2026-12-02). Second, the guard proper: no update may cost any digit more than a small share
+of the drawings of it that are watched. Watching the digits as one pool let a wrong lesson about one digit through
+(clean 1s taught as 7s cost a tenth of the 1s, a hundredth of the pool); watched digit by digit, and over training
+writers' pens as well as MNIST, such a lesson shows in its digit. The limits hold per step (against one harmful
+correction) and against the original models (against many small ones adding up).
+"""
+
+import numpy as np
+
+CLASSES = 10
+STEP = 0.01  # one update may cost the watched drawings, all together, at most this share ...
+TOTAL = 0.01  # ... and leave them at most this far below the original model's accuracy;
+CLASS_STEP = 0.1  # and it may cost any one digit at most this share of its watched drawings ...
+CLASS_TOTAL = 0.1  # ... and leave each digit at most this far below the original model on it
+FIRM = 0.02  # below this for the label (the likelier of the two originals, the median over the variants): held back
+
+
+def firmly_contradicted(originals, images, label):
+    """Whether both original models firmly read `images` (a drawing and its variants) as other than `label`."""
+    likeliest = np.maximum(*(net.probabilities(images)[:, label] for net in originals.values()))
+    return bool(np.median(likeliest) < FIRM)
+
+
+class Guard:
+    """Scores a model's head on the watched drawings, digit by digit, and says whether an update may stand."""
+
+    def __init__(self, originals, images, labels):
+        self.labels = labels.astype(np.int64)
+        self.counts = np.maximum(np.bincount(self.labels, minlength=CLASSES), 1)
+        self.features = {name: net.features(images) for name, net in originals.items()}
+        self.baseline = {name: self.scores(name, net) for name, net in originals.items()}
+
+    def scores(self, name, net):
+        """(accuracy on all watched drawings, accuracy on each digit's) of model `name`'s weights `net`."""
+        right = net.head_probabilities(self.features[name]).argmax(1) == self.labels
+        return float(right.mean()), np.bincount(self.labels, weights=right, minlength=CLASSES) / self.counts
+
+    def allows(self, name, before, after):
+        """Whether model `name` may go from scores `before` to scores `after`."""
+        (overall_before, digits_before), (overall_after, digits_after) = before, after
+        overall_baseline, digits_baseline = self.baseline[name]
+        return bool(
+            overall_after >= overall_before - STEP
+            and overall_after >= overall_baseline - TOTAL
+            and (digits_after >= digits_before - CLASS_STEP - 1e-9).all()
+            and (digits_after >= digits_baseline - CLASS_TOTAL - 1e-9).all()
+        )
