@@ -115,16 +115,17 @@ def clear_samples(server, strokes):
     return found
 
 
-def number_sample(samples, seed):
-    """The dev drawings written side by side as a number on the wide pad, with a clear gap, the page's pen
-    (recognizer/training/render.py's compose_number, the server's own model of how people write there): a sample in the
-    wide pad's pixels."""
+def number_sample(samples, seed, gaps=(0.4, 0.5), heights=(0.55, 0.6)):
+    """The dev drawings written side by side as a number on the wide pad, with a clear gap (or `gaps`, one range
+    per neighbouring pair) and `heights` of the pad tall, the page's pen (recognizer/training/render.py's
+    compose_number, the server's own model of how people write there): a sample in the wide pad's pixels, with
+    each digit's strokes."""
     rng = np.random.default_rng(seed)
     laid, pen, boxes = render.compose_number(
-        [s["strokes"] for s in samples], rng, gaps=(0.4, 0.5), heights=(0.55, 0.6), wave=0.02
+        [s["strokes"] for s in samples], rng, gaps=gaps, heights=heights, wave=0.02
     )
     assert pen == WIDE[1] / 14, pen  # not shrunk: the page's pen
-    return {"strokes": [stroke for digit in laid for stroke in digit], "size": WIDE}
+    return {"strokes": [stroke for digit in laid for stroke in digit], "size": WIDE, "digits": laid}
 
 
 def number_url(sample):
@@ -150,6 +151,33 @@ def number_42(server, strokes):
         ):
             return sample
     pytest.fail(f"no pair of dev drawings of 4 and 2 is read as {NUMBER} confidently by all four models")
+
+
+def touching(sample, left, right):
+    """Whether two digits' ink meets (some pixel inked by both) on the wide pad."""
+    inks = [render.strokes_to_ink(sample["digits"][k], WIDE[1] / 14, WIDE[1], WIDE[0]) > 0.5 for k in (left, right)]
+    return bool((inks[0] & inks[1]).any())
+
+
+@pytest.fixture(scope="module")
+def number_2026(server, clear_samples, strokes):
+    """Dev drawings of 2, 0, 2 and 6 written as "2026" with the 0 and the second 2 touching, that the server
+    reads as 2026 from the image and the strokes, every digit named by the updated CNN at 0.6 or more."""
+    by_label = {d: [s for s in strokes if s["label"] == d][:8] for d in (0, 2, 6)}
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        digits = [by_label[d][rng.integers(len(by_label[d]))] for d in (2, 0, 2, 6)]
+        sample = number_sample(digits, seed, gaps=[(0.3, 0.4), (-0.08, -0.04), (0.3, 0.4)], heights=(0.45, 0.5))
+        if not touching(sample, 1, 2):
+            continue
+        body = requests.post(
+            server + "/predict", json={"image": number_url(sample), "strokes": sample["strokes"]}, timeout=10
+        ).json()
+        if body.get("number") == "2026" and all(
+            entry["predictions"]["cnn_updated"][0]["probability"] >= 0.6 for entry in body["digits"]
+        ):
+            return sample
+    pytest.fail("no composition of dev drawings of 2, 0, 2, 6 with two digits touching is read as 2026")
 
 
 class Console:
@@ -843,3 +871,15 @@ def test_every_page_passes_axe(browser, server, clear_samples, number_42):
         context.close()
     found = {state: lines for state, lines in found.items() if lines}
     assert not found, json.dumps(found, indent=1)
+
+
+def test_a_number_with_two_digits_touching_is_read_from_its_strokes(page, number_2026):
+    page.check("#number-mode")
+    draw_mouse(page, number_2026)
+    with page.expect_request("**/predict") as asked:
+        page.click("#recognize")
+    sent = asked.value.post_data_json
+    assert len(sent["strokes"]) == len(number_2026["strokes"])  # the page sends the ink as drawn ...
+    assert all(0 <= x <= WIDE[0] and 0 <= y <= WIDE[1] and t >= 0 for s in sent["strokes"] for x, y, t in s)
+    assert answer_of(page) == "2026"  # ... and the touching 0 and 2 come apart
+    playwright_sync.expect(page.locator("#digit-list button")).to_have_count(4)

@@ -44,10 +44,10 @@ def thinned(points, spacing):
 
 
 def pieces(ink, strokes):
-    """The drawing's pieces from its strokes (lists of [x, y] or [x, y, t] points in its pixels), specks joined
-    to the stroke they lie by, a stroke through two digits cut; None when the strokes do not account for the ink.
-    Raises BlankDrawing, TooManyParts."""
-    paths = [np.asarray([point[:2] for point in stroke], dtype=np.float64) for stroke in strokes or [] if stroke]
+    """The drawing's pieces from its strokes (arrays or lists of [x, y] or [x, y, t] points in its pixels), specks
+    joined to the stroke they lie by, a stroke through two digits cut; None when the strokes do not account for the
+    ink. Raises BlankDrawing, TooManyParts."""
+    paths = [np.asarray(stroke, dtype=np.float64)[:, :2] for stroke in strokes or [] if len(stroke)]
     if not paths or len(paths) > MAX_STROKES:
         return None
     parts, layout = segment.components(ink)
