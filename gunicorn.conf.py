@@ -10,3 +10,6 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "8"))
 timeout = 60
+# A kept-alive connection stays open this long between requests: longer than a busy client leaves one idle in
+# its pool, so the server never closes one just as the client sends on it (a reset the client would not retry).
+keepalive = 75
