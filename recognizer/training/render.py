@@ -31,7 +31,7 @@ def mnist_to_canvas(digit, size=CANVAS):
     return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
 
 
-PAGE_PEN = CANVAS / 14  # the page's pen width (static/app.js: PEN_RATIO)
+PAGE_PEN = CANVAS / 14  # the page's pen width (static/js/ink.js: PEN_RATIO)
 PENS = (0.5, 1.0, 1.5)  # pens people draw with, as shares of the page's: a thin one, the page's, a thick one
 HEIGHTS = (60, 170)  # the long side of a digit as people draw it on the page, in canvas pixels
 
@@ -63,7 +63,7 @@ def scaled(strokes, height):
     return [(p - lo) * scale for p in points], (hi - lo) * scale
 
 
-WIDE_PAD = (840, 280)  # the page's pad in number mode (static/app.js: WIDE_ASPECT x EXPORT_HEIGHT)
+WIDE_PAD = (840, 280)  # the page's pad in number mode (static/js/main.js: WIDE_ASPECT x EXPORT_HEIGHT)
 
 
 def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave=0.06, pad=WIDE_PAD):

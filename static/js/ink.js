@@ -1,7 +1,7 @@
 /* How strokes are painted on a 2D canvas context: the pad on the screen and the image sent use the same code,
    so the server sees what the person saw. Points are [x, y, ...] in units of the canvas's height. */
 
-export const PEN_RATIO = 1 / 14;      // pen width as a fraction of the height (recognizer/render.py: PAGE_PEN)
+export const PEN_RATIO = 1 / 14;      // pen width as a fraction of the height (recognizer/training/render.py: PAGE_PEN)
 
 // One stroke: a dot for a single point, a line for two, quadratic smoothing through the midpoints beyond.
 export function traceStroke(c, pts, unit) {

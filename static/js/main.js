@@ -11,7 +11,7 @@ import { strokesForImage } from './strokes.js';
 import * as texts from './texts.js';
 
 const EXPORT_HEIGHT = 280;      // the image sent is 280 px tall whatever the screen: 280x280, or 840x280 for a number
-const WIDE_ASPECT = 3;          // number mode's pad is 3:1 (the server's recognizer/render.py WIDE_PAD: 840x280)
+const WIDE_ASPECT = 3;          // number mode's pad is 3:1 (the server's recognizer/training/render.py WIDE_PAD)
 const LIVE_DELAY = 400;         // ms after a stroke ends before live recognition asks the server
 const PAD_LABEL = {
   square: 'Drawing pad: draw one digit with a mouse, pen or finger. Enter recognizes, Escape clears, ' +
