@@ -186,3 +186,12 @@ def test_real_writers_numbers_are_counted_right_from_their_strokes(rec, spacing)
         ink, flat, boxes = written(picks, int(rng.integers(1 << 30)), gaps=spacing)
         right += covers(found(rec, ink, flat), boxes)
     assert right >= 37
+
+
+@pytest.mark.parametrize("index", [6554, 7024, 7030])
+def test_a_drawing_whose_later_groups_are_all_too_faint_still_reads(rec, index):
+    """MNIST test digits (as canvas images) whose grouping comes to groups of faint ink alone: none is read, and
+    the digit is."""
+    _, _, x_test, y_test = data.load_mnist()
+    body = rec.predict(render.mnist_to_canvas(x_test[index]))
+    assert body["number"] == str(y_test[index]) == str(body["answer"])

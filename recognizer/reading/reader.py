@@ -136,8 +136,10 @@ class Reader:
         images = [(span, digit, readable(digit)) for span, digit in digits]
         shown = [(span, digit, image) for span, digit, image in images if image is not None]
         first = [] if whole is None else [whole]
-        probs = self.probabilities(np.stack(first + [image for _, _, image in shown]), state)
         read = {span: None for span, _, image in images if image is None}
+        if not first and not shown:  # every group asked for is too faint to read
+            return read, None
+        probs = self.probabilities(np.stack(first + [image for _, _, image in shown]), state)
         read.update({span: (digit, image, row(probs, k + len(first))) for k, (span, digit, image) in enumerate(shown)})
         return read, row(probs, 0) if first else None
 
