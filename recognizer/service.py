@@ -135,12 +135,13 @@ class Recognizer:
         BlankDrawing."""
         return self.reader.predict(ink, self.current(), strokes)
 
-    def save_sample(self, ink, digit, box=None, strokes=None):
-        """Keep a labelled drawing (or the digit of it in `box`) for the data set without learning from it."""
+    def save_sample(self, ink, digit, box=None, strokes=None, client=None):
+        """Keep a labelled drawing (or the digit of it in `box`) for the data set without learning from it, with
+        the salted hash of the `client` who sent it."""
         state = self.current()
         ink, strokes = self.digit_of(ink, box, strokes, state)
         shown = self.reader.describe(to_mnist(ink), state)
-        return drawings.keep(self.store, ink, digit, "samples", shown, strokes=strokes)
+        return drawings.keep(self.store, ink, digit, "samples", shown, strokes=strokes, client=client)
 
     def digit_of(self, ink, box, strokes, state):
         """The drawing, or the digit of it a box names, with the strokes that drew it (in its pixels)."""

@@ -131,6 +131,8 @@ def test_samples_store_without_training(client, strokes, store_url):
     assert response.status_code == 201
     body = response.get_json()
     assert stored(store_url, f"drawings/4/{body['sample_id']}.png")
+    meta = json.loads(stored(store_url, f"drawings/4/{body['sample_id']}.json")[0].read_text())
+    assert len(meta["client"]) == 16 and "127.0.0.1" not in json.dumps(meta)  # a salted hash, not the address
     assert body["counts"]["4"] == 1
     assert stored(store_url, "models/*.npz") == []
     assert client.get("/health").get_json()["model_version"] == 0

@@ -63,9 +63,7 @@ def train():
     data = requests.json_body(("image", "digit", "box", "request_id", "strokes"))
     ink, digit, box, strokes = labelled(data)
     try:
-        # the client as ProxyFix resolved it (PROXY_HOPS), the same one the rate limit counts
-        client = recognizer().client_key(get_remote_address())
-        body = recognizer().train(ink, digit, requests.request_id(data), box, strokes=strokes, client=client)
+        body = recognizer().train(ink, digit, requests.request_id(data), box, strokes=strokes, client=client())
     except NotLearned as error:
         if error.refused:
             log.warning("refused a correction to %d: %s", digit, error)
@@ -78,11 +76,17 @@ def train():
     return jsonify(body)
 
 
+def client():
+    """Who sent this request, as kept with its drawing: the address ProxyFix resolved (PROXY_HOPS), the one the
+    rate limit counts, salted and hashed."""
+    return recognizer().client_key(get_remote_address())
+
+
 @bp.post("/samples")
 @limiter.limit(train_limit)
 def samples():
     ink, digit, box, strokes = labelled(requests.json_body(("image", "digit", "box", "strokes")))
-    sample_id = recognizer().save_sample(ink, digit, box, strokes=strokes)
+    sample_id = recognizer().save_sample(ink, digit, box, strokes=strokes, client=client())
     try:
         return jsonify(sample_id=sample_id, counts=recognizer().drawing_counts()), 201
     except StoreUnavailable:  # the drawing is stored: say so, just without the counts
