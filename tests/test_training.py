@@ -152,6 +152,8 @@ def test_training_command_writes_working_weights(quick_run):
     report = json.loads((out / "training.json").read_text())
     assert set(report["accuracy"]) == {
         "uji held-out writers",
+        "unipen held-out writers",
+        "pendigits held-out writers",
         "bridger (iPad)",
         "hwd-1000",
         "mnist test canvas",
