@@ -148,7 +148,7 @@ class Recognizer:
         if not box:
             return ink, strokes
         digit = self.reader.digit_in(ink, box, state, strokes)
-        return digit, pen.strokes_of(digit, ink, box, strokes)
+        return digit.ink, pen.strokes_of(digit, strokes)
 
     def train(self, ink, digit, request_id=None, box=None, strokes=None, client=None):
         """Store a correction (the whole drawing, or the digit of it in `box`, with the strokes that drew it, and

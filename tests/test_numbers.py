@@ -10,7 +10,7 @@ from test_api import assert_prediction_shape
 
 from conftest import drawing_url, ink_url, number_drawing, number_ink
 from recognizer.nets import weights
-from recognizer.reading import pen, segment
+from recognizer.reading import segment
 from recognizer.reading.images import decode_data_url
 from recognizer.reading.preprocess import ink_box
 from recognizer.service import Recognizer
@@ -146,18 +146,6 @@ def test_a_box_keeps_the_strokes_of_its_digit_in_the_stored_digits_pixels(app, c
         png = Image.open(store_url[len("file://") :] + f"/drawings/{meta['digit']}/{meta['sample_id']}.png")
         assert png.size == (right - left, bottom - top)  # the digit cut to its box: its corner is the PNG's
         assert meta["strokes"] == [[[round(x - left, 2), round(y - top, 2)] for x, y in stroke] for stroke in strokes]
-
-
-def test_where_a_cut_digit_lies_is_found_from_its_pixels(clear):
-    """The corner of a digit cut from a number (a neighbour's ink left out) is found near a box a few pixels off;
-    a part that is no cut of the drawing, or holds no ink, is taken to sit where the box says."""
-    ink, boxes = number_ink([clear[4], clear[1], clear[7]], gaps=(0.0, 0.05))
-    for left, top, right, bottom in (tuple(int(v) for v in box) for box in boxes):
-        part = ink[top:bottom, left:right].copy()
-        part[:, : part.shape[1] // 4] = 0  # a neighbour's ink, left out
-        assert pen.placed(part, ink, (left + 3, top - 2)) == (left, top)
-    assert pen.placed(np.full((5, 5), 0.5, np.float32), ink, (7, 9)) == (7, 9)
-    assert pen.placed(np.zeros((5, 5), np.float32), ink, (7, 9)) == (7, 9)
 
 
 def test_a_box_around_no_digit_is_422_and_nothing_is_stored(client, clear, store_url):

@@ -161,11 +161,11 @@ def test_a_box_names_its_digit_and_its_strokes_alone(rec):
     ink, flat, _ = written([FIVE_HAT, ZERO], gaps=(0.3, 0.3))
     five, zero = found(rec, ink, flat)
     state = rec.current()
-    np.testing.assert_array_equal(rec.reader.digit_in(ink, five.box, state, flat), five.ink)
-    np.testing.assert_array_equal(rec.reader.digit_in(ink, zero.box, state), zero.ink)
+    np.testing.assert_array_equal(rec.reader.digit_in(ink, five.box, state, flat).ink, five.ink)
+    np.testing.assert_array_equal(rec.reader.digit_in(ink, zero.box, state).ink, zero.ink)
     left, top, right, bottom = zero.box
     wider = (left - 30, top, right, bottom)  # not a found digit: what the box holds
-    np.testing.assert_array_equal(rec.reader.digit_in(ink, wider, state), ink[top:bottom, left - 30 : right])
+    np.testing.assert_array_equal(rec.reader.digit_in(ink, wider, state).ink, ink[top:bottom, left - 30 : right])
     with pytest.raises(BlankDrawing):
         rec.reader.digit_in(ink, (0, 0, 10, 10), state)
 

@@ -144,5 +144,5 @@ class Reader:
         return read, row(probs, 0) if first else None
 
     def digit_in(self, ink, box, state, strokes=None):
-        """The ink of the digit a box names: one /predict found there (its strokes alone), else what the box holds."""
+        """The Digit a box names: one /predict found there (its strokes alone), else what the box holds."""
         return segment.digit_in(ink, box, [digit for digit, _ in self.read(ink, state, strokes)[2]])

@@ -326,8 +326,8 @@ def overlap_ratio(a, b):
 
 
 def digit_in(ink, box, found):
-    """The ink of the digit a box names: the digit of `found` there (its strokes alone), else whatever the box
-    holds. Raises BlankDrawing when the box holds no drawing."""
+    """The Digit a box names: the digit of `found` there (its strokes alone), else whatever the box holds. Raises
+    BlankDrawing when the box holds no drawing."""
     left, top, right, bottom = box
     part = ink[top:bottom, left:right]
     try:
@@ -335,4 +335,8 @@ def digit_in(ink, box, found):
     except BlankDrawing:
         raise BlankDrawing("nothing is drawn in the box") from None
     best_match = max(found, key=lambda d: overlap_ratio(d.box, box), default=None)
-    return best_match.ink if best_match is not None and overlap_ratio(best_match.box, box) >= MATCH else part
+    return (
+        best_match
+        if best_match is not None and overlap_ratio(best_match.box, box) >= MATCH
+        else Digit(tuple(box), part)
+    )
