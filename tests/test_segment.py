@@ -21,6 +21,7 @@ FIVE_HAT = [[(25, 35), (22, 58), (50, 52), (65, 72), (50, 93), (18, 88)], [(30, 
 SEVEN_BAR = [[(10, 5), (70, 5), (35, 95)], [(30, 50), (65, 50)]]
 ZERO = [[(50, 5), (20, 25), (15, 60), (45, 95), (75, 70), (78, 30), (50, 5)]]
 TWO = [[(15, 25), (45, 5), (70, 25), (60, 55), (12, 95), (78, 95)]]
+FOUR_APART = [[(18, 5), (12, 62), (58, 62)], [(70, 30), (70, 98)]]  # the stem stands clear of the bar, lower down
 BOTH_WAYS = pytest.mark.parametrize("given", [False, True], ids=["image alone", "with strokes"])
 
 
@@ -68,6 +69,27 @@ def test_a_digit_of_two_strokes_is_read_whole_beside_close_neighbours(rec, digit
     body = rec.predict(ink, flat)
     assert covers(found(rec, ink, flat), boxes)
     assert body["number"][1] == str({id(FIVE_HAT): 5, id(SEVEN_BAR): 7, id(FOUR_OPEN): 4}[id(digit)])
+
+
+@BOTH_WAYS
+def test_an_open_4_whose_stem_stands_clear_is_one_digit_not_two(rec, given):
+    """Its two halves side by side read as a 6 and a 1, but digits of one number are about as tall as each other."""
+    ink, flat, boxes = written([TWO, FOUR_APART, ZERO], gaps=(0.3, 0.3))
+    assert covers(found(rec, ink, flat if given else None), boxes)
+
+
+def test_strokes_that_overlap_more_than_neighbouring_digits_do_cost_more_apart():
+    """Neighbouring digits overlap by a sliver at most: pieces drawn one after the other that overlap more (a bar
+    across a stroke drawn before it) cost SPLIT more as two digits than the same pieces a sliver apart."""
+    layout = segment.Layout(height=100.0, slope=0.0, middle=50.0)
+
+    def costs(second_left):
+        first = segment.piece(np.ones((100, 60), dtype=bool), 0, 0, layout)
+        second = segment.piece(np.ones((100, 30), dtype=bool), second_left, 0, layout)
+        found = segment.candidates([first, second], layout)
+        return found[(0, 1)] + found[(1, 2)]
+
+    assert costs(20) - costs(55) == pytest.approx(segment.SPLIT)
 
 
 def test_touching_digits_drawn_as_separate_strokes_come_apart(rec):

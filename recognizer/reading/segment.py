@@ -33,11 +33,18 @@ WIDEST = 1.8  # no digit is wider along the slant than this share of the height
 GAP = 8.0
 WIDTH = 0.5
 LOW = 0.45
+# Digits of a number are about as tall as each other (the two halves of an open 4 are not a 6 and a 1): one
+# shorter than TALL of the height costs SHORTNESS per height it lacks.
+TALL = 0.8
+SHORTNESS = 2.0
 LOWNESS = 2.0
 DIGIT = 0.1
 CUTTING = 0.3  # a digit cut from ink that runs on into the next costs this (digits seldom touch)
+STACKED = 0.2  # a digit whose piece before or after it overlaps it along the slant by this share of the height ...
+SPLIT = 3.0  # ... and by SHARED of the narrower costs this: neighbouring digits overlap by a sliver at most
 SIDE = 0.25  # pieces not cut from one that overlap by less than this share of the narrower lie side by side ...
-BESIDE = 0.5  # ... which costs this in one digit (a 1 beside a 5 is not a 6)
+BESIDE = 0.5  # ... which costs this in one digit (a 1 beside a 5 is not a 6) ...
+TOUCHING = 0.5  # ... and this share of it for strokes whose ink touches (a 4's bar reaching its stem)
 MATCH = 0.9  # a box sent to /train names the digit whose box it covers this well (intersection over union)
 
 
@@ -56,13 +63,15 @@ class Digit:
 @dataclass(frozen=True)
 class Piece:
     """Ink that belongs to one digit: its box (left, top, right, bottom), which pixels of the box are its, the
-    columns it spans along the writing's slant (first, last + 1), and which piece it was cut from (-1: none)."""
+    columns it spans along the writing's slant (first, last + 1), which piece it was cut from (-1: none) and, for a
+    stroke, which connected part of the drawing its ink lies in (-1: not known)."""
 
     box: tuple
     mask: np.ndarray
     lo: float
     hi: float
     origin: int = -1
+    part: int = -1
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,8 @@ def joined(pieces):
     for p in pieces:
         left, top, right, bottom = p.box
         mask[top - box[1] : bottom - box[1], left - box[0] : right - box[0]] |= p.mask
-    return Piece(box, mask, min(p.lo for p in pieces), max(p.hi for p in pieces))
+    part = pieces[0].part if all(p.part == pieces[0].part for p in pieces) else -1
+    return Piece(box, mask, min(p.lo for p in pieces), max(p.hi for p in pieces), part=part)
 
 
 def runs(mask):
@@ -241,7 +251,7 @@ def cut(p, layout, origin, wide):
         mask[rows[mine], cols[mine]] = True
         part = piece(mask, p.box[0], p.box[1], layout)
         if part is not None:
-            out.append(replace(part, origin=origin))
+            out.append(replace(part, origin=origin, part=p.part))
     return out
 
 
@@ -257,7 +267,8 @@ def candidates(found, layout):
             for p in group[1:]:
                 shared = min(last.hi, p.hi) - p.lo  # below 0: a blank between them
                 gap = max(gap, -shared)
-                beside += not cut_through(last, p) and shared < SIDE * min(p.hi - p.lo, last.hi - last.lo)
+                if not cut_through(last, p) and shared < SIDE * min(p.hi - p.lo, last.hi - last.lo):
+                    beside += TOUCHING if same_part(last, p) else 1.0
                 last = p if p.hi > last.hi else last
             width = last.hi - group[0].lo
             if j - i > 1 and (gap > LINK * height or width > WIDEST * height):
@@ -265,9 +276,24 @@ def candidates(found, layout):
             box = union([p.box for p in group])
             cost = GAP * gap / height + WIDTH * max(width / height - 1.0, 0.0) + BESIDE * beside + DIGIT
             cost += LOWNESS if box[3] - box[1] < LOW * height else 0.0
+            cost += SHORTNESS * max(TALL - (box[3] - box[1]) / height, 0.0)
             cost += CUTTING / 2 * ((i > 0 and cut_through(found[i - 1], found[i])) + cut_through(found[j - 1], after))
+            cost += (
+                SPLIT / 2 * sum(stacked(group[0].lo, last.hi, p, height) for p in (i > 0 and found[i - 1], after) if p)
+            )
             out[(i, j)] = cost
     return out
+
+
+def stacked(lo, hi, p, height):
+    """Whether a piece overlaps the columns lo..hi along the slant as much as one digit's own strokes do."""
+    shared = min(hi, p.hi) - max(lo, p.lo)
+    return shared >= STACKED * height and shared >= SHARED * min(hi - lo, p.hi - p.lo)
+
+
+def same_part(a, b):
+    """Whether two strokes' ink lies in one connected part of the drawing."""
+    return a.part == b.part != -1
 
 
 def cut_through(a, b):

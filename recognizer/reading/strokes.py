@@ -3,6 +3,8 @@ within reach of its pen's path, so digits that touch on the canvas still come ap
 The pieces stay in the order they were drawn: people finish one digit before they start the next, so a digit is
 strokes drawn one after another."""
 
+from dataclasses import replace
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -92,6 +94,7 @@ def together(found, parts, layout):
     out, last = [], None
     for piece in found:
         k = part_of(piece, parts)
+        piece = replace(piece, part=k)
         narrow = k >= 0 and parts[k].hi - parts[k].lo <= NARROW * layout.height
         if out and narrow and k == last:
             out[-1] = segment.joined([out[-1], piece])
