@@ -9,9 +9,6 @@ from recognizer.reading.preprocess import BlankDrawing, to_mnist
 
 MODELS = ("fnn", "fnn_updated", "cnn", "cnn_updated")
 FLOOR = 1e-6  # the least confidence a group of pieces scores with (one too faint to read, too)
-# A group whose shape costs this much (cut at both ends, two pieces side by side) is read only when the grouping
-# still comes to it scored by its shape alone, an upper bound: the grouping is the same, from fewer images.
-UNLIKELY = 0.3
 
 
 def row(probs, i):
@@ -104,8 +101,9 @@ class Reader:
         it from being a number ("" when nothing did).
 
         The drawing's pieces (its strokes, else its parts in the image) are grouped into digits as the models read
-        them best: every group of neighbouring pieces that may be one digit is read in the same batch as the whole,
-        save those whose shape makes them unlikely, which are read only if the grouping still comes to them."""
+        them best. The groups of the grouping their shapes make likeliest are read in the same batch as the whole;
+        any other group only when the grouping, scoring each unread group by its shape alone (an upper bound),
+        still comes to it: the grouping reading them all would choose, from a few images more than the digits."""
         whole = to_mnist(ink)
         try:
             found, layout = strokes_module.pieces(ink, strokes) or segment.pieces(ink)
@@ -113,8 +111,8 @@ class Reader:
             return whole, row(self.probabilities(whole[None], state), 0), [], [], str(error)
         costs = segment.candidates(found, layout)
         everything = (0, len(found))
-        batch = [span for span, cost in costs.items() if cost < UNLIKELY and span != everything]
-        read, whole_row = self.groups(ink, found, batch, state, whole)
+        likeliest = segment.best(len(found), {span: -cost for span, cost in costs.items()})  # by shape alone
+        read, whole_row = self.groups(ink, found, [span for span in likeliest if span != everything], state, whole)
         read[everything] = (segment.whole_drawing(ink), whole, whole_row)
         while True:  # an unread group scores its shape alone (as if read surely): no grouping it is in beats this
             scores = {span: confidence(read[span]) - cost if span in read else -cost for span, cost in costs.items()}

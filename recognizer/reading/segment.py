@@ -229,11 +229,11 @@ def cut(p, layout, origin, wide):
         return [p]
     rows, cols = np.nonzero(p.mask)
     column = (layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo).astype(np.int64)
-    span = np.zeros(int(np.ceil(width)) + 1)  # how tall the ink is in each column: low where digits meet
-    np.maximum.at(span, column, rows)
-    first = np.full(len(span), np.inf)
-    np.minimum.at(first, column, rows)
-    profile = np.convolve(np.where(np.isfinite(first), span - first, 0.0), np.ones(5) / 5, mode="same")
+    order = np.argsort(column, kind="stable")  # each column's rows together, for its lowest and highest ink
+    inked, starts = np.unique(column[order], return_index=True)
+    tall = np.zeros(int(np.ceil(width)) + 1)  # how tall the ink is in each column: low where digits meet
+    tall[inked] = np.maximum.reduceat(rows[order], starts) - np.minimum.reduceat(rows[order], starts)
+    profile = np.convolve(tall, np.ones(5) / 5, mode="same")
     step, edge = CUT_EVERY * height, CUT_EDGE * height
     count = int(np.ceil(width / step))
     cuts = []

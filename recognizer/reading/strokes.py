@@ -13,26 +13,35 @@ from recognizer.reading.preprocess import stroke_width
 
 COVERED = 0.9  # strokes that reach less of the drawing's ink than this were not what drew it: the image alone serves
 NARROW = 0.55  # strokes drawn one after another whose ink is one part no wider than this share of the height join
+TURN = 0.5  # a stroke's path turning by more than this (radians) at a point is rounded there
 MAX_STROKES = 256  # more strokes than this are read from the image alone (a scribble, or shading)
 
 
-def reach(points, radius, shape):
-    """The pixels within `radius` of a stroke's path, as (left, top, boolean mask of that box)."""
+def reach(points, radii, shape):
+    """The pixels within each of `radii` (largest first) of a stroke's path, as (left, top, [boolean mask of that
+    box for each radius]): one drawing, for each radius a thick line with a disc at its ends and where it turns
+    (PIL's own round joints are drawn in Python, point by point)."""
     height, width = shape
-    margin = int(np.ceil(radius)) + 1
+    margin = int(np.ceil(radii[0])) + 1
     left, top = (max(int(np.floor(v)) - margin, 0) for v in points.min(axis=0))
     right = min(int(np.ceil(points[:, 0].max())) + margin + 1, width)
     bottom = min(int(np.ceil(points[:, 1].max())) + margin + 1, height)
     if right <= left or bottom <= top:
-        return left, top, np.zeros((0, 0), dtype=bool)
-    image = Image.new("1", (right - left, bottom - top), 0)
+        return left, top, [np.zeros((0, 0), dtype=bool)] * len(radii)
+    image = Image.new("L", (right - left, bottom - top), 0)
     draw = ImageDraw.Draw(image)
     path = [(float(x) - left, float(y) - top) for x, y in points]
-    if len(path) > 1:
-        draw.line(path, fill=1, width=max(1, int(round(2 * radius))), joint="curve")
-    for x, y in (path[0], path[-1]):
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=1)
-    return left, top, np.asarray(image, dtype=bool)
+    steps = np.diff(points, axis=0)
+    heading = np.arctan2(steps[:, 1], steps[:, 0])
+    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)
+    joints = [path[0], *(p for p, t in zip(path[1:-1], turn) if t > TURN), path[-1]]
+    for value, radius in enumerate(radii, 1):
+        if len(path) > 1:
+            draw.line(path, fill=value, width=max(1, int(round(2 * radius))))
+        for x, y in joints:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=value)
+    drawn = np.asarray(image)
+    return left, top, [drawn >= value for value in range(1, len(radii) + 1)]
 
 
 def thinned(points, spacing):
@@ -56,18 +65,16 @@ def pieces(ink, strokes):
     inked = ink > segment.FAINT
     pen = stroke_width(ink)
     paths = [thinned(path, pen / 3) for path in paths]
-    cores = [reach(path, pen / 2 + 1, ink.shape) for path in paths]  # where each stroke's own ink lies
-    reaches = [reach(path, pen / 2 + max(2.0, pen / 4), ink.shape) for path in paths]  # ... and its blurred edge
+    # Where each stroke's ink lies (its blurred edge, and its own core)
+    reaches = [reach(path, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape) for path in paths]
     core = np.zeros(ink.shape, dtype=bool)
-    for left, top, mask in cores:
-        core[top : top + mask.shape[0], left : left + mask.shape[1]] |= mask
+    for left, top, (_, own) in reaches:
+        core[top : top + own.shape[0], left : left + own.shape[1]] |= own
     claimed = np.zeros(ink.shape, dtype=bool)
     found = []
-    for (left, top, near), (c_left, c_top, own) in zip(reaches, cores):
+    for left, top, (near, own) in reaches:
         window = (slice(top, top + near.shape[0]), slice(left, left + near.shape[1]))
-        mine = np.zeros(near.shape, dtype=bool)  # its own core, and its edge where no stroke's core is
-        mine[c_top - top : c_top - top + own.shape[0], c_left - left : c_left - left + own.shape[1]] = own
-        mine = (mine | (near & ~core[window])) & inked[window]
+        mine = (own | (near & ~core[window])) & inked[window]  # its own core, and its edge where no stroke's core is
         claimed[window] |= mine
         part = segment.piece(mine, left, top, layout)
         if part is not None:
