@@ -13,14 +13,13 @@ from recognizer.reading.preprocess import stroke_width
 
 COVERED = 0.9  # strokes that reach less of the drawing's ink than this were not what drew it: the image alone serves
 NARROW = 0.55  # strokes drawn one after another whose ink is one part no wider than this share of the height join
-TURN = 0.5  # a stroke's path turning by more than this (radians) at a point is rounded there
 MAX_STROKES = 256  # more strokes than this are read from the image alone (a scribble, or shading)
 
 
 def reach(points, radii, shape):
     """The pixels within each of `radii` (largest first) of a stroke's path, as (left, top, [boolean mask of that
-    box for each radius]): one drawing, for each radius a thick line with a disc at its ends and where it turns
-    (PIL's own round joints are drawn in Python, point by point)."""
+    box for each radius]): one drawing, for each radius a thick line with a disc as wide at each point (PIL's own
+    round joints are drawn in Python, a slice at a time)."""
     height, width = shape
     margin = int(np.ceil(radii[0])) + 1
     left, top = (max(int(np.floor(v)) - margin, 0) for v in points.min(axis=0))
@@ -31,15 +30,13 @@ def reach(points, radii, shape):
     image = Image.new("L", (right - left, bottom - top), 0)
     draw = ImageDraw.Draw(image)
     path = [(float(x) - left, float(y) - top) for x, y in points]
-    steps = np.diff(points, axis=0)
-    heading = np.arctan2(steps[:, 1], steps[:, 0])
-    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)
-    joints = [path[0], *(p for p, t in zip(path[1:-1], turn) if t > TURN), path[-1]]
     for value, radius in enumerate(radii, 1):
+        pen = max(1, int(round(2 * radius)))
         if len(path) > 1:
-            draw.line(path, fill=value, width=max(1, int(round(2 * radius))))
-        for x, y in joints:
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=value)
+            draw.line(path, fill=value, width=pen)
+        half = (pen - 1) / 2  # PIL's ellipse spans its box's last pixels too
+        for x, y in path:
+            draw.ellipse((x - half, y - half, x + half, y + half), fill=value)
     drawn = np.asarray(image)
     return left, top, [drawn >= value for value in range(1, len(radii) + 1)]
 
