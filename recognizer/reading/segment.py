@@ -89,14 +89,20 @@ class Layout:
 
 def piece(mask, left, top, layout):
     """The Piece of a boolean mask whose corner is at (left, top) of the drawing, cut to its own box; None if empty."""
-    rows, cols = np.nonzero(mask)
+    return piece_of(*np.nonzero(mask), left, top, layout)
+
+
+def piece_of(rows, cols, left, top, layout):
+    """The Piece of the pixels at (rows, cols) from the corner (left, top) of the drawing; None if there are none."""
     if not len(rows):
         return None
     t, b, lo, hi = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    mask = np.zeros((b - t, hi - lo), dtype=bool)
+    mask[rows - t, cols - lo] = True
     slanted = layout.columns(rows + top, cols + left)
     return Piece(
         (left + int(lo), top + int(t), left + int(hi), top + int(b)),
-        mask[t:b, lo:hi],
+        mask,
         float(slanted.min()),
         float(slanted.max() + 1),
     )
@@ -166,15 +172,13 @@ def components(ink):
     row, start, end = runs(mask)
     label = connected(row, start, end, ink.shape[1])
     layout = Layout(float(bottom - top), lean(row, start, end, label), (top + bottom) / 2.0)
-    pixels = np.zeros(ink.shape, dtype=np.int32)
-    pixels[mask] = np.repeat(label + 1, end - start)  # mask's pixels come in the runs' reading order
-    found = []
-    for k in range(label.max() + 1):
-        mine = label == k
-        t, b = int(row[mine].min()), int(row[mine].max()) + 1
-        lo, hi = int(start[mine].min()), int(end[mine].max())
-        found.append(piece(pixels[t:b, lo:hi] == k + 1, lo, t, layout))
-    return found, layout
+    length = end - start
+    first = np.cumsum(length) - length  # where each run's pixels begin among all the pixels
+    order = np.argsort(np.repeat(label, length), kind="stable")  # every pixel, a part's together
+    rows = np.repeat(row, length)[order]
+    cols = (np.arange(length.sum()) - np.repeat(first - start, length))[order]
+    bounds = np.searchsorted(np.repeat(label, length)[order], np.arange(label.max() + 2))
+    return [piece_of(rows[a:b], cols[a:b], 0, 0, layout) for a, b in zip(bounds, bounds[1:])], layout
 
 
 def pieces(ink):
@@ -247,9 +251,7 @@ def cut(p, layout, origin, wide):
     out = []
     for a, b in zip(bounds, bounds[1:]):
         mine = (column >= a) & (column < b)
-        mask = np.zeros(p.mask.shape, dtype=bool)
-        mask[rows[mine], cols[mine]] = True
-        part = piece(mask, p.box[0], p.box[1], layout)
+        part = piece_of(rows[mine], cols[mine], p.box[0], p.box[1], layout)
         if part is not None:
             out.append(replace(part, origin=origin, part=p.part))
     return out
