@@ -237,7 +237,8 @@ def counted_row(name, seconds, statuses, versions, settled_at, version_bytes):
     version, drawings = settled_at
     exact = version == ok and len(set(versions)) == ok and drawings == sum(statuses.values()) - statuses["no answer"]
     row = [name, f"{sum(statuses.values())}", f"{ok}", f"{ok / seconds:.1f}", f"{version}", f"{drawings}"]
-    row += ["yes" if exact else "NO", f"{version_bytes / max(ok, 1) / 1e6:.3f}"]
+    others = ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items(), key=str) if status != 200)
+    row += ["yes" if exact else "NO", f"{version_bytes / max(ok, 1) / 1e6:.3f}", others or "none"]
     return row, exact
 
 
@@ -317,7 +318,7 @@ def load_tables(args, bodies):
             with SlowS3(endpoint, 0.02) as proxy:
                 s3 = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
                 boto3.client("s3", endpoint_url=endpoint, **lowercase(s3)).create_bucket(Bucket="bench")
-                machine = {**s3, "AWS_ENDPOINT_URL": proxy.url, "STORE_URL": "s3://bench/digits"}
+                machine = {**env, **s3, "AWS_ENDPOINT_URL": proxy.url, "STORE_URL": "s3://bench/digits"}
                 with (
                     gunicorn({**machine, "TMPDIR": tempfile.mkdtemp(dir=tmp)}, workers=workers) as a,
                     gunicorn({**machine, "TMPDIR": tempfile.mkdtemp(dir=tmp)}, workers=workers) as b,
@@ -353,7 +354,17 @@ def load_tables(args, bodies):
     print()
     rows = [alone, one, two]
     table(
-        ["corrections", "sent", "200", "per s", "model_version", "drawings", "each once", "MB versions / corr."],
+        [
+            "corrections",
+            "sent",
+            "200",
+            "per s",
+            "model_version",
+            "drawings",
+            "each once",
+            "MB versions / corr.",
+            "other answers",
+        ],
         rows,
     )
     print(f"\nA full version (both updated models, float32) is {full / 1e6:.2f} MB: the baseline of the last column.")
