@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from recognizer.nets import weights
-from recognizer.reading import segment, strokes
+from recognizer.reading import reader, segment, strokes
 from recognizer.reading.preprocess import BlankDrawing, ink_box
 from recognizer.service import Recognizer
 from recognizer.state.store import LocalStore
@@ -217,3 +217,35 @@ def test_a_drawing_whose_later_groups_are_all_too_faint_still_reads(rec, index):
     _, _, x_test, y_test = data.load_mnist()
     body = rec.predict(render.mnist_to_canvas(x_test[index]))
     assert body["number"] == str(y_test[index]) == str(body["answer"])
+
+
+def test_reading_the_likeliest_groups_first_chooses_what_reading_every_group_would(rec, monkeypatch):
+    """Groups are read lazily (the likeliest by shape first, others only when the grouping comes to them): the
+    digits found are those that reading every candidate group gives, from fewer images."""
+    rng = np.random.default_rng(11)
+    pens = [pen for name in data.PEN_SETS for pen in data.pen_split(name)[1]]
+    state = rec.current()
+    read_lazily = read_all = 0
+    groups = rec.reader.groups
+
+    def counted(ink, found, spans, state, whole=None):
+        nonlocal read_lazily
+        read_lazily += len(spans)
+        return groups(ink, found, spans, state, whole)
+
+    for _ in range(12):
+        picks = [pens[i]["strokes"] for i in rng.choice(len(pens), int(rng.integers(2, 6)), replace=False)]
+        ink, flat, _ = written(picks, int(rng.integers(1 << 30)), gaps=(-0.05, 0.3))
+        for given in (None, flat):
+            monkeypatch.setattr(rec.reader, "groups", counted)
+            lazily = [digit.box for digit in found(rec, ink, given)]
+            monkeypatch.undo()
+            pieces, layout = strokes.pieces(ink, given) if given else segment.pieces(ink)
+            costs = segment.candidates(pieces, layout)
+            everything = {span: read for span, read in groups(ink, pieces, list(costs), state)[0].items()}
+            read_all += len(costs)
+            scores = {span: reader.confidence(everything[span]) - cost for span, cost in costs.items()}
+            chosen = [everything[span] for span in segment.best(len(pieces), scores) if everything[span] is not None]
+            expected = [entry[0].box for entry in sorted(chosen, key=lambda e: e[0].box[0] + e[0].box[2])]
+            assert lazily == expected or (len(expected) == 1 and len(lazily) == 1)
+    assert read_lazily < read_all / 2
