@@ -184,7 +184,7 @@ def test_the_strokes_part_touching_digits_that_the_image_alone_cannot(clear, sto
             alone += rec.predict(ink)["number"] == f"{a}{b}"
             with_strokes += rec.predict(ink, strokes)["number"] == f"{a}{b}"
     assert touching >= 40
-    assert with_strokes >= 0.8 * touching and with_strokes > alone  # 37 of 46 when last measured
+    assert with_strokes >= 0.8 * touching and with_strokes > alone  # 42 of 46 when last measured
 
 
 def test_a_box_of_a_digit_cut_from_a_touching_pair_teaches_that_half(client, clear, store_url):

@@ -174,11 +174,16 @@ def components(ink):
     layout = Layout(float(bottom - top), lean(row, start, end, label), (top + bottom) / 2.0)
     length = end - start
     first = np.cumsum(length) - length  # where each run's pixels begin among all the pixels
-    order = np.argsort(np.repeat(label, length), kind="stable")  # every pixel, a part's together
-    rows = np.repeat(row, length)[order]
-    cols = (np.arange(length.sum()) - np.repeat(first - start, length))[order]
-    bounds = np.searchsorted(np.repeat(label, length)[order], np.arange(label.max() + 2))
-    return [piece_of(rows[a:b], cols[a:b], 0, 0, layout) for a, b in zip(bounds, bounds[1:])], layout
+    cols = np.arange(length.sum()) - np.repeat(first - start, length)
+    return labelled(np.repeat(row, length), cols, np.repeat(label, length), label.max() + 1, layout), layout
+
+
+def labelled(rows, cols, labels, count, layout):
+    """The Pieces of pixels (rows, cols) by their labels (0 to count - 1): one a label, None where it has none."""
+    order = np.argsort(labels, kind="stable")
+    rows, cols = rows[order], cols[order]
+    bounds = np.searchsorted(labels[order], np.arange(count + 1))
+    return [piece_of(rows[a:b], cols[a:b], 0, 0, layout) for a, b in zip(bounds, bounds[1:])]
 
 
 def pieces(ink):

@@ -16,29 +16,22 @@ NARROW = 0.55  # strokes drawn one after another whose ink is one part no wider 
 MAX_STROKES = 256  # more strokes than this are read from the image alone (a scribble, or shading)
 
 
-def reach(points, radii, shape):
-    """The pixels within each of `radii` (largest first) of a stroke's path, as (left, top, [boolean mask of that
-    box for each radius]): one drawing, for each radius a thick line with a disc as wide at each point (PIL's own
-    round joints are drawn in Python, a slice at a time)."""
-    height, width = shape
-    margin = int(np.ceil(radii[0])) + 1
-    left, top = (max(int(np.floor(v)) - margin, 0) for v in points.min(axis=0))
-    right = min(int(np.ceil(points[:, 0].max())) + margin + 1, width)
-    bottom = min(int(np.ceil(points[:, 1].max())) + margin + 1, height)
-    if right <= left or bottom <= top:
-        return left, top, [np.zeros((0, 0), dtype=bool)] * len(radii)
-    image = Image.new("L", (right - left, bottom - top), 0)
+def owners(paths, radii, shape):
+    """Which stroke (1, 2, ...; 0: none) each pixel of the drawing lies within reach of: every stroke drawn as a
+    thick line with a disc as wide at each point, at each of `radii` in turn (largest first), so that a stroke's
+    core takes the pixels of another's blurred edge, and where two strokes meet the later one has them."""
+    image = Image.new("I", (shape[1], shape[0]), 0)
     draw = ImageDraw.Draw(image)
-    path = [(float(x) - left, float(y) - top) for x, y in points]
-    for value, radius in enumerate(radii, 1):
+    paths = [[tuple(point) for point in path.tolist()] for path in paths]
+    for radius in radii:
         pen = max(1, int(round(2 * radius)))
-        if len(path) > 1:
-            draw.line(path, fill=value, width=pen)
         half = (pen - 1) / 2  # PIL's ellipse spans its box's last pixels too
-        for x, y in path:
-            draw.ellipse((x - half, y - half, x + half, y + half), fill=value)
-    drawn = np.asarray(image)
-    return left, top, [drawn >= value for value in range(1, len(radii) + 1)]
+        for k, points in enumerate(paths, 1):
+            if len(points) > 1:
+                draw.line(points, fill=k, width=pen)
+            for x, y in points:
+                draw.ellipse((x - half, y - half, x + half, y + half), fill=k)
+    return np.asarray(image)
 
 
 def thinned(points, spacing):
@@ -62,22 +55,11 @@ def pieces(ink, strokes):
     inked = ink > segment.FAINT
     pen = stroke_width(ink)
     paths = [thinned(path, pen / 3) for path in paths]
-    # Where each stroke's ink lies (its blurred edge, and its own core)
-    reaches = [reach(path, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape) for path in paths]
-    core = np.zeros(ink.shape, dtype=bool)
-    for left, top, (_, own) in reaches:
-        core[top : top + own.shape[0], left : left + own.shape[1]] |= own
-    claimed = np.zeros(ink.shape, dtype=bool)
-    found = []
-    for left, top, (near, own) in reaches:
-        window = (slice(top, top + near.shape[0]), slice(left, left + near.shape[1]))
-        mine = (own | (near & ~core[window])) & inked[window]  # its own core, and its edge where no stroke's core is
-        claimed[window] |= mine
-        part = segment.piece(mine, left, top, layout)
-        if part is not None:
-            found.append(part)
-    if claimed.sum() < COVERED * inked.sum():
+    owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
+    rows, cols = np.nonzero(inked & (owner > 0))
+    if len(rows) < COVERED * inked.sum():
         return None
+    found = [p for p in segment.labelled(rows, cols, owner[rows, cols] - 1, len(paths), layout) if p is not None]
     return segment.settled(together(found, parts, layout), layout, in_order=True), layout
 
 
