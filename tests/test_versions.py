@@ -17,7 +17,7 @@ from recognizer.nets import weights
 from recognizer.nets.cnn import ConvNet
 from recognizer.nets.fnn import FNN
 from recognizer.state.store import LocalStore, open_store
-from recognizer.state.versions import BASE_KEY, POINTER, Contended, ModelVersions, host_lock
+from recognizer.state.versions import BASE_KEY, POINTER, VERSION_KEY, Contended, ModelVersions, host_lock
 
 # A writer that refreshes, then starts committing a big version and stalls half-way through writing it.
 STALLED_WRITER = """
@@ -138,6 +138,23 @@ def test_loser_of_the_race_reapplies_on_top(store):
     assert seen == [0, 1]
     assert result.version == 2 and [h["tag"] for h in result.history] == ["b", "a"]
     assert len(a.history()) == 2  # A's losing attempt left no version behind
+
+
+def test_a_change_another_writer_overtook_is_never_written(store, monkeypatch):
+    """Before writing its version, a writer checks that the pointer is still where it read it: one overtaken
+    while it learned learns again on top, without first writing (and deleting) a version that cannot win."""
+    a, b = ModelVersions(store, tiny()), ModelVersions(store, tiny())
+    written, put_new = [], store.put_new
+    monkeypatch.setattr(store, "put_new", lambda key, data: (written.append(key), put_new(key, data))[1])
+
+    def change(state):
+        if state.version == 0:
+            b.commit(lambda s: learned(s, "b"))
+            written.clear()  # B's own version
+        return learned(state, "a")
+
+    assert a.commit(change).version == 2
+    assert len([key for key in written if VERSION_KEY.match(key)]) == 1
 
 
 def test_a_refresh_in_another_thread_cannot_slip_between_a_commits_reads(store):

@@ -297,6 +297,8 @@ class ModelVersions:
             new = change(current)
             if new is current:
                 return current
+            if self._moved(etag):  # another writer published meanwhile: this change is lost, so write nothing of it
+                continue
             if new.version and new.version <= self._floor:  # numbers a damaged version held are never reused
                 new = new.renumbered(self._floor + 1)
             new, data, written_base = self._stored(new, seq)
@@ -318,6 +320,13 @@ class ModelVersions:
                     self._discard(lost)
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise Contended(f"gave up after {self.attempts} attempts: other updates kept winning")
+
+    def _moved(self, etag):
+        """Whether the pointer has moved on from `etag` (one conditional read; not known: no, the swap decides)."""
+        try:
+            return self.store.get_if_changed(POINTER, etag) is not None
+        except (KeyError, StoreUnavailable):
+            return False
 
     def _stored(self, new, seq):
         """(`new` as stored, its version object, the key of a base written for it or None): over the current
