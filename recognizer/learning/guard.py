@@ -15,8 +15,10 @@ import numpy as np
 CLASSES = 10
 STEP = 0.01  # one update may cost the watched drawings, all together, at most this share ...
 TOTAL = 0.01  # ... and leave them at most this far below the original model's accuracy;
-CLASS_STEP = 0.1  # and it may cost any one digit at most this share of its watched drawings ...
-CLASS_TOTAL = 0.1  # ... and leave each digit at most this far below the original model on it
+# And it may cost any one digit at most this share of its watched drawings, per update and against the original
+# model: the CNN, most of the answer, hardly moves for an honest style; the FNN, all of whose weights learn, moves
+# more for one, and is held to the looser limit.
+CLASS_LIMIT = {"fnn": 0.1, "cnn": 0.02}
 FIRM = 0.02  # below this for the label (the likelier of the two originals, the median over the variants): held back
 
 
@@ -47,6 +49,6 @@ class Guard:
         return bool(
             overall_after >= overall_before - STEP
             and overall_after >= overall_baseline - TOTAL
-            and (digits_after >= digits_before - CLASS_STEP - 1e-9).all()
-            and (digits_after >= digits_baseline - CLASS_TOTAL - 1e-9).all()
+            and (digits_after >= digits_before - CLASS_LIMIT[name] - 1e-9).all()
+            and (digits_after >= digits_baseline - CLASS_LIMIT[name] - 1e-9).all()
         )
