@@ -84,8 +84,8 @@ def test_strokes_that_overlap_more_than_neighbouring_digits_do_cost_more_apart()
     layout = segment.Layout(height=100.0, slope=0.0, middle=50.0)
 
     def costs(second_left):
-        first = segment.piece(np.ones((100, 60), dtype=bool), 0, 0, layout)
-        second = segment.piece(np.ones((100, 30), dtype=bool), second_left, 0, layout)
+        first = segment.piece(*np.nonzero(np.ones((100, 60), dtype=bool)), 0, 0, layout)
+        second = segment.piece(*np.nonzero(np.ones((100, 30), dtype=bool)), second_left, 0, layout)
         found = segment.candidates([first, second], layout)
         return found[(0, 1)] + found[(1, 2)]
 
@@ -242,7 +242,7 @@ def test_reading_the_likeliest_groups_first_chooses_what_reading_every_group_wou
             monkeypatch.undo()
             pieces, layout = strokes.pieces(ink, given) if given else segment.pieces(ink)
             costs = segment.candidates(pieces, layout)
-            everything = {span: read for span, read in groups(ink, pieces, list(costs), state)[0].items()}
+            everything = groups(ink, pieces, list(costs), state)[0]
             read_all += len(costs)
             scores = {span: reader.confidence(everything[span]) - cost for span, cost in costs.items()}
             chosen = [everything[span] for span in segment.best(len(pieces), scores) if everything[span] is not None]

@@ -87,12 +87,7 @@ class Layout:
         return cols - self.slope * (rows - self.middle)
 
 
-def piece(mask, left, top, layout):
-    """The Piece of a boolean mask whose corner is at (left, top) of the drawing, cut to its own box; None if empty."""
-    return piece_of(*np.nonzero(mask), left, top, layout)
-
-
-def piece_of(rows, cols, left, top, layout):
+def piece(rows, cols, left, top, layout):
     """The Piece of the pixels at (rows, cols) from the corner (left, top) of the drawing; None if there are none."""
     if not len(rows):
         return None
@@ -183,7 +178,7 @@ def labelled(rows, cols, labels, count, layout):
     order = np.argsort(labels, kind="stable")
     rows, cols = rows[order], cols[order]
     bounds = np.searchsorted(labels[order], np.arange(count + 1))
-    return [piece_of(rows[a:b], cols[a:b], 0, 0, layout) for a, b in zip(bounds, bounds[1:])]
+    return [piece(rows[a:b], cols[a:b], 0, 0, layout) for a, b in zip(bounds, bounds[1:])]
 
 
 def pieces(ink):
@@ -220,13 +215,17 @@ def overlapping(found, height):
     joins this way)."""
     out = []
     for p in found:
-        last = out[-1] if out else None
-        narrower = min(p.hi - p.lo, last.hi - last.lo) if last else 0.0
-        if last and min(p.hi, last.hi) - max(p.lo, last.lo) >= SHARED * narrower and narrower >= COLUMN * height:
-            out[-1] = joined([last, p])
+        shared, narrower = sharing(out[-1].lo, out[-1].hi, p) if out else (0.0, 0.0)
+        if out and shared >= SHARED * narrower and narrower >= COLUMN * height:
+            out[-1] = joined([out[-1], p])
         else:
             out.append(p)
     return out
+
+
+def sharing(lo, hi, p):
+    """(the columns along the slant a piece shares with columns lo..hi, the narrower of the two's width)."""
+    return min(hi, p.hi) - max(lo, p.lo), min(hi - lo, p.hi - p.lo)
 
 
 def cut(p, layout, origin, wide):
@@ -256,7 +255,7 @@ def cut(p, layout, origin, wide):
     out = []
     for a, b in zip(bounds, bounds[1:]):
         mine = (column >= a) & (column < b)
-        part = piece_of(rows[mine], cols[mine], p.box[0], p.box[1], layout)
+        part = piece(rows[mine], cols[mine], p.box[0], p.box[1], layout)
         if part is not None:
             out.append(replace(part, origin=origin, part=p.part))
     return out
@@ -294,8 +293,8 @@ def candidates(found, layout):
 
 def stacked(lo, hi, p, height):
     """Whether a piece overlaps the columns lo..hi along the slant as much as one digit's own strokes do."""
-    shared = min(hi, p.hi) - max(lo, p.lo)
-    return shared >= STACKED * height and shared >= SHARED * min(hi - lo, p.hi - p.lo)
+    shared, narrower = sharing(lo, hi, p)
+    return shared >= STACKED * height and shared >= SHARED * narrower
 
 
 def same_part(a, b):
