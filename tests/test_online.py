@@ -176,4 +176,5 @@ def test_a_clean_digit_taught_as_another_is_held_back_and_a_misread_style_is_not
     for sample in misread(originals.cnn, strokes):  # real writers' styles the CNN misreads
         image, variants = correction(sample, rng)
         images = np.concatenate([image[None], variants])
-        assert not guard.firmly_contradicted(learner.originals, images, sample["label"])
+        probabilities = [net.probabilities(images) for net in learner.originals.values()]
+        assert not guard.firmly_contradicted(probabilities, sample["label"])

@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from recognizer.reading.preprocess import BlankDrawing, crop_ink, to_mnist
+from recognizer.reading.preprocess import WORKING, BlankDrawing, crop_ink, fit_box, to_mnist
 
 ANGLES = np.arange(-30, 30, 5)  # the original design's 12 angles, -30..25 degrees
 SIZES = (0.75, 1.0)  # fractions of the fitted box, for width and for height
@@ -15,6 +15,8 @@ def correction_variants(ink, rng, angles_per_size=6):
     A variant that comes out blank is left out, so a faint speck may have few or none: (0, 28, 28) then.
     """
     box = crop_ink(ink)
+    if max(box.shape) > WORKING:  # to_mnist shrinks each variant to this anyway: rotate the fewer pixels
+        box = fit_box(box, WORKING, Image.Resampling.BOX)
     height, width = box.shape
     pad = max(height, width) // 2 + 2
     image = Image.fromarray(np.pad(box, pad).astype(np.float32), mode="F")

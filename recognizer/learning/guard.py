@@ -10,6 +10,8 @@ writers' pens as well as MNIST, such a lesson shows in its digit. The limits hol
 correction) and against the original models (against many small ones adding up).
 """
 
+import hashlib
+
 import numpy as np
 
 CLASSES = 10
@@ -22,9 +24,10 @@ CLASS_LIMIT = {"fnn": 0.1, "cnn": 0.02}
 FIRM = 0.02  # below this for the label (the likelier of the two originals, the median over the variants): held back
 
 
-def firmly_contradicted(originals, images, label):
-    """Whether both original models firmly read `images` (a drawing and its variants) as other than `label`."""
-    likeliest = np.maximum(*(net.probabilities(images)[:, label] for net in originals.values()))
+def firmly_contradicted(probabilities, label):
+    """Whether both original models firmly read a drawing and its variants (their `probabilities`, one array per
+    model) as other than `label`."""
+    likeliest = np.maximum(*(p[:, label] for p in probabilities))
     return bool(np.median(likeliest) < FIRM)
 
 
@@ -33,22 +36,22 @@ class Guard:
 
     def __init__(self, originals, images, labels):
         self.labels = labels.astype(np.int64)
+        # Names the watched drawings, so that scores kept with a version are used only against the same ones.
+        self.fingerprint = hashlib.sha256(np.ascontiguousarray(images).tobytes() + self.labels.tobytes()).hexdigest()[
+            :16
+        ]
         self.counts = np.maximum(np.bincount(self.labels, minlength=CLASSES), 1)
         self.features = {name: net.features(images) for name, net in originals.items()}
         self.baseline = {name: self.scores(name, net) for name, net in originals.items()}
 
     def scores(self, name, net):
-        """(accuracy on all watched drawings, accuracy on each digit's) of model `name`'s weights `net`."""
+        """[accuracy on all watched drawings, then on each digit's] of model `name`'s weights `net`."""
         right = net.head_probabilities(self.features[name]).argmax(1) == self.labels
-        return float(right.mean()), np.bincount(self.labels, weights=right, minlength=CLASSES) / self.counts
+        return [float(right.mean()), *(np.bincount(self.labels, weights=right, minlength=CLASSES) / self.counts)]
 
     def allows(self, name, before, after):
         """Whether model `name` may go from scores `before` to scores `after`."""
-        (overall_before, digits_before), (overall_after, digits_after) = before, after
-        overall_baseline, digits_baseline = self.baseline[name]
-        return bool(
-            overall_after >= overall_before - STEP
-            and overall_after >= overall_baseline - TOTAL
-            and (digits_after >= digits_before - CLASS_LIMIT[name] - 1e-9).all()
-            and (digits_after >= digits_baseline - CLASS_LIMIT[name] - 1e-9).all()
-        )
+        before, after, baseline = (np.asarray(scores) for scores in (before, after, self.baseline[name]))
+        per_step = np.array([STEP] + [CLASS_LIMIT[name]] * CLASSES)
+        in_all = np.array([TOTAL] + [CLASS_LIMIT[name]] * CLASSES)
+        return bool((after >= before - per_step - 1e-9).all() and (after >= baseline - in_all - 1e-9).all())

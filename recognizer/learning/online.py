@@ -45,7 +45,8 @@ class HeldBack(Refused):
 
 @dataclass
 class UpdatedModels:
-    """Everything that changes with corrections: both updated models, recent corrections and the score history."""
+    """Everything that changes with corrections: both updated models, recent corrections, the score history and
+    the guard's scores of the models (so that the next update need not score them again)."""
 
     version: int
     fnn: FNN
@@ -53,20 +54,38 @@ class UpdatedModels:
     recent_x: np.ndarray = field(default_factory=lambda: np.zeros((0, 28, 28), dtype=np.uint8))
     recent_y: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     history: list = field(default_factory=list)
+    scores: dict = field(default_factory=dict)  # {"watched": Guard.fingerprint, name: [overall, *each digit's]}
 
     def nets(self):
         return {"fnn": self.fnn, "cnn": self.cnn}
 
+    def extras(self):
+        """Everything but the weights, as arrays for an .npz (with_extras reads them back)."""
+        as_json = lambda value: np.frombuffer(json.dumps(value).encode(), dtype=np.uint8)
+        return {
+            "version": np.array(self.version),
+            "recent_x": self.recent_x,
+            "recent_y": self.recent_y,
+            "history": as_json(self.history),
+            "scores": as_json(self.scores),
+        }
+
+    def with_extras(self, arrays):
+        """This state with the version, recent corrections, history and scores in `arrays` (written by extras)."""
+        loaded = lambda name: json.loads(arrays[name].tobytes()) if name in arrays and arrays[name].size else None
+        return replace(
+            self,
+            version=int(arrays["version"]),
+            recent_x=arrays["recent_x"],
+            recent_y=arrays["recent_y"],
+            history=loaded("history") or [],
+            scores=loaded("scores") or {},  # none in versions stored before scores were kept
+        )
+
     def to_bytes(self):
         arrays = {f"fnn/{k}": v for k, v in self.fnn.params.items()}
         arrays.update({f"cnn/{k}": v for k, v in self.cnn.params.items()})
-        arrays.update(
-            version=np.array(self.version),
-            recent_x=self.recent_x,
-            recent_y=self.recent_y,
-            history=np.frombuffer(json.dumps(self.history).encode(), dtype=np.uint8),
-        )
-        return weights.to_bytes(arrays)
+        return weights.to_bytes({**arrays, **self.extras()})
 
     def renumbered(self, version):
         """This state as version `version` (its newest history entry too): numbers once used are not used again."""
@@ -77,14 +96,7 @@ class UpdatedModels:
     def from_bytes(cls, data):
         arrays = weights.load(data)
         part = lambda prefix: {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(prefix)}
-        return cls(
-            int(arrays["version"]),
-            FNN(part("fnn/")),
-            ConvNet(part("cnn/")),
-            arrays["recent_x"],
-            arrays["recent_y"],
-            json.loads(arrays["history"].tobytes() or b"[]"),
-        )
+        return cls(0, FNN(part("fnn/")), ConvNet(part("cnn/"))).with_extras(arrays)
 
 
 @dataclass(frozen=True)
@@ -130,18 +142,25 @@ class OnlineLearner:
         costs about as many steps as one correction, so a busy server learns many per second. Each correction's
         history entry names its own version. Raises HeldBack when the originals firmly contradict one of them,
         Refused when the guard lets neither model learn the group."""
-        for c in corrections:
-            if firmly_contradicted(self.originals, np.concatenate([c.drawing[None], c.variants]), c.label):
-                raise HeldBack(f"the original models both firmly read this drawing as another digit than {c.label}")
         new_x = np.concatenate([np.concatenate([c.drawing[None], c.variants]) for c in corrections]).astype(np.float32)
         new_y = np.concatenate([np.full(1 + len(c.variants), c.label) for c in corrections])
         drawn = np.cumsum([0] + [1 + len(c.variants) for c in corrections[:-1]])  # where each drawing is in new_x
+        features = {name: net.features(new_x) for name, net in self.originals.items()}  # the updated ones' too
+        for c, at in zip(corrections, drawn):
+            rows = slice(at, at + 1 + len(c.variants))
+            if firmly_contradicted(
+                [net.head_probabilities(features[n][rows]) for n, net in self.originals.items()], c.label
+            ):
+                raise HeldBack(f"the original models both firmly read this drawing as another digit than {c.label}")
         recent_x = state.recent_x.astype(np.float32) / 255.0
-        nets, learned = {}, {}
+        known = state.scores if state.scores.get("watched") == self.guard.fingerprint else {}
+        nets, learned, scores = {}, {}, {"watched": self.guard.fingerprint}
         for name, net in state.nets().items():
-            nets[name] = self._fit(name, net, new_x, recent_x, state.recent_y, new_y, drawn)
-            learned[f"{name}_updated"] = nets[name] is not None
-            nets[name] = nets[name] or net
+            new = features[name] if net.same_features(self.originals[name]) else net.features(new_x)
+            before = known.get(name) or self.guard.scores(name, net)
+            fitted = self._fit(name, net, new, net.features(recent_x), state.recent_y, new_y, drawn, before)
+            learned[f"{name}_updated"] = fitted is not None
+            nets[name], scores[name] = fitted or (net, before)
         if not any(learned.values()):
             raise Refused("learning this drawing would make both updated models too much worse at digits they knew")
         drawings = weights.to_uint8(np.stack([c.drawing for c in corrections]))
@@ -163,14 +182,13 @@ class OnlineLearner:
             recent_x=np.concatenate([state.recent_x, drawings])[-RECENT:],
             recent_y=np.concatenate([state.recent_y, [c.label for c in corrections]])[-RECENT:],
             history=(state.history + entries)[-HISTORY:],
+            scores=scores,
         )
 
-    def _fit(self, name, net, new_x, recent_x, recent_y, new_y, drawn):
-        """A copy of `net` that has learned the corrections (`new_y` labels `new_x`, whose rows `drawn` are the
-        drawings themselves) and passes the guard, or None."""
-        new = net.features(new_x)
-        recent = net.features(recent_x)
-        before = self.guard.scores(name, net)
+    def _fit(self, name, net, new, recent, recent_y, new_y, drawn, before):
+        """(a copy of `net` that has learned the corrections and passes the guard, its scores), or None: `new_y`
+        labels the features `new`, whose rows `drawn` are the drawings themselves; `recent` are earlier
+        corrections'; `before` are `net`'s scores."""
         for backoff in BACKOFF:
             candidate = net.copy()
             for step in range(MAX_STEPS[name]):
@@ -185,6 +203,7 @@ class OnlineLearner:
                 named = candidate.head_probabilities(new).argmax(1) == new_y
                 if step + 1 >= MIN_STEPS and named[drawn].all() and named.mean() >= VARIANTS_RIGHT[name]:
                     break
-            if self.guard.allows(name, before, self.guard.scores(name, candidate)):
-                return candidate
+            after = self.guard.scores(name, candidate)
+            if self.guard.allows(name, before, after):
+                return candidate, after
         return None

@@ -46,6 +46,10 @@ class FNN:
 
     head_probabilities = probabilities
 
+    def same_features(self, other):
+        """Always: the features are the pixels."""
+        return True
+
     def head_loss_and_gradients(self, features, targets):
         return self.loss_and_gradients(features, None, l2=0.0, targets=targets)
 

@@ -59,7 +59,8 @@ class Store:
         raise NotImplementedError
 
     def swap(self, key, data, expected_etag):
-        """Replace `key` only if its etag is still `expected_etag` (None: only if absent). Return the success."""
+        """Replace `key` only if its etag is still `expected_etag` (None: only if absent). Return the new etag, or
+        None when the etag was another."""
         raise NotImplementedError
 
     def keys(self, prefix):
@@ -143,9 +144,9 @@ class LocalStore(Store):
             try:
                 current = _etag(path.read_bytes()) if path.exists() else None
                 if current != expected_etag:
-                    return False
+                    return None
                 os.replace(self._temp(path, data), path)
-                return True
+                return _etag(data)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -264,10 +265,11 @@ class S3Store(Store):
     def swap(self, key, data, expected_etag):
         condition = {"IfMatch": expected_etag} if expected_etag else {"IfNoneMatch": "*"}
         try:
-            self._call("put_object", Key=self.prefix + key, Body=data, ChecksumAlgorithm="SHA256", **condition)
-            return True
+            return self._call("put_object", Key=self.prefix + key, Body=data, ChecksumAlgorithm="SHA256", **condition)[
+                "ETag"
+            ]
         except (FileExistsError, KeyError):
-            return False
+            return None
 
     def keys(self, prefix):
         found, more = [], {}

@@ -60,32 +60,26 @@ def _with_params(state, params):
 
 
 def as_stored(state, base):
-    """`state` as a version over `base` holds it: each weight the base's plus a float16 difference. A committer
-    continues from this, not from its exact float32 weights, so every process learns from the same numbers."""
-    base_params = _params(base)
-    rounded = {
-        k: v if np.array_equal(v, base_params[k]) else base_params[k] + (v - base_params[k]).astype(np.float16)
-        for k, v in _params(state).items()
-    }
-    return _with_params(state, {k: np.asarray(v, dtype=np.float32) for k, v in rounded.items()})
+    """(`state` as a version over `base` holds it, the float16 differences it holds): each weight the base's plus
+    its difference. A committer continues from this, not from its exact float32 weights, so every process learns
+    from the same numbers."""
+    params, deltas, base_params = {}, {}, _params(base)
+    for k, v in _params(state).items():
+        b = base_params[k]
+        delta = (v - b).astype(np.float16) if v is not b else None
+        if delta is not None and delta.any():
+            params[k], deltas[k] = b + delta.astype(np.float32), delta
+        else:
+            params[k] = b
+    return _with_params(state, params), deltas
 
 
-def delta_bytes(state, base, base_ref):
-    """The version object of `state` (as_stored over `base`): its differences from the base, where it has any,
-    and what changes with every correction besides (recent corrections, history), as a zlib-compressed .npz."""
-    base_params = _params(base)
-    arrays = {
-        f"delta/{k}": (v - base_params[k]).astype(np.float16)
-        for k, v in _params(state).items()
-        if not np.array_equal(v, base_params[k])
-    }
-    arrays.update(
-        base=np.frombuffer(json.dumps(base_ref).encode(), dtype=np.uint8),
-        version=np.array(state.version),
-        recent_x=state.recent_x,
-        recent_y=state.recent_y,
-        history=np.frombuffer(json.dumps(state.history).encode(), dtype=np.uint8),
-    )
+def delta_bytes(state, deltas, base_ref):
+    """The version object of `state` (as_stored over the base `base_ref` names, with `deltas`): its differences
+    from the base, where it has any, and what changes with every correction besides (recent corrections,
+    history), as a zlib-compressed .npz."""
+    arrays = {f"delta/{k}": v for k, v in deltas.items()}
+    arrays.update(state.extras(), base=np.frombuffer(json.dumps(base_ref).encode(), dtype=np.uint8))
     return zlib.compress(
         weights.to_bytes(arrays), 1
     )  # half the size of float16 differences, at a fifth of level 6's cost
@@ -202,13 +196,7 @@ class ModelVersions:
             k: v + arrays[f"delta/{k}"].astype(np.float32) if f"delta/{k}" in arrays else v
             for k, v in _params(base).items()
         }
-        state = replace(
-            _with_params(base, params),
-            version=int(arrays["version"]),
-            recent_x=arrays["recent_x"],
-            recent_y=arrays["recent_y"],
-            history=json.loads(arrays["history"].tobytes() or b"[]"),
-        )
+        state = _with_params(base, params).with_extras(arrays)
         self._base = (ref, base)
         return state, actual
 
@@ -263,9 +251,9 @@ class ModelVersions:
                     "repaired": problem,
                 }
             ).encode()
-            if self.store.swap(POINTER, pointer, etag):
+            if repaired := self.store.swap(POINTER, pointer, etag):
                 problems.append(f"{POINTER} repaired")
-                etag = self.store.get(POINTER)[1]
+                etag = repaired
             break
         else:
             state = self.originals
@@ -285,7 +273,8 @@ class ModelVersions:
         with _locked(self.lock) if self.lock else nullcontext():
             published = self._commit(change)
         try:  # published: nothing after this may turn the answer into a failure
-            self.refresh()
+            if self._state is not published:
+                self.refresh()
         except StoreUnavailable as error:
             log.warning("published version %d, then could not refresh: %s", published.version, error)
         return published
@@ -311,7 +300,11 @@ class ModelVersions:
             try:
                 swapped = self.store.swap(POINTER, pointer, etag)
             except StoreUnavailable:  # sent, but no answer: whether it landed, the pointer says
-                swapped = False
+                swapped = None
+            if swapped:
+                with self._reading:
+                    if self._etag == etag:  # what was written is current here, unless a refresh read on meanwhile
+                        self._etag, self._state, self._seq, self._floor, self.problems = swapped, new, seq, 0, []
             if swapped or self._published(key):
                 self._prune()
                 return new
@@ -340,8 +333,8 @@ class ModelVersions:
             self.store.put_new(written, data)
             ref, base = {"key": written, "sha256": digest, "seq": seq}, new
             self._base = (ref, base)
-        new = as_stored(new, base)
-        return new, delta_bytes(new, base, ref), written
+        new, deltas = as_stored(new, base)
+        return new, delta_bytes(new, deltas, ref), written
 
     def _published(self, key):
         """Whether the pointer names `key` after all (an S3 retry can report a conflict with its own first attempt,
