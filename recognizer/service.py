@@ -201,21 +201,21 @@ class Recognizer:
         """Learn a group of Queued corrections as one version (GroupCommit's `apply`): the version published for
         each, or the Refused it met."""
         variants = [correction_variants(q.ink, self.rng) for q in queued]  # once, not again on a lost race
-        items = [(q.image, v, q.digit, q.request, q.sample_id, q.client) for q, v in zip(queued, variants)]
+        items = [(q.image, v, q.digit, q.request, q.sample_id, q.client, None) for q, v in zip(queued, variants)]
         refused = {}
         published = self.versions.commit(lambda state: self._learned(state, items, refused))
         return [refused.get(q.sample_id, published) for q in queued]
 
-    def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None, client=None):
+    def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None, client=None, at=None):
         """Commit one correction on top of whatever version is newest in the store; raises Refused.
 
-        A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people. A
-        `request` already in the history was learned before: nothing is committed again.
+        A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people; `at` is when
+        it was made (None: now). A `request` already in the history was learned before: nothing is committed again.
         """
         refused = {}
         published = self.versions.commit(
             lambda state: self._learned(
-                state, [(image, variants, digit, request, sample_id, client)], refused, replayed
+                state, [(image, variants, digit, request, sample_id, client, at)], refused, replayed
             )
         )
         if refused:
@@ -223,17 +223,17 @@ class Recognizer:
         return published
 
     def _learned(self, state, items, refused, replayed=False):
-        """`state` having learned the (image, variants, digit, request, sample_id, client) items as one group, each
+        """`state` having learned the (image, variants, digit, request, sample_id, client, at) items as one group, each
         request once; a group the guard refuses is learned one by one, so that one bad drawing refuses only
         itself. `refused` collects what was refused, by sample_id (None: a nameless one)."""
         refused.clear()  # a lost race computes the whole change again
         seen, todo = {h.get("request") for h in state.history} - {None}, []
-        for image, variants, digit, request, sample_id, client in items:
+        for image, variants, digit, request, sample_id, client, at in items:
             if request and request in seen:
                 continue  # learned before, or earlier in this group: applies once
             seen.add(request)
             given = {"request": request, "client": client}
-            todo.append((image, variants, digit, {key: value for key, value in given.items() if value}, sample_id))
+            todo.append((image, variants, digit, {key: value for key, value in given.items() if value}, sample_id, at))
         if not todo:
             return state
         probabilities = None if replayed else self.probabilities(np.stack([t[0] for t in todo]), state)
@@ -244,8 +244,9 @@ class Recognizer:
                 digit,
                 None if replayed else {n: bool(int(np.argmax(p)) == digit) for n, p in row(probabilities, i).items()},
                 {**note, **({"sample_id": sample_id} if sample_id else {})},
+                at,
             )
-            for i, (image, variants, digit, note, sample_id) in enumerate(todo)
+            for i, (image, variants, digit, note, sample_id, at) in enumerate(todo)
         ]
         try:
             return self.learner.learn_group(state, corrections)

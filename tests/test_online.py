@@ -1,5 +1,6 @@
 """The online update: it fixes a misread drawing, keeps replay state, and its guard refuses harmful updates."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +179,29 @@ def test_a_clean_digit_taught_as_another_is_held_back_and_a_misread_style_is_not
         images = np.concatenate([image[None], variants])
         probabilities = [net.probabilities(images) for net in learner.originals.values()]
         assert not guard.firmly_contradicted(probabilities, sample["label"])
+
+
+def test_one_misreading_is_learned_a_few_times_an_hour_however_many_teach_it(monkeypatch, learner, originals, strokes):
+    for name, value in (("FIRM", 0.0), ("STEP", 1.0), ("TOTAL", 1.0), ("CLASS_LIMIT", {"fnn": 1.0, "cnn": 1.0})):
+        monkeypatch.setattr(guard, name, value)  # the other checks let every lie through: the budget alone holds
+    rng, start = np.random.default_rng(9), 1_000_000.0
+    ones = [correction(s, rng) for s in strokes if s["label"] == 1][: guard.PAIR_BUDGET + 1]
+    state = originals
+    for k, (image, variants) in enumerate(ones[:-1]):
+        state = learner.learn_group(state, [online.Correction(image, variants, 7, at=start + k)])
+    assert [(h["read_as"], h["digit"]) for h in state.history] == [(1, 7)] * guard.PAIR_BUDGET
+    image, variants = ones[-1]
+    with pytest.raises(online.HeldBack, match="within the hour"):
+        learner.learn_group(state, [online.Correction(image, variants, 7, at=start + 60)])
+    two = [online.Correction(image, variants, 7, at=start + 60)] * 2
+    with pytest.raises(online.HeldBack):  # a group's own corrections count too
+        learner.learn_group(replace(state, history=state.history[1:]), two)
+    # another misreading, the same one an hour on, or after a reset: learned
+    assert (
+        learner.learn_group(state, [online.Correction(image, variants, 4, at=start + 60)]).history[-1]["read_as"] == 1
+    )
+    assert learner.learn_group(state, [online.Correction(image, variants, 7, at=start + guard.PAIR_WINDOW + 1)])
+    reset = replace(state, history=state.history + [{"reset": True}])
+    assert (
+        learner.learn_group(reset, [online.Correction(image, variants, 7, at=start + 60)]).version == state.version + 1
+    )

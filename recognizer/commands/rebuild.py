@@ -39,6 +39,7 @@ def replay(recognizer, without_client=None, log=print):
                 replayed=True,
                 sample_id=drawing.sample_id,
                 client=meta.get("client"),
+                at=meta.get("time"),
             )
             learned += 1
             log(f"{drawing.sample_id}: learned {drawing.digit} -> version {state.version}")

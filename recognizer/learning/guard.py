@@ -1,9 +1,11 @@
 """What the public may teach the shared models: a style, not a lie.
 
-Two checks. First, a correction the original models both firmly contradict (a clean 1 labelled 7: neither gives
+Three checks. First, a correction the original models both firmly contradict (a clean 1 labelled 7: neither gives
 7 even FIRM across the drawing and its variants) is held back, kept but not learned; the styles people really
 correct (a flagged 1 read as 7, an open 4 read as 9) keep at least a few percent for their digit in one model
-(docs/experiments.md, 2026-12-02). Second, the guard proper: no update may cost any digit more than a small share
+(docs/experiments.md, 2026-12-02). Second, one misreading (drawings the originals read as one digit, taught as
+another) is learned only a few times an hour, however many clients teach it: a writer's style needs two or three,
+a group of pranksters many. Third, the guard proper: no update may cost any digit more than a small share
 of the drawings of it that are watched. Watching the digits as one pool let a wrong lesson about one digit through
 (clean 1s taught as 7s cost a tenth of the 1s, a hundredth of the pool); watched digit by digit, and over training
 writers' pens as well as MNIST, such a lesson shows in its digit. The limits hold per step (against one harmful
@@ -11,6 +13,7 @@ correction) and against the original models (against many small ones adding up).
 """
 
 import hashlib
+from collections import Counter
 
 import numpy as np
 
@@ -22,6 +25,10 @@ TOTAL = 0.01  # ... and leave them at most this far below the original model's a
 # more for one, and is held to the looser limit.
 CLASS_LIMIT = {"fnn": 0.1, "cnn": 0.02}
 FIRM = 0.02  # below this for the label (the likelier of the two originals, the median over the variants): held back
+# A misreading (drawings the originals together read as one digit, taught as another) is learned at most this many
+# times within PAIR_WINDOW seconds; more are held back. A writer's own style takes two or three; a prank takes many.
+PAIR_BUDGET = 3
+PAIR_WINDOW = 3600.0
 
 
 def firmly_contradicted(probabilities, label):
@@ -29,6 +36,18 @@ def firmly_contradicted(probabilities, label):
     model) as other than `label`."""
     likeliest = np.maximum(*(p[:, label] for p in probabilities))
     return bool(np.median(likeliest) < FIRM)
+
+
+def learned_misreadings(history, now):
+    """How often each misreading, (read as, taught as), was learned by either model in the PAIR_WINDOW to `now`,
+    since the models were last reset or rolled back (what they learned before, they no longer hold all of)."""
+    counted = Counter()
+    for entry in reversed(history):
+        if "reset" in entry or "rollback" in entry:
+            break
+        if "read_as" in entry and entry.get("at", 0) > now - PAIR_WINDOW and any(entry["learned"].values()):
+            counted[entry["read_as"], entry["digit"]] += 1
+    return counted
 
 
 class Guard:

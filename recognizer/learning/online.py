@@ -10,11 +10,12 @@ contradict is held back before any learning.
 """
 
 import json
+import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from recognizer.learning.guard import Guard, firmly_contradicted
+from recognizer.learning.guard import PAIR_BUDGET, Guard, firmly_contradicted, learned_misreadings
 from recognizer.nets import weights
 from recognizer.nets.cnn import ConvNet
 from recognizer.nets.fnn import FNN
@@ -102,13 +103,15 @@ class UpdatedModels:
 @dataclass(frozen=True)
 class Correction:
     """One correction to learn: the drawing (28x28), its variants, its label, which models named it right before
-    (None: a replayed one) and the fields its history entry adds."""
+    (None: a replayed one), the fields its history entry adds and when it was made (seconds since the epoch;
+    None: now)."""
 
     drawing: np.ndarray
     variants: np.ndarray
     label: int
     right: dict = None
     note: dict = None
+    at: float = None
 
 
 class OnlineLearner:
@@ -140,18 +143,28 @@ class OnlineLearner:
     def learn_group(self, state, corrections):
         """Return a new state len(corrections) versions on, having learned every Correction in one fit: a group
         costs about as many steps as one correction, so a busy server learns many per second. Each correction's
-        history entry names its own version. Raises HeldBack when the originals firmly contradict one of them,
-        Refused when the guard lets neither model learn the group."""
+        history entry names its own version. Raises HeldBack when the originals firmly contradict one of them or
+        one is a misreading taught too often this hour (guard.py), Refused when the guard lets neither model learn
+        the group."""
         new_x = np.concatenate([np.concatenate([c.drawing[None], c.variants]) for c in corrections]).astype(np.float32)
         new_y = np.concatenate([np.full(1 + len(c.variants), c.label) for c in corrections])
         drawn = np.cumsum([0] + [1 + len(c.variants) for c in corrections[:-1]])  # where each drawing is in new_x
         features = {name: net.features(new_x) for name, net in self.originals.items()}  # the updated ones' too
+        now = time.time()
+        taught, misread = learned_misreadings(state.history, max(c.at or now for c in corrections)), []
         for c, at in zip(corrections, drawn):
             rows = slice(at, at + 1 + len(c.variants))
-            if firmly_contradicted(
-                [net.head_probabilities(features[n][rows]) for n, net in self.originals.items()], c.label
-            ):
+            probabilities = [net.head_probabilities(features[n][rows]) for n, net in self.originals.items()]
+            if firmly_contradicted(probabilities, c.label):
                 raise HeldBack(f"the original models both firmly read this drawing as another digit than {c.label}")
+            read_as = int(np.mean([p[0] for p in probabilities], axis=0).argmax())  # row 0: the drawing itself
+            if read_as != c.label and taught[read_as, c.label] >= PAIR_BUDGET:
+                raise HeldBack(
+                    f"{PAIR_BUDGET} drawings the original models read as {read_as} were taught as {c.label} "
+                    "within the hour: more wait until it has passed"
+                )
+            taught[read_as, c.label] += read_as != c.label
+            misread.append(read_as if read_as != c.label else None)
         recent_x = state.recent_x.astype(np.float32) / 255.0
         known = state.scores if state.scores.get("watched") == self.guard.fingerprint else {}
         nets, learned, scores = {}, {}, {"watched": self.guard.fingerprint}
@@ -169,10 +182,12 @@ class OnlineLearner:
                 "version": state.version + i + 1,
                 "digit": int(c.label),
                 "learned": learned,
+                "at": round(c.at or now, 3),
+                **({"read_as": read_as} if read_as is not None else {}),
                 **({"right": c.right} if c.right is not None else {}),
                 **(c.note or {}),
             }
-            for i, c in enumerate(corrections)
+            for i, (c, read_as) in enumerate(zip(corrections, misread))
         ]
         return replace(
             state,
