@@ -77,7 +77,7 @@ def test_a_version_holds_float16_differences_from_a_base_a_fraction_of_the_weigh
     originals, rng = UpdatedModels(0, fnn, cnn), np.random.default_rng(0)
     versions = ModelVersions(store, originals)
 
-    def nudged(state):  # what learning does: the FNN and the CNN's dense head move a little
+    def nudged(state):  # the FNN and the CNN's largest layer move a little (more than learning moves)
         head = {**state.cnn.params, "dense1_w": state.cnn.params["dense1_w"] + rng.normal(0, 1e-3, (1568, 625))}
         return learned(
             state,

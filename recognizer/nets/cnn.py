@@ -2,7 +2,8 @@
 
 Keras defines and trains it (recognizer/training/keras_cnn.py); `ConvNet` runs the same arithmetic in numpy,
 so a web worker serves and updates the CNN in about a millisecond per image without importing TensorFlow
-(550 MB a process).
+(550 MB a process). Online learning moves its output layer alone, so `features` (everything below it) are
+computed once per image and shared by the original and updated CNN.
 """
 
 import numpy as np
@@ -29,7 +30,7 @@ def _pool(x):
 
 
 class ConvNet:
-    """Numpy inference for the Keras CNN's weights, and gradients for its dense head (dropout is training-only)."""
+    """Numpy inference for the Keras CNN's weights, and gradients for its output layer (dropout is training-only)."""
 
     names = ("conv1_w", "conv1_b", "conv2_w", "conv2_b", "dense1_w", "dense1_b", "dense2_w", "dense2_b")
 
@@ -37,19 +38,19 @@ class ConvNet:
         self.params = {name: np.asarray(params[name], dtype=np.float32) for name in self.names}
 
     def same_features(self, other):
-        """Whether the two nets' convolutions are the same, so that one's features serve the other's head."""
+        """Whether the two nets' layers below the output are the same, so that one's features serve the other's."""
         return all(
             self.params[name] is other.params[name] or np.array_equal(self.params[name], other.params[name])
-            for name in self.names[:4]
+            for name in self.names[:6]
         )
 
     def copy(self):
         return ConvNet({name: value.copy() for name, value in self.params.items()})
 
     def features(self, images, batch=256):
-        """The convolutional part's output, flattened: what the dense head reads (frozen in online updates)."""
-        out = [self._conv_features(images[i : i + batch]) for i in range(0, len(images), batch)]
-        return np.concatenate(out) if out else np.zeros((0, 7 * 7 * 32), dtype=np.float32)
+        """The hidden dense layer's output: what the output layer reads (all that online updates change)."""
+        out = [self._hidden(self._conv_features(images[i : i + batch])) for i in range(0, len(images), batch)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.params["dense1_b"])), dtype=np.float32)
 
     def _conv_features(self, images):
         p = self.params
@@ -59,33 +60,23 @@ class ConvNet:
         a2 = np.maximum((_patches(p1) @ p["conv2_w"].reshape(-1, 32) + p["conv2_b"]).reshape(len(x), 14, 14, 32), 0)
         return _pool(a2).reshape(len(x), -1)
 
-    def _head(self, flat):
-        p = self.params
-        hidden = np.maximum(flat @ p["dense1_w"] + p["dense1_b"], 0)
-        return hidden, hidden @ p["dense2_w"] + p["dense2_b"]
+    def _hidden(self, flat):
+        return np.maximum(flat @ self.params["dense1_w"] + self.params["dense1_b"], 0)
 
-    def head_probabilities(self, flat):
-        """Class probabilities from precomputed conv features."""
-        return softmax(self._head(flat)[1])
+    def head_probabilities(self, hidden):
+        """Class probabilities from precomputed features (the hidden layer's output)."""
+        return softmax(hidden @ self.params["dense2_w"] + self.params["dense2_b"])
 
     def probabilities(self, images):
         """Class probabilities for a batch of 28x28 images in [0, 1]."""
         return self.head_probabilities(self.features(images))
 
-    def head_loss_and_gradients(self, flat, targets):
-        """Cross-entropy loss of the dense head on conv features, and its gradients for the head's weights."""
-        p = self.params
-        hidden, logits = self._head(flat)
-        probs = softmax(logits)
+    def head_loss_and_gradients(self, hidden, targets):
+        """Cross-entropy loss of the output layer on the hidden layer's output, and its gradients."""
+        probs = self.head_probabilities(hidden)
         loss = float(-(targets * np.log(probs + 1e-12)).sum(axis=1).mean())
-        d_logits = ((probs - targets) / len(flat)).astype(np.float32)
-        d_hidden = (d_logits @ p["dense2_w"].T) * (hidden > 0)
-        return loss, {
-            "dense2_w": hidden.T @ d_logits,
-            "dense2_b": d_logits.sum(axis=0),
-            "dense1_w": flat.T @ d_hidden,
-            "dense1_b": d_hidden.sum(axis=0),
-        }
+        d_logits = ((probs - targets) / len(hidden)).astype(np.float32)
+        return loss, {"dense2_w": hidden.T @ d_logits, "dense2_b": d_logits.sum(axis=0)}
 
     def apply(self, grads, learning_rate):
         """One SGD step in place on the weights `grads` names."""

@@ -65,8 +65,8 @@ class Reader:
     def probabilities(self, images, state, conv=None):
         """Each of the four models' probabilities for a batch of 28x28 images, in one pass per model.
 
-        Online updates leave the CNN's convolutions frozen, so the original's features (`conv`, computed here when
-        not given) serve the updated CNN too; a stored version whose convolutions differ gets its own pass."""
+        Online updates change the CNN's output layer alone, so the original's features (`conv`, computed here when
+        not given) serve the updated CNN too; a stored version whose lower layers differ gets its own pass."""
         conv = self.cnn.features(images) if conv is None else conv
         updated = (
             state.cnn.head_probabilities(conv) if state.cnn.same_features(self.cnn) else state.cnn.probabilities(images)
