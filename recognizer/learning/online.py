@@ -128,6 +128,7 @@ class OnlineLearner:
         self.guard = Guard(originals.nets(), holdout_x.astype(np.float32) / 255.0, holdout_y)
         self.originals = originals.nets()
         self.rng = np.random.default_rng(seed)
+        self._recent = {}  # (model, a recent correction's bytes) -> the originals' features of it
 
     def holdout_accuracy(self, state):
         """Each model's accuracy on all the drawings the guard watches."""
@@ -168,13 +169,14 @@ class OnlineLearner:
                 )
             taught[read_as, c.label] += read_as != c.label
             misread.append(read_as if read_as != c.label else None)
-        recent_x = state.recent_x.astype(np.float32) / 255.0
         known = state.scores if state.scores.get("watched") == self.guard.fingerprint else {}
         nets, learned, scores = {}, {}, {"watched": self.guard.fingerprint}
         for name, net in state.nets().items():
-            new = features[name] if net.same_features(self.originals[name]) else net.features(new_x)
+            shared = net.same_features(self.originals[name])
+            new = features[name] if shared else net.features(new_x)
+            recent = self._recent_features(name, state.recent_x) if shared else net.features(state.recent_x / 255.0)
             before = known.get(name) or self.guard.scores(name, net)
-            fitted = self._fit(name, net, new, net.features(recent_x), state.recent_y, new_y, drawn, before)
+            fitted = self._fit(name, net, new, recent, state.recent_y, new_y, drawn, before)
             learned[f"{name}_updated"] = fitted is not None
             nets[name], scores[name] = fitted or (net, before)
         if not any(learned.values()):
@@ -202,6 +204,20 @@ class OnlineLearner:
             history=(state.history + entries)[-HISTORY:],
             scores=scores,
         )
+
+    def _recent_features(self, name, recent_x):
+        """The originals' features of the recent corrections (uint8 28x28), each computed once: every update
+        replays them, and each stays among them for RECENT corrections."""
+        keys = [(name, x.tobytes()) for x in recent_x]
+        missing = [x for x, key in zip(recent_x, keys) if key not in self._recent]
+        if missing:
+            found = self.originals[name].features(np.stack(missing).astype(np.float32) / 255.0)
+            self._recent.update(zip(((name, x.tobytes()) for x in missing), found))
+            for key in list(self._recent)[: max(0, len(self._recent) - 4 * RECENT)]:  # the oldest first
+                del self._recent[key]
+        if not keys:
+            return self.originals[name].features(recent_x / 255.0)  # none: an empty array of the right width
+        return np.stack([self._recent[key] for key in keys])
 
     def _fit(self, name, net, new, recent, recent_y, new_y, drawn, before):
         """(a copy of `net` that has learned the corrections and passes the guard, its scores), or None: `new_y`
