@@ -32,11 +32,12 @@ POINTER = "models/current.json"
 # writers' versions apart even were their bytes alike (older stores: the nonce alone, unchecked)
 VERSION_KEY = re.compile(r"^models/(\d{8})-v(\d{8})-(?:[0-9a-f]{12}-)?([0-9a-f]+)\.npz$")
 # A version stores its weights as float16 differences from a full copy, its base, stored once under
-# models/base-<commit number>-<nonce>-<sha256>.npz and used by the next BASE_EVERY commits: a version is then 0.4 to
-# 1 MB (compressed; more the further it is from its base), not the 4.3 MB of both updated models, and a worker
-# refreshing downloads that (and each base once). Over 16 commits the bases add 0.27 MB a commit.
+# models/base-<commit number>-<nonce>-<sha256>.npz and used by the next BASE_EVERY commits: a version is then about
+# 0.1 MB (compressed: the FNN's differences and the CNN's output layer's, all that online learning moves), not the
+# 4.3 MB of both updated models, and a worker refreshing downloads that (and each base once). Over 256 commits the
+# bases add 17 KB a commit.
 BASE_KEY = re.compile(r"^models/base-(\d{8})-[0-9a-f]{12}-([0-9a-f]{64})\.npz$")
-BASE_EVERY = 16
+BASE_EVERY = 256
 SETTLE_SECONDS = 8.0  # how long an unknown swap outcome is read back for before the commit gives up
 log = logging.getLogger(__name__)
 
