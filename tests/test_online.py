@@ -205,3 +205,13 @@ def test_one_misreading_is_learned_a_few_times_an_hour_however_many_teach_it(mon
     assert (
         learner.learn_group(reset, [online.Correction(image, variants, 7, at=start + 60)]).version == state.version + 1
     )
+
+
+def test_the_guard_refuses_a_step_that_leaves_a_digit_less_sure_though_none_of_it_flips(learner):
+    sure = 1 + guard.CLASSES + 4  # where the 4s' mean probability of 4 is among the scores
+    baseline = learner.guard.baseline["cnn"]
+    for drop, allowed in ((2 * guard.SURENESS_LIMIT["cnn"], False), (guard.SURENESS_LIMIT["cnn"] / 2, True)):
+        after = list(baseline)
+        after[sure] -= drop  # every accuracy as it was
+        assert learner.guard.allows("cnn", baseline, after) is allowed
+        assert learner.guard.allows("cnn", after, baseline)  # more sure is always fine

@@ -8,8 +8,10 @@ another) is learned only a few times an hour, however many clients teach it: a w
 a group of pranksters many. Third, the guard proper: no update may cost any digit more than a small share
 of the drawings of it that are watched. Watching the digits as one pool let a wrong lesson about one digit through
 (clean 1s taught as 7s cost a tenth of the 1s, a hundredth of the pool); watched digit by digit, and over training
-writers' pens as well as MNIST, such a lesson shows in its digit. The limits hold per step (against one harmful
-correction) and against the original models (against many small ones adding up).
+writers' pens as well as MNIST, such a lesson shows in its digit. And none may leave a digit's watched drawings much
+less sure of it: a lie moves the boundary toward every drawing of its digit before it flips many of the watched
+ones, which is where other writers' drawings give way. The limits hold per step (against one harmful correction)
+and against the original models (against many small ones adding up).
 """
 
 import hashlib
@@ -24,6 +26,9 @@ TOTAL = 0.01  # ... and leave them at most this far below the original model's a
 # model: the CNN, most of the answer, hardly moves for an honest style; the FNN, all of whose weights learn, moves
 # more for one, and is held to the looser limit.
 CLASS_LIMIT = {"fnn": 0.1, "cnn": 0.02}
+# Nor may it lower a digit's watched drawings' mean probability of that digit by more than this: the CNN's output
+# layer moves little for an honest style and a lie shows here first; the FNN is held by its accuracies alone.
+SURENESS_LIMIT = {"fnn": 1.0, "cnn": 0.03}
 FIRM = 0.02  # below this for the label (the likelier of the two originals, the median over the variants): held back
 # A misreading (drawings the originals together read as one digit, taught as another) is learned at most this many
 # times within PAIR_WINDOW seconds; more are held back. A writer's own style takes two or three; a prank takes many.
@@ -55,22 +60,26 @@ class Guard:
 
     def __init__(self, originals, images, labels):
         self.labels = labels.astype(np.int64)
-        # Names the watched drawings, so that scores kept with a version are used only against the same ones.
-        self.fingerprint = hashlib.sha256(np.ascontiguousarray(images).tobytes() + self.labels.tobytes()).hexdigest()[
-            :16
-        ]
+        # Names the watched drawings and what is scored, so that scores kept with a version are used only against
+        # the same ones.
+        watched = b"accuracy, sureness" + np.ascontiguousarray(images).tobytes() + self.labels.tobytes()
+        self.fingerprint = hashlib.sha256(watched).hexdigest()[:16]
         self.counts = np.maximum(np.bincount(self.labels, minlength=CLASSES), 1)
         self.features = {name: net.features(images) for name, net in originals.items()}
         self.baseline = {name: self.scores(name, net) for name, net in originals.items()}
 
     def scores(self, name, net):
-        """[accuracy on all watched drawings, then on each digit's] of model `name`'s weights `net`."""
-        right = net.head_probabilities(self.features[name]).argmax(1) == self.labels
-        return [float(right.mean()), *(np.bincount(self.labels, weights=right, minlength=CLASSES) / self.counts)]
+        """[accuracy on all watched drawings, then on each digit's, then each digit's mean probability of itself]
+        of model `name`'s weights `net`."""
+        probabilities = net.head_probabilities(self.features[name])
+        right = probabilities.argmax(1) == self.labels
+        own = probabilities[np.arange(len(self.labels)), self.labels]
+        per_digit = lambda values: np.bincount(self.labels, weights=values, minlength=CLASSES) / self.counts
+        return [float(right.mean()), *per_digit(right), *per_digit(own)]
 
     def allows(self, name, before, after):
         """Whether model `name` may go from scores `before` to scores `after`."""
         before, after, baseline = (np.asarray(scores) for scores in (before, after, self.baseline[name]))
-        per_step = np.array([STEP] + [CLASS_LIMIT[name]] * CLASSES)
-        in_all = np.array([TOTAL] + [CLASS_LIMIT[name]] * CLASSES)
+        per_step = np.array([STEP] + [CLASS_LIMIT[name]] * CLASSES + [SURENESS_LIMIT[name]] * CLASSES)
+        in_all = np.array([TOTAL] + [CLASS_LIMIT[name]] * CLASSES + [SURENESS_LIMIT[name]] * CLASSES)
         return bool((after >= before - per_step - 1e-9).all() and (after >= baseline - in_all - 1e-9).all())
