@@ -56,7 +56,7 @@ class UpdatedModels:
     recent_x: np.ndarray = field(default_factory=lambda: np.zeros((0, 28, 28), dtype=np.uint8))
     recent_y: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     history: list = field(default_factory=list)
-    scores: dict = field(default_factory=dict)  # {"watched": Guard.fingerprint, name: [overall, *each digit's]}
+    scores: dict = field(default_factory=dict)  # {"watched": Guard.fingerprint, model name: Guard.scores of it}
 
     def nets(self):
         return {"fnn": self.fnn, "cnn": self.cnn}
