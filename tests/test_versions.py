@@ -197,6 +197,18 @@ def test_a_swap_reported_lost_that_landed_counts_as_won(backend_url, store):
     assert ModelVersions(open_store(backend_url), tiny()).refresh().version == 1
 
 
+def test_a_version_read_from_the_store_shares_the_originals_frozen_layers(backend_url, store):
+    fnn, cnn = weights.load_models(weights.SHIPPED)
+    originals = UpdatedModels(0, fnn, cnn)
+    taught = cnn.copy()  # what learning does to the CNN: its output layer moves
+    taught.params["dense2_w"] += 0.01
+    ModelVersions(store, originals).commit(lambda state: learned(state, cnn=taught))
+    read = ModelVersions(open_store(backend_url), originals).refresh()  # another worker, from the bytes
+    assert read.version == 1 and read.cnn.same_features(cnn)
+    assert all(read.cnn.params[name] is cnn.params[name] for name in ("conv1_w", "conv2_b", "dense1_w", "dense1_b"))
+    np.testing.assert_allclose(read.cnn.params["dense2_w"], taught.params["dense2_w"], atol=1e-4)
+
+
 def test_prune_keeps_the_newest(store):
     versions = ModelVersions(store, tiny(), keep=3)
     for _ in range(6):

@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from recognizer.nets.fnn import softmax
 
 KERNEL = 4
+LEARNED = ("dense2_w", "dense2_b")  # the output layer: all that online learning moves
 PAD_BEFORE, PAD_AFTER = (KERNEL - 1) // 2, KERNEL // 2  # Keras "same" padding for an even kernel
 
 
@@ -41,11 +42,14 @@ class ConvNet:
         """Whether the two nets' layers below the output are the same, so that one's features serve the other's."""
         return all(
             self.params[name] is other.params[name] or np.array_equal(self.params[name], other.params[name])
-            for name in self.names[:6]
+            for name in self.names
+            if name not in LEARNED
         )
 
     def copy(self):
-        return ConvNet({name: value.copy() for name, value in self.params.items()})
+        """A copy whose output layer can learn; the layers below it, which online learning never moves, are
+        shared (so that same_features is an identity check)."""
+        return ConvNet({name: value.copy() if name in LEARNED else value for name, value in self.params.items()})
 
     def features(self, images, batch=256):
         """The hidden dense layer's output: what the output layer reads (all that online updates change)."""

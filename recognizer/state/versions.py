@@ -188,7 +188,7 @@ class ModelVersions:
         try:
             arrays = weights.load(data if data.startswith(b"PK") else zlib.decompress(data))
             if "base" not in arrays:  # a full version, as stores written before bases kept them
-                return UpdatedModels.from_bytes(data), actual
+                return self._sharing(UpdatedModels.from_bytes(data)), actual
             ref = json.loads(arrays["base"].tobytes())
         except Exception as error:  # an unchecked older key whose bytes do not parse
             raise Damaged(f"{key} cannot be read as a version: {error}") from None
@@ -209,9 +209,20 @@ class ModelVersions:
         if hashlib.sha256(data).hexdigest() != digest:
             raise Damaged(f"{key}, a base of versions, does not match its sha256: cut short or altered")
         try:
-            return UpdatedModels.from_bytes(data)
+            return self._sharing(UpdatedModels.from_bytes(data))
         except Exception as error:
             raise Damaged(f"{key} cannot be read as a base: {error}") from None
+
+    def _sharing(self, state):
+        """`state` holding the originals' own array for each weight equal to theirs: every version over it then
+        shares them, and telling which layers are the originals' (ConvNet.same_features) is an identity check.
+        Without the originals (a check of the store alone), `state` as it is."""
+        if self.originals is None:
+            return state
+        originals = _params(self.originals)
+        return _with_params(
+            state, {k: originals[k] if np.array_equal(v, originals[k]) else v for k, v in _params(state).items()}
+        )
 
     def stored_versions(self):
         """(commit number, model version, key) of every stored version, newest first."""
