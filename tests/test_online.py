@@ -215,3 +215,11 @@ def test_the_guard_refuses_a_step_that_leaves_a_digit_less_sure_though_none_of_i
         after[sure] -= drop  # every accuracy as it was
         assert learner.guard.allows("cnn", baseline, after) is allowed
         assert learner.guard.allows("cnn", after, baseline)  # more sure is always fine
+
+
+def test_a_cnn_whose_lower_layers_moved_starts_again_from_the_original(learner, originals, strokes):
+    moved = originals.cnn.copy()
+    moved.params = {**moved.params, "dense1_w": moved.params["dense1_w"] + 0.01}  # an earlier recipe's version
+    image, variants = correction(strokes[3], np.random.default_rng(11))
+    state = learner.learn(replace(originals, cnn=moved), image, variants, strokes[3]["label"], right={})
+    assert state.cnn.same_features(originals.cnn) and state.history[-1]["learned"]["cnn_updated"]

@@ -10,6 +10,7 @@ contradict is held back before any learning.
 """
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field, replace
 
@@ -35,6 +36,8 @@ BACKOFF = (1.0, 0.5, 0.25)
 # Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
 ANCHOR = {"fnn": 0.5, "cnn": 0.2}
 HISTORY = 10_000  # corrections remembered for /stats
+
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -172,11 +175,13 @@ class OnlineLearner:
         known = state.scores if state.scores.get("watched") == self.guard.fingerprint else {}
         nets, learned, scores = {}, {}, {"watched": self.guard.fingerprint}
         for name, net in state.nets().items():
-            shared = net.same_features(self.originals[name])
-            new = features[name] if shared else net.features(new_x)
-            recent = self._recent_features(name, state.recent_x) if shared else net.features(state.recent_x / 255.0)
-            before = known.get(name) or self.guard.scores(name, net)
-            fitted = self._fit(name, net, new, recent, state.recent_y, new_y, drawn, before)
+            stale = not net.same_features(self.originals[name])  # learned when more than the output layer moved
+            if stale:  # the replay's and the guard's features are not its own: it starts again from the original
+                log.warning("the updated %s starts again from the original: its lower layers differ", name)
+                net = self.originals[name]
+            recent = self._recent_features(name, state.recent_x)
+            before = (not stale and known.get(name)) or self.guard.scores(name, net)
+            fitted = self._fit(name, net, features[name], recent, state.recent_y, new_y, drawn, before)
             learned[f"{name}_updated"] = fitted is not None
             nets[name], scores[name] = fitted or (net, before)
         if not any(learned.values()):
