@@ -165,13 +165,16 @@ class OnlineLearner:
             if firmly_contradicted(probabilities, c.label):
                 raise HeldBack(f"the original models both firmly read this drawing as another digit than {c.label}")
             read_as = int(np.mean([p[0] for p in probabilities], axis=0).argmax())  # row 0: the drawing itself
-            if read_as != c.label and taught[read_as, c.label] >= PAIR_BUDGET:
+            if read_as == c.label:
+                misread.append(None)
+                continue
+            if taught[read_as, c.label] >= PAIR_BUDGET:
                 raise HeldBack(
                     f"{PAIR_BUDGET} drawings the original models read as {read_as} were taught as {c.label} "
                     "within the hour: more wait until it has passed"
                 )
-            taught[read_as, c.label] += read_as != c.label
-            misread.append(read_as if read_as != c.label else None)
+            taught[read_as, c.label] += 1
+            misread.append(read_as)
         known = state.scores if state.scores.get("watched") == self.guard.fingerprint else {}
         nets, learned, scores = {}, {}, {"watched": self.guard.fingerprint}
         for name, net in state.nets().items():
@@ -214,10 +217,10 @@ class OnlineLearner:
         """The originals' features of the recent corrections (uint8 28x28), each computed once: every update
         replays them, and each stays among them for RECENT corrections."""
         keys = [(name, x.tobytes()) for x in recent_x]
-        missing = [x for x, key in zip(recent_x, keys) if key not in self._recent]
+        missing = [(key, x) for key, x in zip(keys, recent_x) if key not in self._recent]
         if missing:
-            found = self.originals[name].features(np.stack(missing).astype(np.float32) / 255.0)
-            self._recent.update(zip(((name, x.tobytes()) for x in missing), found))
+            found = self.originals[name].features(np.stack([x for _, x in missing]).astype(np.float32) / 255.0)
+            self._recent.update(zip((key for key, _ in missing), found))
             for key in list(self._recent)[: max(0, len(self._recent) - 4 * RECENT)]:  # the oldest first
                 del self._recent[key]
         if not keys:

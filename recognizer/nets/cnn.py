@@ -52,7 +52,7 @@ class ConvNet:
         return ConvNet({name: value.copy() if name in LEARNED else value for name, value in self.params.items()})
 
     def features(self, images, batch=256):
-        """The hidden dense layer's output: what the output layer reads (all that online updates change)."""
+        """The hidden dense layer's output: what the output layer (all that online updates change) reads."""
         out = [self._hidden(self._conv_features(images[i : i + batch])) for i in range(0, len(images), batch)]
         return np.concatenate(out) if out else np.zeros((0, len(self.params["dense1_b"])), dtype=np.float32)
 

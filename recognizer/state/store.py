@@ -265,9 +265,10 @@ class S3Store(Store):
     def swap(self, key, data, expected_etag):
         condition = {"IfMatch": expected_etag} if expected_etag else {"IfNoneMatch": "*"}
         try:
-            return self._call("put_object", Key=self.prefix + key, Body=data, ChecksumAlgorithm="SHA256", **condition)[
-                "ETag"
-            ]
+            response = self._call(
+                "put_object", Key=self.prefix + key, Body=data, ChecksumAlgorithm="SHA256", **condition
+            )
+            return response["ETag"]
         except (FileExistsError, KeyError):
             return None
 

@@ -171,11 +171,15 @@ class ModelVersions:
                 return self._recover(etag, f"{POINTER} names {pointer['key']}, which is missing", pointer)
             except Damaged as error:
                 return self._recover(etag, str(error), pointer)
-            self._etag, self._state, self._seq = etag, state, pointer["seq"]
-            self._floor = pointer.get("floor", 0)  # set by a repair: numbers it found used, not to use again
-            self.problems = []
-            return state
+            return self._serving(etag, state, pointer)
         raise StoreUnavailable(f"the current model version kept vanishing while it was read from {POINTER}")
+
+    def _serving(self, etag, state, pointer):
+        """Serve `state`, the version the pointer (its fields, its ETag) names, intact: returns it."""
+        self._etag, self._state, self._seq = etag, state, pointer["seq"]
+        self._floor = pointer.get("floor", 0)  # set by a repair: numbers it found used, not to use again
+        self.problems = []
+        return state
 
     def read_version(self, key, digest=None):
         """(the version stored under `key`, its sha256), checked against the sha256 its key (and its pointer) name."""
@@ -316,7 +320,7 @@ class ModelVersions:
             if swapped:
                 with self._reading:
                     if self._etag == etag:  # what was written is current here, unless a refresh read on meanwhile
-                        self._etag, self._state, self._seq, self._floor, self.problems = swapped, new, seq, 0, []
+                        self._serving(swapped, new, {"seq": seq})
             if swapped or self._published(key):
                 self._prune()
                 return new
