@@ -4,23 +4,27 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 import time
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from recognizer.learning.augment import correction_variants
-from recognizer.learning.group import GroupCommit
-from recognizer.learning.online import Correction, OnlineLearner, Refused, UpdatedModels
+from recognizer.learning.group import MOST, GroupCommit
+from recognizer.learning.online import UNLEARNED, Correction, HeldBack, OnlineLearner, Refused, UpdatedModels
 from recognizer.nets import weights
 from recognizer.reading import pen
 from recognizer.reading.preprocess import to_mnist
 from recognizer.reading.reader import MODELS, Reader, model_versions, row
 from recognizer.state import drawings, problems
+from recognizer.state.queue import Queue, Queued, settled
 from recognizer.state.store import StoreUnavailable
 from recognizer.state.versions import Contended, ModelVersions, host_lock
 
+SWEEPS = 20  # commits of the queue a correction waits through at most before it is withdrawn
 log = logging.getLogger(__name__)
 
 
@@ -30,18 +34,6 @@ class NotLearned(Exception):
     def __init__(self, sample_id, cause):
         super().__init__(str(cause))
         self.sample_id, self.refused = sample_id, isinstance(cause, Refused)
-
-
-@dataclass(frozen=True)
-class Queued:
-    """A stored correction waiting to be learned: the drawing as sent and as the models see it."""
-
-    ink: np.ndarray
-    image: np.ndarray
-    digit: int
-    request: str
-    sample_id: str
-    client: str = None
 
 
 def request_key(request_id):
@@ -92,8 +84,12 @@ class Recognizer:
         self.problems_kept_seconds = problems_kept_seconds
         self.refresh_seconds = refresh_seconds
         self._refreshed = 0.0
+        self.queue = Queue(store)
+        self._housekeeping, self._pruning = ThreadPoolExecutor(1, thread_name_prefix="pruning"), None
+        self._counting = ThreadPoolExecutor(8, thread_name_prefix="counting")
         self.learning = GroupCommit(self._learn_queued)
         self.rng = np.random.default_rng(seed)
+        self._seeding = threading.Lock()
 
     def current(self):
         """The newest updated models, checking the store at most every `refresh_seconds`; the store being
@@ -150,10 +146,16 @@ class Recognizer:
         digit = self.reader.digit_in(ink, box, state, strokes)
         return digit.ink, pen.strokes_of(digit, strokes)
 
+    def variants(self, ink):
+        """The variants of a correction's drawing (augment.py), from a seed of their own: requests make them at once."""
+        with self._seeding:
+            rng = np.random.default_rng(self.rng.integers(2**63))
+        return correction_variants(ink, rng)
+
     def train(self, ink, digit, request_id=None, box=None, strokes=None, client=None):
         """Store a correction (the whole drawing, or the digit of it in `box`, with the strokes that drew it, and
-        the salted hash of the `client` who sent it), then learn it into the updated models, together with every
-        other correction queued in this process meanwhile (group commit).
+        the salted hash of the `client` who sent it), queue it, then learn it into the updated models together
+        with every other correction queued meanwhile, by any worker on any machine (group commit).
 
         Returns the response body. Raises StoreUnavailable if the drawing could not be stored, and
         NotLearned once it is stored but the update was refused or failed, so it can be replayed later.
@@ -171,18 +173,14 @@ class Recognizer:
         ink, strokes = self.digit_of(ink, box, strokes, self.current())
         image = to_mnist(ink)
         shown = self.reader.describe(image, self.current())
-        sample_id = drawings.keep(
-            self.store,
-            ink,
-            digit,
-            "train",
-            shown,
-            drawings.claim_sample_id(self.store, request) if request else None,
-            strokes=strokes,
-            client=client,
-        )
+        once = drawings.claim_sample_id(self.store, request) if request else None
+        sample_id = drawings.keep(self.store, ink, digit, "train", shown, once, strokes, client, counted=False)
+        counting = self._counting.submit(drawings.count, self.store, digit, once)  # while it is queued
+        item = Queued.new(image, self.variants(ink), digit, sample_id, request, client, time.time())
+        item = replace(item, features=self.cnn.features(item.images()).astype(np.float16))
+        self._queue(item, counting)
         try:
-            state = self.learning.submit(Queued(ink, image, digit, request, sample_id, client))
+            state = self.learning.submit(item)
         except (Refused, Contended, StoreUnavailable) as error:
             raise NotLearned(sample_id, error) from error
         body = self.reader.describe(image, state)
@@ -197,69 +195,150 @@ class Recognizer:
                 log.warning("learned %s, but could not keep its answer: %s", sample_id, error)
         return body
 
-    def _learn_queued(self, queued):
-        """Learn a group of Queued corrections as one version (GroupCommit's `apply`): the version published for
-        each, or the Refused it met."""
-        variants = [correction_variants(q.ink, self.rng) for q in queued]  # once, not again on a lost race
-        items = [(q.image, v, q.digit, q.request, q.sample_id, q.client, None) for q, v in zip(queued, variants)]
-        refused = {}
-        published = self.versions.commit(lambda state: self._learned(state, items, refused))
-        return [refused.get(q.sample_id, published) for q in queued]
+    def _queue(self, item, counting):
+        """Queue `item` while its drawing is counted (`counting`, a future); if either fails, withdraw it unless a
+        worker learned it meanwhile, and raise NotLearned."""
+        try:
+            try:
+                self.queue.put(item)
+            finally:
+                counting.result()  # StoreUnavailable: not counted
+        except StoreUnavailable as error:
+            try:
+                learned = item.sample_id in settled(self._withdraw([item], error))
+            except (Contended, StoreUnavailable):
+                learned = False
+            if not learned:
+                raise NotLearned(item.sample_id, error) from error
+            log.warning("learned %s, but could not count its drawing: %s", item.sample_id, error)
+
+    def _learn_queued(self, mine):
+        """Commit the store's queue until each of `mine` (this worker's Queued corrections) is settled, learned or
+        refused, by this worker's commit or another's (GroupCommit's `apply`): the version that learned each, or
+        the Refused or store error it met."""
+        try:
+            state = self._sweep(mine)
+        except (Contended, StoreUnavailable) as error:
+            state = self._withdraw(mine, error)
+        done = settled(state)
+        results = []
+        for item in mine:
+            record = next((u for u in reversed(state.unlearned) if u["key"] == item.key), {})
+            if item.sample_id in done:
+                results.append(state)
+            elif "refused" in record:
+                results.append((HeldBack if record.get("held_back") else Refused)(record["refused"]))
+            else:
+                results.append(StoreUnavailable(record.get("withdrawn", "not learned")))
+        return results
+
+    def _sweep(self, mine):
+        """The version, this worker's or a newer one, that settles every one of `mine`; each commit learns up to
+        MOST of the queued corrections, oldest first, and what it settled leaves the queue. Old versions are
+        deleted in the background: the next commit need not wait for that."""
+        listed = []
+        for _ in range(SWEEPS):
+            state = self.versions.commit(lambda state: self._learned_queue(state, mine, listed), prune=False)
+            done = settled(state)
+            found = {item.key: item for item in listed + mine}.values()
+            self.queue.remove(item for item in found if item.sample_id in done or item.key in done)
+            if listed and (self._pruning is None or self._pruning.done()):  # one prune at a time, after answering
+                self._pruning = self._housekeeping.submit(self.versions.prune)
+            if all(item.sample_id in done or item.key in done for item in mine):
+                return state
+        raise Contended(f"{len(mine)} corrections were still queued after {SWEEPS} commits")
+
+    def _learned_queue(self, state, mine, listed):
+        """`state` having learned what is queued and not settled yet (up to MOST), with a record of each it refused;
+        `state` itself once `mine` are settled. `listed` is set to every entry found, `mine` among them."""
+        done = settled(state)
+        if all(item.sample_id in done or item.key in done for item in mine):
+            return state  # what is still queued is its own workers' to commit
+        found = self.queue.waiting()
+        keys = {item.key for item in found}
+        listed[:] = found + [item for item in mine if item.key not in keys]  # a store listing late still has them
+        todo = [item for item in listed if item.sample_id not in done and item.key not in done][:MOST]
+        new, refused = self._learned(state, todo)
+        records = [
+            {"key": key, "refused": str(error), **({"held_back": True} if isinstance(error, HeldBack) else {})}
+            for key, error in refused.items()
+        ]
+        return replace(new, unlearned=(new.unlearned + records)[-UNLEARNED:]) if records else new
+
+    def _withdraw(self, mine, error):
+        """After `error`, settle those of `mine` no version learned as withdrawn, so that no later commit learns
+        one while its request is answered 503. When even that cannot be stored, their queue entries are deleted
+        (only a commit that read one already can still learn it) and `error` stands for them."""
+
+        def change(state):
+            done = settled(state)
+            records = [{"key": q.key, "withdrawn": str(error)} for q in mine if q.sample_id not in done]
+            return replace(state, unlearned=(state.unlearned + records)[-UNLEARNED:]) if records else state
+
+        try:
+            return self.versions.commit(change)
+        except (Contended, StoreUnavailable):
+            log.error("%d queued corrections could not be withdrawn, only deleted, after: %s", len(mine), error)
+            for removed in self.queue.remove(mine):
+                removed.result()
+            raise error from None
 
     def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None, client=None, at=None):
-        """Commit one correction on top of whatever version is newest in the store; raises Refused.
+        """Commit one correction on top of whatever version is newest in the store, without queueing it; raises
+        Refused.
 
         A `replayed` one (rebuild) is not scored again: /stats counts what the models said to people; `at` is when
         it was made (None: now). A `request` already in the history was learned before: nothing is committed again.
         """
+        item = Queued.new(image, variants, digit, sample_id, request, client, at)
         refused = {}
-        published = self.versions.commit(
-            lambda state: self._learned(
-                state, [(image, variants, digit, request, sample_id, client, at)], refused, replayed
-            )
-        )
+
+        def change(state):
+            new, found = self._learned(state, [item], replayed)
+            refused.clear()  # a lost race computes the whole change again
+            refused.update(found)
+            return new
+
+        published = self.versions.commit(change)
         if refused:
-            raise next(iter(refused.values()))
+            raise refused[item.key]
         return published
 
-    def _learned(self, state, items, refused, replayed=False):
-        """`state` having learned the (image, variants, digit, request, sample_id, client, at) items as one group, each
-        request once; a group the guard refuses is learned one by one, so that one bad drawing refuses only
-        itself. `refused` collects what was refused, by sample_id (None: a nameless one)."""
-        refused.clear()  # a lost race computes the whole change again
+    def _learned(self, state, items, replayed=False):
+        """(`state` having learned the Queued `items` as one group, each request once; the Refused each
+        refused one met, by queue key): a group the guard refuses is learned one by one, so that one bad drawing
+        refuses only itself."""
         seen, todo = {h.get("request") for h in state.history} - {None}, []
-        for image, variants, digit, request, sample_id, client, at in items:
-            if request and request in seen:
+        for item in items:
+            if item.request and item.request in seen:
                 continue  # learned before, or earlier in this group: applies once
-            seen.add(request)
-            given = {"request": request, "client": client}
-            todo.append((image, variants, digit, {key: value for key, value in given.items() if value}, sample_id, at))
+            seen.add(item.request)
+            todo.append(item)
         if not todo:
-            return state
-        probabilities = None if replayed else self.probabilities(np.stack([t[0] for t in todo]), state)
-        corrections = [
-            Correction(
-                image,
-                variants,
-                digit,
-                None if replayed else {n: bool(int(np.argmax(p)) == digit) for n, p in row(probabilities, i).items()},
-                {**note, **({"sample_id": sample_id} if sample_id else {})},
-                at,
-            )
-            for i, (image, variants, digit, note, sample_id, at) in enumerate(todo)
-        ]
+            return state, {}
+        images = [item.images() for item in todo]
+        features = [None if item.features is None else {"cnn": item.features.astype(np.float32)} for item in todo]
+        conv = None if None in features else np.stack([f["cnn"][0] for f in features])
+        probabilities = None if replayed else self.probabilities(np.stack([x[0] for x in images]), state, conv)
+        corrections = []
+        for i, (item, x) in enumerate(zip(todo, images)):
+            note = {"request": item.request, "client": item.client, "sample_id": item.sample_id}
+            read = {} if replayed else row(probabilities, i)
+            right = None if replayed else {name: bool(int(np.argmax(p)) == item.digit) for name, p in read.items()}
+            note = {k: v for k, v in note.items() if v}
+            corrections.append(Correction(x[0], x[1:], item.digit, right, note, item.at, features[i]))
         try:
-            return self.learner.learn_group(state, corrections)
+            return self.learner.learn_group(state, corrections), {}
         except Refused as error:
             if len(corrections) == 1:
-                refused[todo[0][4]] = error
-                return state
+                return state, {todo[0].key: error}
+        refused = {}
         for correction, item in zip(corrections, todo):
             try:
                 state = self.learner.learn_group(state, [correction])
             except Refused as error:
-                refused[item[4]] = error
-        return state
+                refused[item.key] = error
+        return state, refused
 
     def reset(self):
         """Make the updated models copies of the originals again, keeping the version history."""
@@ -284,9 +363,12 @@ class Recognizer:
         return self.versions.commit(change)
 
     def clients(self):
-        """The corrections each client (client_key) taught the current models: count, digits, versions."""
+        """The corrections each client (client_key) taught the current models, since they were last reset (a rebuild
+        resets them too): count, digits, versions."""
+        history = self.current().history
+        resets = [i for i, entry in enumerate(history) if entry.get("reset")]
         found = {}
-        for entry in self.current().history:
+        for entry in history[resets[-1] + 1 if resets else 0 :]:
             if "client" in entry:
                 mine = found.setdefault(entry["client"], {"corrections": 0, "digits": {}, "versions": []})
                 mine["corrections"] += 1

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import drawing_url, gunicorn
+from conftest import drawing_url, gunicorn, wait_until
+from recognizer.state.queue import PREFIX
 from recognizer.state.store import open_store
 from recognizer.state.versions import VERSION_KEY, ModelVersions
 
@@ -60,6 +61,7 @@ def assert_each_counted_once(bases, answers, store_url):
         assert requests.get(base + "/stats", timeout=30).json()["total_drawings"] == n
     # group commit: corrections that arrived together were learned together, fewer versions than corrections
     assert len([key for key in store.keys("models/") if VERSION_KEY.match(key)]) < n
+    wait_until(lambda: not store.keys(PREFIX), 10, "the queue to be emptied")  # nothing left waiting
 
 
 def test_corrections_at_once_on_one_machine(tmp_path, strokes):

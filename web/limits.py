@@ -12,7 +12,7 @@ import random
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -63,8 +63,10 @@ class SQLiteStorage(Storage):
         self._local = threading.local()
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._connection().execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
-        with self._transaction() as db:
+        # Set up with a connection closed again: one left open would be inherited by forked processes, and a child
+        # closing it drops the file locks of its own connection (POSIX locks are per process), losing counts.
+        with closing(sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)) as db:
+            db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
             db.execute(
                 "CREATE TABLE IF NOT EXISTS counters "
                 "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expiry REAL NOT NULL)"

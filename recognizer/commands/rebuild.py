@@ -9,7 +9,6 @@ GET /admin/clients lists them): its drawings stay stored, they are just not lear
 
 import argparse
 
-from recognizer.learning.augment import correction_variants
 from recognizer.learning.online import Refused
 from recognizer.nets.weights import MODELS_DIR
 from recognizer.reading.preprocess import to_mnist
@@ -34,7 +33,7 @@ def replay(recognizer, without_client=None, log=print):
         try:
             state = recognizer.learn(
                 to_mnist(ink),
-                correction_variants(ink, recognizer.rng),
+                recognizer.variants(ink),
                 drawing.digit,
                 replayed=True,
                 sample_id=drawing.sample_id,

@@ -36,6 +36,7 @@ BACKOFF = (1.0, 0.5, 0.25)
 # Pull toward the original weights per step (L2-SP), against drift: harder on the FNN, all of whose weights learn.
 ANCHOR = {"fnn": 0.5, "cnn": 0.2}
 HISTORY = 10_000  # corrections remembered for /stats
+UNLEARNED = 200  # queued corrections refused or withdrawn, remembered until their queue entries are removed
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,9 @@ class HeldBack(Refused):
 
 @dataclass
 class UpdatedModels:
-    """Everything that changes with corrections: both updated models, recent corrections, the score history and
-    the guard's scores of the models (so that the next update need not score them again)."""
+    """Everything that changes with corrections: both updated models, recent corrections, the score history, the
+    guard's scores of the models (so that the next update need not score them again) and the queued corrections
+    it did not learn (state/queue.py)."""
 
     version: int
     fnn: FNN
@@ -60,6 +62,7 @@ class UpdatedModels:
     recent_y: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     history: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)  # {"watched": Guard.fingerprint, model name: Guard.scores of it}
+    unlearned: list = field(default_factory=list)  # [{"key": queue entry, "refused" or "withdrawn": why}], newest last
 
     def nets(self):
         return {"fnn": self.fnn, "cnn": self.cnn}
@@ -73,6 +76,7 @@ class UpdatedModels:
             "recent_y": self.recent_y,
             "history": as_json(self.history),
             "scores": as_json(self.scores),
+            "unlearned": as_json(self.unlearned),
         }
 
     def with_extras(self, arrays):
@@ -85,6 +89,7 @@ class UpdatedModels:
             recent_y=arrays["recent_y"],
             history=loaded("history") or [],
             scores=loaded("scores") or {},  # none in versions stored before scores were kept
+            unlearned=loaded("unlearned") or [],
         )
 
     def to_bytes(self):
@@ -107,8 +112,9 @@ class UpdatedModels:
 @dataclass(frozen=True)
 class Correction:
     """One correction to learn: the drawing (28x28), its variants, its label, which models named it right before
-    (None: a replayed one), the fields its history entry adds and when it was made (seconds since the epoch;
-    None: now)."""
+    (None: a replayed one), the fields its history entry adds, when it was made (seconds since the epoch;
+    None: now) and, by model, the original's features of the drawing and its variants where they were computed
+    already (by the request that queued it)."""
 
     drawing: np.ndarray
     variants: np.ndarray
@@ -116,6 +122,7 @@ class Correction:
     right: dict = None
     note: dict = None
     at: float = None
+    features: dict = None
 
 
 class OnlineLearner:
@@ -153,10 +160,18 @@ class OnlineLearner:
         history entry names its own version. Raises HeldBack when the originals firmly contradict one of them or
         one is a misreading taught too often this hour (guard.py), Refused when the guard lets neither model learn
         the group."""
-        new_x = np.concatenate([np.concatenate([c.drawing[None], c.variants]) for c in corrections]).astype(np.float32)
-        new_y = np.concatenate([np.full(1 + len(c.variants), c.label) for c in corrections])
-        drawn = np.cumsum([0] + [1 + len(c.variants) for c in corrections[:-1]])  # where each drawing is in new_x
-        features = {name: net.features(new_x) for name, net in self.originals.items()}  # the updated ones' too
+        inputs = [np.concatenate([c.drawing[None], c.variants]).astype(np.float32) for c in corrections]
+        new_y = np.concatenate([np.full(len(x), c.label) for c, x in zip(corrections, inputs)])
+        drawn = np.cumsum([0] + [len(x) for x in inputs[:-1]])  # where each drawing is in new_y
+        features = {  # the originals' features are the updated ones' too
+            name: np.concatenate(
+                [
+                    (c.features or {}).get(name) if name in (c.features or {}) else net.features(x)
+                    for c, x in zip(corrections, inputs)
+                ]
+            ).astype(np.float32)
+            for name, net in self.originals.items()
+        }
         now = time.time()
         taught, misread = learned_misreadings(state.history, max(c.at or now for c in corrections)), []
         for c, at in zip(corrections, drawn):

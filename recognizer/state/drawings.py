@@ -86,7 +86,7 @@ def set_counter(store, digit, change):
     raise StoreUnavailable(f"the counter of {digit}s kept changing under {COUNT_ATTEMPTS} writes")
 
 
-def _counted(store, digit, once=None):
+def count(store, digit, once=None):
     """Count one more drawing of `digit`; a drawing `once` names (a retried request's sample id) only once."""
 
     def one_more(counter):
@@ -102,11 +102,12 @@ def new_sample_id():
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def keep(store, ink, digit, route, shown, sample_id=None, strokes=None, client=None):
-    """Write the labelled drawing and its metadata: immutable, before anything else happens, then count it. A
-    `sample_id` given (a retried request's) completes whatever part of that drawing is not stored or counted yet.
-    `strokes` (the drawing's, in its pixels) are kept in the metadata; `client` is the salted hash of who sent it
-    (service.client_key), never the address."""
+def keep(store, ink, digit, route, shown, sample_id=None, strokes=None, client=None, counted=True):
+    """Write the labelled drawing and its metadata: immutable, before anything else happens, then count it (unless
+    not `counted`: the caller then calls count(store, digit, sample_id given)). A `sample_id` given (a retried
+    request's) completes whatever part of that drawing is not stored or counted yet. `strokes` (the drawing's, in
+    its pixels) are kept in the metadata; `client` is the salted hash of who sent it (service.client_key), never
+    the address."""
     once, sample_id = sample_id, sample_id or new_sample_id()
     meta = {
         "sample_id": sample_id,
@@ -129,7 +130,8 @@ def keep(store, ink, digit, route, shown, sample_id=None, strokes=None, client=N
             store.put_new(key, data)
         except FileExistsError:
             pass  # written by the first try of this request
-    _counted(store, digit, once)
+    if counted:
+        count(store, digit, once)
     return sample_id
 
 

@@ -282,12 +282,13 @@ class ModelVersions:
             self.on_damage(problems)
         return state
 
-    def commit(self, change):
+    def commit(self, change, prune=True):
         """Apply `change(state) -> new state` to the newest version and publish it; retry if another writer won.
         Returns the version this call published (a newer one may already be current elsewhere), or the current
-        one unchanged when `change` returned it as it was (nothing to learn: a request applied before)."""
+        one unchanged when `change` returned it as it was (nothing to learn: a request applied before).
+        `prune=False` leaves deleting old versions to the caller (`prune`), off the commit's path."""
         with _locked(self.lock) if self.lock else nullcontext():
-            published = self._commit(change)
+            published = self._commit(change, prune)
         try:  # published: nothing after this may turn the answer into a failure
             if self._state is not published:
                 self.refresh()
@@ -295,7 +296,7 @@ class ModelVersions:
             log.warning("published version %d, then could not refresh: %s", published.version, error)
         return published
 
-    def _commit(self, change):
+    def _commit(self, change, prune):
         for attempt in range(self.attempts):
             with self._reading:  # the version, its pointer's ETag and its number, as one reading
                 current, etag, seq = self.refresh(), self._etag, self._seq + 1
@@ -304,7 +305,7 @@ class ModelVersions:
                 return current
             if self._moved(etag):  # another writer published meanwhile: this change is lost, so write nothing of it
                 continue
-            if new.version and new.version <= self._floor:  # numbers a damaged version held are never reused
+            if current.version < new.version <= self._floor:  # numbers a damaged version held are never reused
                 new = new.renumbered(self._floor + 1)
             new, data, written_base = self._stored(new, seq)
             digest = hashlib.sha256(data).hexdigest()
@@ -322,7 +323,8 @@ class ModelVersions:
                     if self._etag == etag:  # what was written is current here, unless a refresh read on meanwhile
                         self._serving(swapped, new, {"seq": seq})
             if swapped or self._published(key):
-                self._prune()
+                if prune:
+                    self.prune()
                 return new
             for lost in (key, written_base):  # lost the race: that version was never current
                 if lost:
@@ -377,7 +379,7 @@ class ModelVersions:
         """Keys of the stored versions, oldest first (named by commit number: a reset's version 0 sorts in its turn)."""
         return [k for k in self.store.keys("models/") if VERSION_KEY.match(k)]
 
-    def _prune(self):
+    def prune(self):
         """Delete all but the newest `keep` versions, and the bases none of them can be over (each version's base is
         under BASE_EVERY commits older than it); a failure here loses nothing that is current."""
         try:
