@@ -309,3 +309,5 @@ def test_admin_reset_needs_the_token_and_restores_the_originals(client, strokes)
     assert body["predictions"]["cnn_updated"] == body["predictions"]["cnn"]
     assert body["predictions"]["fnn_updated"] == body["predictions"]["fnn"]
     assert len(client.get("/stats").get_json()["history"]) == 2  # history is kept
+    admin = {"Authorization": "Bearer test-admin-token"}
+    assert client.get("/admin/clients", headers=admin).get_json()["clients"] == {}  # none taught the models now

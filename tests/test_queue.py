@@ -123,3 +123,13 @@ def test_an_entry_reads_back_as_it_was_queued(backend_url, strokes):
     [read] = b.queue.waiting()
     assert (read.key, read.sample_id, read.digit, read.at) == (item.key, item.sample_id, item.digit, item.at)
     assert (read.image == item.image).all() and (read.variants == item.variants).all()
+
+
+def test_check_reports_a_queue_entry_no_worker_can_read_and_repair_deletes_it(backend_url, monkeypatch, capsys):
+    from recognizer.commands import check
+
+    store = open_store(backend_url)
+    store.put_new(f"{PREFIX}20260101T000000000000Z-0000000a.0123456789ab.npz", b"not an entry")
+    monkeypatch.setenv("STORE_URL", backend_url)
+    assert check.main([]) == 1 and "cannot be read as a queued correction" in capsys.readouterr().out
+    assert check.main(["--repair"]) == 0 and not store.keys(PREFIX)

@@ -1,9 +1,10 @@
 """Verify every stored object and list the damage: `python -m recognizer.commands.check [--repair]` (STORE_URL's store).
 
-Checks the pointer, every model version against the sha256 its key names, that every drawing decodes and that the
-drawing counters say how many drawings of each digit are stored. With --repair it moves the pointer to the newest
-intact version by compare-and-swap, as a worker would, and sets the counters to the drawings listed (run it while no
-drawings come in: one stored during the listing would be counted twice).
+Checks the pointer, every model version against the sha256 its key names, that every drawing decodes, that every
+queued correction can be read, and that the drawing counters say how many drawings of each digit are stored. With
+--repair it moves the pointer to the newest intact version by compare-and-swap, as a worker would, deletes the queue
+entries that cannot be read, and sets the counters to the drawings listed (run it while no drawings come in: one
+stored during the listing would be counted twice).
 Also lists the damage workers found and repaired within PROBLEMS_KEPT_SECONDS (as /health does), which does
 not count as a problem left. Exits 0 when nothing is damaged (or all of it was repaired), 1 otherwise.
 """
@@ -16,6 +17,7 @@ import time
 from recognizer.reading.images import ImageError
 from recognizer.state import problems
 from recognizer.state.drawings import counter_key, counts, listed_counts, set_counter, stored_drawings
+from recognizer.state.queue import PREFIX, Queued
 from recognizer.state.store import open_store, url_from_environment
 from recognizer.state.versions import POINTER, Damaged, ModelVersions, read_pointer
 
@@ -46,7 +48,21 @@ def damage(store):
             drawing.ink(store)
         except (ImageError, KeyError) as error:
             found.append(f"{drawing.key} cannot be read as a drawing: {error}")
+    found += [f"{key} cannot be read as a queued correction" for key in unreadable_queued(store)]
     return found + miscounted(store)
+
+
+def unreadable_queued(store):
+    """The queue entries no worker can learn (their drawings are kept: a rebuild learns them)."""
+    found = []
+    for key in store.keys(PREFIX):
+        try:
+            Queued.from_bytes(key, store.get(key)[0])
+        except KeyError:
+            pass  # learned and removed while listed
+        except Exception:  # noqa: BLE001 - whatever the bytes are, they are not an entry
+            found.append(key)
+    return found
 
 
 def miscounted(store):
@@ -83,6 +99,9 @@ def main(argv=None):
             if counted[digit] != stored:
                 set_counter(store, digit, lambda counter, stored=stored: {**counter, "count": stored})
                 print(f"repair: {counter_key(digit)} set to {stored}")
+        for key in unreadable_queued(store):
+            store.delete(key)
+            print(f"repair: {key} deleted")
         found = [line for line in damage(store) if not line.startswith(POINTER)]
     print(f"{url}: {len(found) or 'no'} problem(s) {'left' if args.repair else 'found'}")
     return 1 if found else 0
