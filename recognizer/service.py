@@ -241,10 +241,10 @@ class Recognizer:
             state = self.versions.commit(lambda state: self._learned_queue(state, mine, listed), prune=False)
             done = settled(state)
             found = {item.key: item for item in listed + mine}.values()
-            self.queue.remove(item for item in found if item.sample_id in done or item.key in done)
+            self.queue.remove(item for item in found if item.settled_by(done))
             if listed and (self._pruning is None or self._pruning.done()):  # one prune at a time, after answering
                 self._pruning = self._housekeeping.submit(self.versions.prune)
-            if all(item.sample_id in done or item.key in done for item in mine):
+            if all(item.settled_by(done) for item in mine):
                 return state
         raise Contended(f"{len(mine)} corrections were still queued after {SWEEPS} commits")
 
@@ -252,12 +252,12 @@ class Recognizer:
         """`state` having learned what is queued and not settled yet (up to MOST), with a record of each it refused;
         `state` itself once `mine` are settled. `listed` is set to every entry found, `mine` among them."""
         done = settled(state)
-        if all(item.sample_id in done or item.key in done for item in mine):
+        if all(item.settled_by(done) for item in mine):
             return state  # what is still queued is its own workers' to commit
         found = self.queue.waiting()
         keys = {item.key for item in found}
         listed[:] = found + [item for item in mine if item.key not in keys]  # a store listing late still has them
-        todo = [item for item in listed if item.sample_id not in done and item.key not in done][:MOST]
+        todo = [item for item in listed if not item.settled_by(done)][:MOST]
         new, refused = self._learned(state, todo)
         records = [
             {"key": key, "refused": str(error), **({"held_back": True} if isinstance(error, HeldBack) else {})}
@@ -272,7 +272,7 @@ class Recognizer:
 
         def change(state):
             done = settled(state)
-            records = [{"key": q.key, "withdrawn": str(error)} for q in mine if q.sample_id not in done]
+            records = [{"key": q.key, "withdrawn": str(error)} for q in mine if not q.settled_by(done)]
             return replace(state, unlearned=(state.unlearned + records)[-UNLEARNED:]) if records else state
 
         try:

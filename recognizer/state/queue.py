@@ -44,6 +44,10 @@ class Queued:
         images = weights.to_uint8(image), weights.to_uint8(np.asarray(variants).reshape(-1, 28, 28))
         return cls(*images, int(digit), sample_id, request, client, at, key)
 
+    def settled_by(self, done):
+        """Whether a version whose `settled` set is `done` learned this correction, or refused or withdrew it."""
+        return self.sample_id in done or self.key in done
+
     def images(self):
         """The drawing and its variants as the models read them: float32 in [0, 1]."""
         return np.concatenate([self.image[None], self.variants]) / np.float32(255.0)
