@@ -20,11 +20,14 @@ from recognizer.reading import pen
 from recognizer.reading.preprocess import to_mnist
 from recognizer.reading.reader import MODELS, Reader, model_versions, row
 from recognizer.state import drawings, problems
+from recognizer.state.lease import Lease
 from recognizer.state.queue import Queue, Queued, settled
 from recognizer.state.store import StoreUnavailable
 from recognizer.state.versions import Contended, ModelVersions, host_lock
 
-SWEEPS = 20  # commits of the queue a correction waits through at most before it is withdrawn
+POLL_SECONDS = 0.05  # how often a worker reads the pointer (or the learner the queue) while a correction waits
+IDLE_SECONDS = 0.5  # how long the learner goes on reading an empty queue before it gives the lease back
+PATIENCE_SECONDS = 30.0  # how long a correction may wait to be learned before it is withdrawn (answered 503)
 log = logging.getLogger(__name__)
 
 
@@ -87,7 +90,8 @@ class Recognizer:
         self.queue = Queue(store)
         self._housekeeping, self._pruning = ThreadPoolExecutor(1, thread_name_prefix="pruning"), None
         self._counting = ThreadPoolExecutor(8, thread_name_prefix="counting")
-        self.learning = GroupCommit(self._learn_queued)
+        self.lease, self._busy_until = Lease(store), 0.0
+        self.learning = GroupCommit(self._learn_round)
         self.rng = np.random.default_rng(seed)
         self._seeding = threading.Lock()
 
@@ -212,53 +216,75 @@ class Recognizer:
                 raise NotLearned(item.sample_id, error) from error
             log.warning("learned %s, but could not count its drawing: %s", item.sample_id, error)
 
-    def _learn_queued(self, mine):
-        """Commit the store's queue until each of `mine` (this worker's Queued corrections) is settled, learned or
-        refused, by this worker's commit or another's (GroupCommit's `apply`): the version that learned each, or
-        the Refused or store error it met."""
+    def _learn_round(self, mine):
+        """One round of this worker's learning thread (GroupCommit's `apply`): the worker holding the lease
+        (state/lease.py) commits the queue, any worker's corrections; the others read the newest version. Returns
+        (for each of `mine`, this worker's waiting corrections: the version that learned it, the Refused or store
+        error it met, or None while it waits; whether the learner goes on for the others)."""
+        more = False
         try:
-            state = self._sweep(mine)
+            if self.lease.held():
+                state, learned = self._commit_queue(mine)
+                if learned:
+                    self._busy_until = time.monotonic() + IDLE_SECONDS
+                else:
+                    time.sleep(POLL_SECONDS)
+                more = time.monotonic() < self._busy_until
+                if not more:
+                    self.lease.release()
+            else:
+                before = self.versions.state
+                state = self.versions.refresh()
+                if state is before:
+                    time.sleep(POLL_SECONDS)
         except (Contended, StoreUnavailable) as error:
+            self._busy_until = 0.0
+            try:
+                self.lease.release()  # another worker may fare better
+            except StoreUnavailable:
+                pass
             state = self._withdraw(mine, error)
         done = settled(state)
-        results = []
-        for item in mine:
-            record = next((u for u in reversed(state.unlearned) if u["key"] == item.key), {})
-            if item.sample_id in done:
-                results.append(state)
-            elif "refused" in record:
-                results.append((HeldBack if record.get("held_back") else Refused)(record["refused"]))
-            else:
-                results.append(StoreUnavailable(record.get("withdrawn", "not learned")))
-        return results
-
-    def _sweep(self, mine):
-        """The version, this worker's or a newer one, that settles every one of `mine`; each commit learns up to
-        MOST of the queued corrections, oldest first, and what it settled leaves the queue. Old versions are
-        deleted in the background: the next commit need not wait for that."""
-        listed = []
-        for _ in range(SWEEPS):
-            state = self.versions.commit(lambda state: self._learned_queue(state, mine, listed), prune=False)
+        overdue = [q for q in mine if not q.settled_by(done) and time.time() - q.at > PATIENCE_SECONDS]
+        if overdue:
+            state = self._withdraw(overdue, Contended(f"not learned within {PATIENCE_SECONDS:.0f} s"))
             done = settled(state)
-            found = {item.key: item for item in listed + mine}.values()
-            self.queue.remove(item for item in found if item.settled_by(done))
-            if listed and (self._pruning is None or self._pruning.done()):  # one prune at a time, after answering
-                self._pruning = self._housekeeping.submit(self.versions.prune)
-            if all(item.settled_by(done) for item in mine):
-                return state
-        raise Contended(f"{len(mine)} corrections were still queued after {SWEEPS} commits")
+        return [self._result(state, done, item) for item in mine], more
 
-    def _learned_queue(self, state, mine, listed):
-        """`state` having learned what is queued and not settled yet (up to MOST), with a record of each it refused;
-        `state` itself once `mine` are settled. `listed` is set to every entry found, `mine` among them."""
+    @staticmethod
+    def _result(state, done, item):
+        """What became of `item` by `state` (whose settled set is `done`): the version, an exception, or None."""
+        if item.sample_id in done:
+            return state
+        record = next((u for u in reversed(state.unlearned) if u["key"] == item.key), None)
+        if record is None:
+            return None
+        if "refused" in record:
+            return (HeldBack if record.get("held_back") else Refused)(record["refused"])
+        return StoreUnavailable(record["withdrawn"])
+
+    def _commit_queue(self, mine):
+        """Commit what is queued, any worker's, up to MOST, on the newest version: (the version, whether it learned
+        or refused anything). What it settled leaves the queue; old versions are deleted in the background, so that
+        the next commit need not wait for that."""
+        listed, tried = [], []
+        state = self.versions.commit(lambda s: self._learned_queue(s, mine, listed, tried), prune=False, alone=True)
         done = settled(state)
-        if all(item.settled_by(done) for item in mine):
-            return state  # what is still queued is its own workers' to commit
+        found = {item.key: item for item in listed + mine}.values()
+        self.queue.remove(item for item in found if item.settled_by(done))
+        if tried and (self._pruning is None or self._pruning.done()):  # one prune at a time, after answering
+            self._pruning = self._housekeeping.submit(self.versions.prune)
+        return state, bool(tried)
+
+    def _learned_queue(self, state, mine, listed, tried):
+        """`state` having learned what is queued and not settled yet (up to MOST), with a record of each it refused.
+        `listed` is set to every entry found, `mine` among them, `tried` to those learned or refused."""
         found = self.queue.waiting()
         keys = {item.key for item in found}
         listed[:] = found + [item for item in mine if item.key not in keys]  # a store listing late still has them
-        todo = [item for item in listed if not item.settled_by(done)][:MOST]
-        new, refused = self._learned(state, todo)
+        done = settled(state)
+        tried[:] = [item for item in listed if not item.settled_by(done)][:MOST]
+        new, refused = self._learned(state, tried)
         records = [
             {"key": key, "refused": str(error), **({"held_back": True} if isinstance(error, HeldBack) else {})}
             for key, error in refused.items()

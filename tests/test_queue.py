@@ -12,6 +12,7 @@ from recognizer.reading.images import decode_data_url
 from recognizer.reading.preprocess import to_mnist
 from recognizer.service import NotLearned, Recognizer
 from recognizer.state import drawings
+from recognizer.state.lease import LOOK_AGAIN, Lease
 from recognizer.state.queue import PREFIX, Queued, settled
 from recognizer.state.store import StoreUnavailable, open_store
 from recognizer.state.versions import Contended
@@ -50,7 +51,7 @@ def test_one_commit_learns_what_another_worker_queued_and_that_worker_hears_of_i
     state = a.versions.state
     assert state.version == 2 and {theirs.sample_id, mine["sample_id"]} <= settled(state)
     versions_before = len(a.versions.history())
-    [answer] = b._learn_queued([theirs])  # b's request, waiting: answered from a's version, nothing committed
+    [answer], _ = b._learn_round([theirs])  # b's request, waiting: answered from a's version, nothing committed
     assert answer.version == 2 and len(b.versions.history()) == versions_before
     queue_emptied(a.store)
 
@@ -63,7 +64,7 @@ def test_a_correction_held_back_in_another_workers_commit_is_refused_to_its_own(
     assert mine["model_version"] == 1  # learned alone: the lie refused only itself
     record = next(u for u in a.versions.state.unlearned if u["key"] == lie.key)
     assert record["held_back"] and "7" in record["refused"]
-    [answer] = b._learn_queued([lie])
+    [answer], _ = b._learn_round([lie])
     assert isinstance(answer, HeldBack)
     assert lie.sample_id not in {h.get("sample_id") for h in a.versions.state.history}
     queue_emptied(a.store)
@@ -75,7 +76,7 @@ def test_a_correction_whose_commits_fail_is_withdrawn_and_no_later_commit_learns
     def losing(mine):
         raise Contended("other updates kept winning")
 
-    monkeypatch.setattr(b, "_sweep", losing)
+    monkeypatch.setattr(b, "_commit_queue", losing)
     with pytest.raises(NotLearned) as failed:
         train(b, strokes[0])
     assert not failed.value.refused  # a 503
@@ -133,3 +134,13 @@ def test_check_reports_a_queue_entry_no_worker_can_read_and_repair_deletes_it(ba
     monkeypatch.setenv("STORE_URL", backend_url)
     assert check.main([]) == 1 and "cannot be read as a queued correction" in capsys.readouterr().out
     assert check.main(["--repair"]) == 0 and not store.keys(PREFIX)
+
+
+def test_one_worker_holds_the_lease_until_it_gives_it_back_or_it_runs_out(backend_url):
+    first, second = Lease(open_store(backend_url), seconds=0.6), Lease(open_store(backend_url), seconds=0.6)
+    assert first.held() and first.held() and not second.held()  # renewed by its holder, refused to the other
+    first.release()
+    time.sleep(LOOK_AGAIN)
+    assert second.held() and not first.held()  # given back: taken when the other looks again
+    time.sleep(0.7)  # its holder died: run out
+    assert first.held() and not second.held()

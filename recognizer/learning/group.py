@@ -1,4 +1,5 @@
-"""Group commit: one background thread learns every correction queued since its last update, in one update."""
+"""Group commit: one background thread per worker learns, round after round, until each correction waiting in
+this worker is settled; one update learns many corrections."""
 
 import logging
 import os
@@ -14,22 +15,22 @@ log = logging.getLogger(__name__)
 
 
 class GroupCommit:
-    """Calls `apply(items) -> [result or exception per item]` on the items queued so far, in a thread of its own
-    started at the first item; `submit` waits for its item's result. Requests thus never learn in their own
-    thread, and a busy server pays one update (and one stored version) for many corrections."""
+    """Calls `apply(items) -> ([result, exception or None (not settled yet) per item], more)` with every item
+    waiting, in a thread of its own started at the first item, round after round while any waits or `more` says
+    there is more to learn for others; `submit` waits for its item's result. Requests thus never learn in their
+    own thread, and a busy server pays one update (and one stored version) for many corrections."""
 
-    def __init__(self, apply, most=MOST):
+    def __init__(self, apply):
         self.apply = apply
-        self.most = most
-        self._queued = []
+        self._waiting = []
         self._ready = threading.Condition()
         self._thread = None
 
     def submit(self, item):
-        """`item`'s result once a group with it was applied; raises the exception it met."""
+        """`item`'s result once a round settled it; raises the exception it met."""
         done = Future()
         with self._ready:
-            self._queued.append((item, done))
+            self._waiting.append((item, done))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="learning", daemon=True)
                 self._thread.start()
@@ -41,15 +42,21 @@ class GroupCommit:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
         except (AttributeError, OSError) as error:
             log.info("learning at the requests' priority: %s", error)
+        more = False
         while True:
             with self._ready:
-                self._ready.wait_for(lambda: self._queued)
-                group, self._queued = self._queued[: self.most], self._queued[self.most :]
+                if not more:
+                    self._ready.wait_for(lambda: self._waiting)
+                group = list(self._waiting)
             try:
-                results = self.apply([item for item, _ in group])
+                results, more = self.apply([item for item, _ in group])
             except BaseException as error:  # noqa: BLE001 - whatever it was, every waiting request hears of it
-                results = [error] * len(group)
-            for (_, done), result in zip(group, results):
+                results, more = [error] * len(group), False
+            settled = [(done, result) for (_, done), result in zip(group, results) if result is not None]
+            finished = {done for done, _ in settled}
+            with self._ready:
+                self._waiting = [entry for entry in self._waiting if entry[1] not in finished]
+            for done, result in settled:
                 if isinstance(result, BaseException):
                     done.set_exception(result)
                 else:

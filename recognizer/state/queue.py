@@ -20,7 +20,7 @@ READERS = 8  # entries read at once: each read waits on the store, not on the CP
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no truth value: one is equal to itself alone
 class Queued:
     """One correction to learn: the drawing and its variants as 28x28 uint8 images, its label, the stored
     drawing's sample_id and who sent it. `key` is its queue entry; each try of a request queues an entry of its
