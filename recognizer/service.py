@@ -14,7 +14,7 @@ import numpy as np
 
 from recognizer.learning.augment import correction_variants
 from recognizer.learning.group import MOST, GroupCommit
-from recognizer.learning.online import UNLEARNED, Correction, HeldBack, OnlineLearner, Refused, UpdatedModels
+from recognizer.learning.online import Correction, HeldBack, OnlineLearner, Refused, UpdatedModels
 from recognizer.nets import weights
 from recognizer.reading import pen
 from recognizer.reading.preprocess import to_mnist
@@ -289,7 +289,7 @@ class Recognizer:
             {"key": key, "refused": str(error), **({"held_back": True} if isinstance(error, HeldBack) else {})}
             for key, error in refused.items()
         ]
-        return replace(new, unlearned=(new.unlearned + records)[-UNLEARNED:]) if records else new
+        return new.with_unlearned(records)
 
     def _withdraw(self, mine, error):
         """After `error`, settle those of `mine` no version learned as withdrawn, so that no later commit learns
@@ -299,7 +299,7 @@ class Recognizer:
         def change(state):
             done = settled(state)
             records = [{"key": q.key, "withdrawn": str(error)} for q in mine if not q.settled_by(done)]
-            return replace(state, unlearned=(state.unlearned + records)[-UNLEARNED:]) if records else state
+            return state.with_unlearned(records)
 
         try:
             return self.versions.commit(change)

@@ -15,9 +15,8 @@ import sys
 import time
 
 from recognizer.reading.images import ImageError
-from recognizer.state import problems
+from recognizer.state import problems, queue
 from recognizer.state.drawings import counter_key, counts, listed_counts, set_counter, stored_drawings
-from recognizer.state.queue import PREFIX, Queued
 from recognizer.state.store import open_store, url_from_environment
 from recognizer.state.versions import POINTER, Damaged, ModelVersions, read_pointer
 
@@ -55,9 +54,9 @@ def damage(store):
 def unreadable_queued(store):
     """The queue entries no worker can learn (their drawings are kept: a rebuild learns them)."""
     found = []
-    for key in store.keys(PREFIX):
+    for key in store.keys(queue.PREFIX):
         try:
-            Queued.from_bytes(key, store.get(key)[0])
+            queue.read(store, key)
         except KeyError:
             pass  # learned and removed while listed
         except Exception:  # noqa: BLE001 - whatever the bytes are, they are not an entry

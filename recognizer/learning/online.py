@@ -97,6 +97,10 @@ class UpdatedModels:
         arrays.update({f"cnn/{k}": v for k, v in self.cnn.params.items()})
         return weights.to_bytes({**arrays, **self.extras()})
 
+    def with_unlearned(self, records):
+        """This state remembering `records` of queued corrections it did not learn (the newest UNLEARNED)."""
+        return replace(self, unlearned=(self.unlearned + records)[-UNLEARNED:]) if records else self
+
     def renumbered(self, version):
         """This state as version `version` (its newest history entry too): numbers once used are not used again."""
         history = self.history[:-1] + [{**self.history[-1], "version": version}] if self.history else []
@@ -166,7 +170,7 @@ class OnlineLearner:
         features = {  # the originals' features are the updated ones' too
             name: np.concatenate(
                 [
-                    (c.features or {}).get(name) if name in (c.features or {}) else net.features(x)
+                    c.features[name] if c.features and name in c.features else net.features(x)
                     for c, x in zip(corrections, inputs)
                 ]
             ).astype(np.float32)

@@ -65,6 +65,11 @@ class Queued:
         return cls(arrays["image"], arrays["variants"], key=key, features=arrays.get("features"), **meta)
 
 
+def read(store, key):
+    """The entry stored under `key`: KeyError when absent; whatever reading bytes that are not one raises."""
+    return Queued.from_bytes(key, store.get(key)[0])
+
+
 class Queue:
     """The store's queue of corrections, with the entries this process has read (they never change)."""
 
@@ -91,7 +96,7 @@ class Queue:
     def _get(self, key):
         """The entry under `key`; None once another worker removed it, or when it cannot be read as one."""
         try:
-            return Queued.from_bytes(key, self.store.get(key)[0])
+            return read(self.store, key)
         except KeyError:
             return None
         except Exception as error:  # noqa: BLE001 - bytes that are not an entry: left for `check` to report
