@@ -12,7 +12,7 @@ import requests
 from faults import FaultProxy
 
 from conftest import drawing_url, gunicorn, start_moto, stop, wait_until
-from recognizer.state.store import OUTAGE_PAUSE, open_store
+from recognizer.state.store import OUTAGE_PAUSE, RETRY_WITHIN, open_store
 from recognizer.state.versions import POINTER, ModelVersions
 
 pytestmark = pytest.mark.timeout(300)  # real servers: these take a while
@@ -147,9 +147,13 @@ def test_store_outage_predict_keeps_answering_and_writes_fail_fast(own_moto, str
         finally:
             moto.send_signal(signal.SIGCONT)
 
-        time.sleep(OUTAGE_PAUSE)  # then the worker asks the store again
+        # A request already waiting on S3 when it came back may still have timed out just after: the worker then
+        # fails fast for OUTAGE_PAUSE from that moment, not from ours. It asks the store again by itself after that.
+        ok = lambda: requests.get(base + "/stats", timeout=30).status_code == 200
+        wait_until(ok, timeout=OUTAGE_PAUSE + RETRY_WITHIN, what="the store, seen from the worker,")
         for sample in strokes[9:15]:  # and has recovered by itself
-            assert post(base, "/train", labelled(sample)).status_code == 200
+            response = post(base, "/train", labelled(sample))
+            assert response.status_code == 200, response.text
         accepted = 4 + 6
 
         for key, value in env.items():
