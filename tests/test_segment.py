@@ -249,3 +249,42 @@ def test_reading_the_likeliest_groups_first_chooses_what_reading_every_group_wou
             expected = [entry[0].box for entry in sorted(chosen, key=lambda e: e[0].box[0] + e[0].box[2])]
             assert lazily == expected or (len(expected) == 1 and len(lazily) == 1)
     assert read_lazily < read_all / 2
+
+
+def flood_parts(mask):
+    """The 8-connected parts of a small mask as sets of (row, col), found the slow, obvious way."""
+    unseen, parts = set(zip(*np.nonzero(mask))), []
+    while unseen:
+        todo, part = [unseen.pop()], set()
+        while todo:
+            r, c = todo.pop()
+            part.add((r, c))
+            near = {(r + dr, c + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)} & unseen
+            unseen -= near
+            todo += near
+        parts.append(part)
+    return parts
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_parts_of_a_drawing_are_its_8_connected_ink(seed):
+    """Each part holds one 8-connected set of inked pixels, with its box and its extent along the slant."""
+    rng = np.random.default_rng(seed)
+    ink = (rng.random((40, 60)) > 0.75).astype(np.float32)  # many parts, some touching only at a corner
+    parts, layout = segment.components(ink)
+    expected = sorted(sorted(part) for part in flood_parts(ink > segment.FAINT))
+    got = []
+    for p in parts:
+        rows, cols = np.nonzero(p.mask)
+        rows, cols = rows + p.box[1], cols + p.box[0]
+        assert (p.box[1], p.box[3], p.box[0], p.box[2]) == (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+        slanted = layout.columns(rows, cols)
+        assert (p.lo, p.hi) == (slanted.min(), slanted.max() + 1)
+        got.append(sorted(zip(rows.tolist(), cols.tolist())))
+    assert sorted(got) == expected
+
+
+def test_runs_split_where_the_label_changes():
+    """A stroke's pixels end where another stroke's begin, on one row of ink."""
+    row, start, end, value = segment.runs(np.array([[1, 1, 2, 0, 2], [0, 3, 3, 3, 0]]))
+    assert list(zip(row, start, end, value)) == [(0, 0, 2, 1), (0, 2, 3, 2), (0, 4, 5, 2), (1, 1, 4, 3)]

@@ -114,15 +114,17 @@ def joined(pieces):
     return Piece(box, mask, min(p.lo for p in pieces), max(p.hi for p in pieces), part=part)
 
 
-def runs(mask):
-    """The horizontal runs of a boolean image: (row, start, end) arrays, end exclusive, in reading order."""
-    height, width = mask.shape
-    padded = np.zeros((height, width + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    steps = np.diff(padded.ravel())  # a row's padding keeps its runs from joining the next row's
-    starts, ends = np.flatnonzero(steps == 1) + 1, np.flatnonzero(steps == -1) + 1
+def runs(labels):
+    """The horizontal runs of one value other than 0 in an image (a boolean mask, or labels): (row, start, end,
+    value) arrays, end exclusive, in reading order."""
+    height, width = labels.shape
+    padded = np.zeros((height, width + 2), dtype=labels.dtype)
+    padded[:, 1:-1] = labels
+    flat = padded.ravel()  # a row's padding keeps its runs from joining the next row's
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    starts, ends = change[flat[change] != 0], change[flat[change - 1] != 0]
     row = starts // (width + 2)
-    return row, starts - row * (width + 2) - 1, ends - row * (width + 2) - 1
+    return row, starts - row * (width + 2) - 1, ends - row * (width + 2) - 1, flat[starts]
 
 
 def connected(row, start, end, width):
@@ -163,22 +165,35 @@ def lean(row, start, end, label):
 def components(ink):
     """The drawing's connected parts as Pieces, and its Layout. Raises BlankDrawing."""
     top, bottom, _, _ = ink_box(ink)
-    mask = ink > FAINT
-    row, start, end = runs(mask)
+    row, start, end, _ = runs(ink > FAINT)
     label = connected(row, start, end, ink.shape[1])
     layout = Layout(float(bottom - top), lean(row, start, end, label), (top + bottom) / 2.0)
+    return labelled(row, start, end, label, label.max() + 1, layout), layout
+
+
+def labelled(row, start, end, label, count, layout):
+    """The Pieces of runs (row, start, end) by their labels (0 to count - 1): one a label, None where it has none."""
+    order = np.argsort(label, kind="stable")
+    row, start, end = row[order], start[order], end[order]
+    bounds = np.searchsorted(label[order], np.arange(count + 1))
+    return [of_runs(row[a:b], start[a:b], end[a:b], layout) for a, b in zip(bounds, bounds[1:])]
+
+
+def of_runs(row, start, end, layout):
+    """The Piece of the runs (row, start, end); None if there are none."""
+    if not len(row):
+        return None
+    t, b, lo, hi = row.min(), row.max() + 1, start.min(), end.max()
     length = end - start
-    first = np.cumsum(length) - length  # where each run's pixels begin among all the pixels
-    cols = np.arange(length.sum()) - np.repeat(first - start, length)
-    return labelled(np.repeat(row, length), cols, np.repeat(label, length), label.max() + 1, layout), layout
-
-
-def labelled(rows, cols, labels, count, layout):
-    """The Pieces of pixels (rows, cols) by their labels (0 to count - 1): one a label, None where it has none."""
-    order = np.argsort(labels, kind="stable")
-    rows, cols = rows[order], cols[order]
-    bounds = np.searchsorted(labels[order], np.arange(count + 1))
-    return [piece(rows[a:b], cols[a:b], 0, 0, layout) for a, b in zip(bounds, bounds[1:])]
+    first = np.cumsum(length) - length  # where each run's pixels begin among the piece's pixels
+    mask = np.zeros((b - t, hi - lo), dtype=bool)
+    mask[np.repeat(row - t, length), np.arange(length.sum()) - np.repeat(first - start + lo, length)] = True
+    return Piece(
+        (int(lo), int(t), int(hi), int(b)),
+        mask,
+        float(layout.columns(row, start).min()),
+        float(layout.columns(row, end - 1).max() + 1),
+    )
 
 
 def pieces(ink):
@@ -237,10 +252,10 @@ def cut(p, layout, origin, wide):
         return [p]
     rows, cols = np.nonzero(p.mask)
     column = (layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo).astype(np.int64)
-    order = np.argsort(column, kind="stable")  # each column's rows together, for its lowest and highest ink
-    inked, starts = np.unique(column[order], return_index=True)
-    tall = np.zeros(int(np.ceil(width)) + 1)  # how tall the ink is in each column: low where digits meet
-    tall[inked] = np.maximum.reduceat(rows[order], starts) - np.minimum.reduceat(rows[order], starts)
+    highest, lowest = np.full(int(np.ceil(width)) + 1, len(p.mask)), np.full(int(np.ceil(width)) + 1, -1)
+    np.minimum.at(highest, column, rows)
+    np.maximum.at(lowest, column, rows)
+    tall = np.maximum(lowest - highest, 0)  # how tall the ink is in each column: low where digits meet
     profile = np.convolve(tall, np.ones(5) / 5, mode="same")
     step, edge = CUT_EVERY * height, CUT_EDGE * height
     count = int(np.ceil(width / step))

@@ -56,10 +56,10 @@ def pieces(ink, strokes):
     pen = stroke_width(ink)
     paths = [thinned(path, pen / 3) for path in paths]
     owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
-    rows, cols = np.nonzero(inked & (owner > 0))
-    if len(rows) < COVERED * inked.sum():
+    row, start, end, stroke = segment.runs(np.where(inked, owner, 0))
+    if (end - start).sum() < COVERED * inked.sum():
         return None
-    found = [p for p in segment.labelled(rows, cols, owner[rows, cols] - 1, len(paths), layout) if p is not None]
+    found = [p for p in segment.labelled(row, start, end, stroke - 1, len(paths), layout) if p is not None]
     return segment.settled(together(found, parts, layout), layout, in_order=True), layout
 
 
