@@ -86,6 +86,10 @@ def gunicorn(env=None, workers=1, timeout=60, app="app:app"):
             log.seek(0)
             raise TimeoutError("gunicorn did not come up:\n" + log.read().decode(errors="replace")[-3000:]) from None
         yield base
+    except BaseException:  # what the server said is what tells why a request to it failed
+        log.seek(0)
+        sys.stderr.write(f"gunicorn at {base} logged, last:\n{log.read().decode(errors='replace')[-3000:]}\n")
+        raise
     finally:
         stop(process)
         log.close()
