@@ -181,19 +181,9 @@ def labelled(row, start, end, label, count, layout):
 
 def of_runs(row, start, end, layout):
     """The Piece of the runs (row, start, end); None if there are none."""
-    if not len(row):
-        return None
-    t, b, lo, hi = row.min(), row.max() + 1, start.min(), end.max()
     length = end - start
     first = np.cumsum(length) - length  # where each run's pixels begin among the piece's pixels
-    mask = np.zeros((b - t, hi - lo), dtype=bool)
-    mask[np.repeat(row - t, length), np.arange(length.sum()) - np.repeat(first - start + lo, length)] = True
-    return Piece(
-        (int(lo), int(t), int(hi), int(b)),
-        mask,
-        float(layout.columns(row, start).min()),
-        float(layout.columns(row, end - 1).max() + 1),
-    )
+    return piece(np.repeat(row, length), np.arange(length.sum()) - np.repeat(first - start, length), 0, 0, layout)
 
 
 def pieces(ink):
