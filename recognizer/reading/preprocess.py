@@ -33,9 +33,17 @@ def crop_ink(ink):
     return ink[top:bottom, left:right]
 
 
+def framed(image, width):
+    """The image inside a frame of `width` zeros: what np.pad makes, without its plumbing (20 us a call, a few of
+    them in every digit's preprocessing)."""
+    out = np.zeros((image.shape[0] + 2 * width, image.shape[1] + 2 * width), dtype=image.dtype)
+    out[width : width + image.shape[0], width : width + image.shape[1]] = image
+    return out
+
+
 def eroded(mask):
     """Binary erosion by the 4-neighbour cross, the outside counting as empty (scipy.ndimage.binary_erosion's)."""
-    padded = np.pad(mask, 1)
+    padded = framed(mask, 1)
     return padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
 
 
@@ -44,7 +52,7 @@ def pen_widened(ink_mask, radius):
     `radius` with a soft edge, as clip(radius + 0.5 - distance_transform_edt(~ink_mask), 0, 1) is."""
     reach = int(np.ceil(radius + 0.5))
     height, width = ink_mask.shape
-    padded = np.pad(ink_mask, reach)
+    padded = framed(ink_mask, reach)
     within = {}  # weight -> the pixels some inked pixel reaches with that weight
     for dy in range(-reach, reach + 1):
         for dx in range(-reach, reach + 1):
@@ -71,7 +79,7 @@ def thicken(ink, min_ratio=MIN_STROKE):
     if width >= target:
         return ink
     radius = (target - width) / 2.0
-    padded = np.pad(ink, int(np.ceil(radius)) + 1)
+    padded = framed(ink, int(np.ceil(radius)) + 1)
     return np.maximum(padded, pen_widened(padded >= 0.5, radius)).astype(np.float32)
 
 
@@ -111,10 +119,10 @@ def sheared(ink, shear, pad, centre):
     margin = int(np.abs(whole).max()) + 2 * pad + 2  # zeros on both sides: outside reads zero
     padded = np.zeros((height, width + 2 * margin))
     padded[:, margin : margin + width] = ink
-    at = np.arange(width + 2 * pad)[None, :] + whole.astype(np.int64)[:, None] + margin
-    return (
-        np.take_along_axis(padded, at, axis=1) * (1 - step) + np.take_along_axis(padded, at + 1, axis=1) * step
-    ).astype(np.float32)
+    row_at = np.arange(height) * padded.shape[1] + whole.astype(np.int64) + margin  # the padded rows end to end
+    at = (row_at[:, None] + np.arange(width + 2 * pad)).ravel()
+    left, right = padded.ravel().take(at).reshape(height, -1), padded.ravel().take(at + 1).reshape(height, -1)
+    return (left * (1 - step) + right * step).astype(np.float32)
 
 
 def fit_box(ink, box=BOX, resample=Image.Resampling.LANCZOS):
