@@ -89,9 +89,10 @@ def centre_of_mass(ink):
     return ink.sum(axis=1) @ np.arange(ink.shape[0]) / total, ink.sum(axis=0) @ np.arange(ink.shape[1]) / total
 
 
-def slant(ink):
-    """How far the drawing leans: horizontal drift per row of its ink's centre line, from second moments."""
-    cy, cx = centre_of_mass(ink)
+def slant(ink, centre=None):
+    """How far the drawing leans: horizontal drift per row of its ink's centre line, from second moments (about
+    `centre`, its centre of mass, when the caller has it)."""
+    cy, cx = centre_of_mass(ink) if centre is None else centre
     dy, dx = np.arange(ink.shape[0]) - cy, np.arange(ink.shape[1]) - cx
     total = ink.sum()
     var_y = (dy * dy) @ ink.sum(axis=1) / total
@@ -100,11 +101,11 @@ def slant(ink):
 
 def deslant(ink, limit=MAX_SLANT):
     """Shear the drawing upright (moment deskewing), so a writer's slant is not something the models must learn."""
-    shear = float(np.clip(slant(ink), -limit, limit))
+    centre = centre_of_mass(ink)
+    shear = min(max(slant(ink, centre), -limit), limit)
     height, width = ink.shape
     pad = int(np.ceil(abs(shear) * height)) + 1
-    centre = centre_of_mass(ink)[0]
-    upright = sheared(ink, shear, pad, centre)
+    upright = sheared(ink, shear, pad, centre[0])
     cols = np.flatnonzero(upright.max(axis=0) > upright.max() / 255)  # the faint edge of a shifted column
     return upright[:, cols[0] : cols[-1] + 1]
 
