@@ -282,7 +282,9 @@ def candidates(found, layout):
                     beside += TOUCHING if same_part(last, p) else 1.0
                 last = p if p.hi > last.hi else last
             width = last.hi - group[0].lo
-            if j - i > 1 and (gap > LINK * height or width > WIDEST * height):
+            if j - i > 1 and width > WIDEST * height:
+                break  # a group only widens as it takes the next piece
+            if j - i > 1 and gap > LINK * height:
                 continue
             box = union([p.box for p in group])
             cost = GAP * gap / height + WIDTH * max(width / height - 1.0, 0.0) + BESIDE * beside + DIGIT
