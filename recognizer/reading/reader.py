@@ -104,7 +104,8 @@ class Reader:
         them best. The groups of the grouping their shapes make likeliest are read in the same batch as the whole;
         any other group only when the grouping, scoring each unread group by its shape alone (an upper bound),
         still comes to it: the grouping reading them all would choose, from a few images more than the digits."""
-        whole = to_mnist(ink)
+        drawing = segment.whole_drawing(ink)
+        whole = to_mnist(drawing.ink)  # cropped to its ink already: the same image, one look at the canvas fewer
         try:
             found, layout = strokes_module.pieces(ink, strokes) or segment.pieces(ink)
         except segment.TooManyParts as error:
@@ -113,7 +114,7 @@ class Reader:
         everything = (0, len(found))
         likeliest = segment.best(len(found), {span: -cost for span, cost in costs.items()})  # by shape alone
         read, whole_row = self.groups(ink, found, [span for span in likeliest if span != everything], state, whole)
-        read[everything] = (segment.whole_drawing(ink), whole, whole_row)
+        read[everything] = (drawing, whole, whole_row)
         while True:  # an unread group scores its shape alone (as if read surely): no grouping it is in beats this
             scores = {span: confidence(read[span]) - cost if span in read else -cost for span, cost in costs.items()}
             chosen = segment.best(len(found), scores)
@@ -123,7 +124,7 @@ class Reader:
             read.update(self.groups(ink, found, unread, state)[0])
         chosen = [span for span in chosen if read[span] is not None]
         if len(chosen) == 1:  # a one-digit drawing's digit is the drawing whole
-            return whole, whole_row, [(segment.whole_drawing(ink), whole)], [whole_row], ""
+            return whole, whole_row, [(drawing, whole)], [whole_row], ""
         chosen.sort(key=lambda span: read[span][0].box[0] + read[span][0].box[2])  # strokes: drawing order
         return whole, whole_row, [read[span][:2] for span in chosen], [read[span][2] for span in chosen], ""
 
