@@ -26,9 +26,9 @@ def _patches(x):
 
 
 def _pool(x):
-    """2x2 max-pooling, stride 2."""
-    n, h, w, c = x.shape
-    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    """2x2 max-pooling, stride 2: the larger of each window's four pixels, taken two by two (a max over the
+    window's axes of a reshaped copy costs four times as much)."""
+    return np.maximum(np.maximum(x[:, 0::2, 0::2], x[:, 0::2, 1::2]), np.maximum(x[:, 1::2, 0::2], x[:, 1::2, 1::2]))
 
 
 class ConvNet:
