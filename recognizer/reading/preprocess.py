@@ -120,9 +120,10 @@ def sheared(ink, shear, pad, centre):
     margin = int(np.abs(whole).max()) + 2 * pad + 2  # zeros on both sides: outside reads zero
     padded = np.zeros((height, width + 2 * margin))
     padded[:, margin : margin + width] = ink
-    row_at = np.arange(height) * padded.shape[1] + whole.astype(np.int64) + margin  # the padded rows end to end
+    flat = padded.ravel()  # the padded rows end to end
+    row_at = np.arange(height) * padded.shape[1] + whole.astype(np.int64) + margin
     at = (row_at[:, None] + np.arange(width + 2 * pad)).ravel()
-    left, right = padded.ravel().take(at).reshape(height, -1), padded.ravel().take(at + 1).reshape(height, -1)
+    left, right = flat.take(at).reshape(height, -1), flat.take(at + 1).reshape(height, -1)
     return (left * (1 - step) + right * step).astype(np.float32)
 
 

@@ -242,7 +242,8 @@ def cut(p, layout, origin, wide):
         return [p]
     rows, cols = np.nonzero(p.mask)
     column = (layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo).astype(np.int64)
-    highest, lowest = np.full(int(np.ceil(width)) + 1, len(p.mask)), np.full(int(np.ceil(width)) + 1, -1)
+    size = int(np.ceil(width)) + 1  # columns along the slant
+    highest, lowest = np.full(size, len(p.mask)), np.full(size, -1)  # each column's first and last ink row
     np.minimum.at(highest, column, rows)
     np.maximum.at(lowest, column, rows)
     tall = np.maximum(lowest - highest, 0)  # how tall the ink is in each column: low where digits meet
