@@ -119,6 +119,32 @@ def test_sqlite_storage_is_exact_across_processes(tmp_path):
     assert sorted(c for counts in results for c in counts) == list(range(1, 201))
 
 
+def _open_at_once(path, barrier, errors):
+    barrier.wait()
+    try:
+        SQLiteStorage(f"sqlite://{path}")
+    except Exception as error:  # reported to the parent, which asserts there were none
+        errors.put(repr(error))
+
+
+def test_workers_opening_a_new_storage_at_once_all_start(tmp_path):
+    """8 processes at a barrier open one fresh file, 60 times over: none fails with "database is locked" (SQLite
+    answers the race to switch the journal mode at once, not after its timeout; gunicorn workers start like this)."""
+    fork = multiprocessing.get_context("fork")
+    errors = fork.Queue()
+    for trial in range(60):
+        barrier = fork.Barrier(8)
+        workers = [
+            fork.Process(target=_open_at_once, args=(tmp_path / f"{trial}.sqlite", barrier, errors)) for _ in range(8)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert [worker.exitcode for worker in workers] == [0] * 8
+    assert errors.empty()
+
+
 # ---------------------------------------------------------------------------------------------- real gunicorn
 def test_limit_holds_across_gunicorn_workers(tmp_path, strokes):
     """3 workers, 5/minute: of 12 /samples from one client (a new connection each, so several workers serve

@@ -63,14 +63,28 @@ class SQLiteStorage(Storage):
         self._local = threading.local()
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # Set up with a connection closed again: one left open would be inherited by forked processes, and a child
-        # closing it drops the file locks of its own connection (POSIX locks are per process), losing counts.
-        with closing(sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)) as db:
-            db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS counters "
-                "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expiry REAL NOT NULL)"
-            )
+        self._create()
+
+    def _create(self):
+        """Make the file WAL with its table, retried: workers starting at once race to switch the journal mode,
+        and SQLite answers that race with an immediate "database is locked" instead of waiting its timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                # A connection closed again: one left open would be inherited by forked processes, and a child
+                # closing it drops the file locks of its own connection (POSIX locks are per process), losing counts.
+                with closing(sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)) as db:
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS counters "
+                        "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expiry REAL NOT NULL)"
+                    )
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02 + 0.05 * random.random())
 
     @property
     def base_exceptions(self):
