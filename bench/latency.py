@@ -4,8 +4,8 @@ Run from the repository root: `python bench/latency.py [--n 300]`. Prints p50/p9
 ratio to the raw forward pass of the four models, all measured in this run on this machine.
 Aims: a one-digit /predict p50 within 4x of a /health p50 and a five-digit number's within 2x of a one-digit's
 (on the square pad, and on the number's own 840x280 pad), both through gunicorn on one kept-alive connection, from
-the image alone and with the strokes it was drawn with; /train p50 < 200 ms. A server that does not take strokes
-yet (a 400 to a probe) has its with-strokes rows measured in-process only.
+the image alone and with the strokes it was drawn with; /train p50 < 200 ms. Drawings go as the page sends them:
+opaque RGBA PNGs, 280 px tall (a digit alone on the square pad, a number on the wide one).
 """
 
 import argparse
@@ -23,12 +23,12 @@ import numpy as np  # noqa: E402
 import requests  # noqa: E402
 
 from recognizer.nets import weights  # noqa: E402
-from recognizer.reading.images import decode_data_url, to_png_data_url  # noqa: E402
+from recognizer.reading.images import decode_data_url  # noqa: E402
 from recognizer.reading.preprocess import to_mnist  # noqa: E402
 from recognizer.service import Recognizer  # noqa: E402
 from recognizer.state.store import open_store  # noqa: E402
 from recognizer.training import data, render  # noqa: E402
-from tests.conftest import drawing_url, gunicorn  # noqa: E402
+from tests.conftest import drawing_url, gunicorn, page_url  # noqa: E402
 from web import create_app  # noqa: E402
 
 
@@ -64,28 +64,29 @@ def main():
     n, n_train = args.n, (args.n + 9) // 10
 
     strokes = data.load_strokes()
-    urls = [drawing_url(s) for s in strokes[:40]]
+    urls = [drawing_url(s) for s in strokes[:40]]  # for /train and /samples
     samples = strokes[:40]
-    url = urls[0]
+    # One digit as the page sends it: on its 280 px square pad (the dev drawings are on a 200 px canvas).
+    zoom = render.WIDE_PAD[1] / render.CANVAS
+    square_strokes = [(np.asarray(s, dtype=np.float64) * zoom).tolist() for s in samples[0]["strokes"]]
+    ink = render.strokes_to_ink(square_strokes, samples[0]["width"] * zoom, render.WIDE_PAD[1])
+    url = page_url(ink)
     digits, pen, _ = render.compose_number([s["strokes"] for s in strokes[40:45]], np.random.default_rng(5))
     number_strokes = [s for d in digits for s in d]
     number_ink = render.strokes_to_ink(number_strokes, pen, render.WIDE_PAD[1], render.WIDE_PAD[0])
-    number_url = to_png_data_url(number_ink)
     one, pen, _ = render.compose_number([strokes[40]["strokes"]], np.random.default_rng(5))
     wide_ink = render.strokes_to_ink(one[0], pen, render.WIDE_PAD[1], render.WIDE_PAD[0])
-    wide_url = to_png_data_url(wide_ink)
     bodies = {  # (name, JSON body): one digit on the square pad, one on the wide pad, five on the wide pad
         "1 digit": {"image": url},
-        "1 digit, wide pad": {"image": wide_url},
-        "5 digits": {"image": number_url},
+        "1 digit, wide pad": {"image": page_url(wide_ink)},
+        "5 digits": {"image": page_url(number_ink)},
     }
-    given = {"1 digit": samples[0]["strokes"], "1 digit, wide pad": one[0], "5 digits": number_strokes}
+    given = {"1 digit": square_strokes, "1 digit, wide pad": one[0], "5 digits": number_strokes}
     bodies.update({f"{name}, with strokes": {**body, "strokes": given[name]} for name, body in list(bodies.items())})
     with tempfile.TemporaryDirectory() as tmp:
         store_url = f"file://{tmp}/store"
         recognizer = Recognizer(open_store(store_url), weights.SHIPPED)
         state = recognizer.current()
-        ink = decode_data_url(url)
         image = to_mnist(ink)
         batch = image[None]
         models = {
@@ -130,12 +131,10 @@ def main():
                 i = next(counter) % len(samples)
                 check(session.post(base + route, json={"image": urls[i], "digit": samples[i]["label"]}), status)
 
-            takes_strokes = session.post(base + "/predict", json=bodies["1 digit, with strokes"]).status_code == 200
             cases.append(("GET /health, gunicorn loopback", lambda: check(session.get(base + "/health")), 1))
             cases += [
                 (f"/predict {name}", lambda body=body: check(session.post(base + "/predict", json=body)), 1)
                 for name, body in bodies.items()
-                if takes_strokes or "strokes" not in name
             ]
             cases += [
                 ("/train, gunicorn loopback", lambda: labelled("/train", 200), 10),
@@ -158,13 +157,6 @@ def main():
     health, train = p50["GET /health, gunicorn loopback"], p50["/train, gunicorn loopback"]
     verdict = {True: "met", False: "NOT met"}
     for way in ("", ", with strokes"):
-        if f"/predict 1 digit{way}" not in p50:
-            one, five = p50[f"Recognizer.predict, 1 wide{way}"], p50[f"Recognizer.predict, 5 digits{way}"]
-            print(
-                f"\nWith strokes (the server does not take them yet; in-process): a five-digit number {five:.2f} ms, "
-                f"{five / one:.1f}x one digit on the same wide pad."
-            )
-            continue
         predict, five = p50[f"/predict 1 digit{way}"], p50[f"/predict 5 digits{way}"]
         wide = p50[f"/predict 1 digit, wide pad{way}"]
         print(

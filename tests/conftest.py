@@ -1,5 +1,7 @@
 """Shared fixtures: an app on a temporary local store, its client, drawings, gunicorn and moto servers."""
 
+import base64
+import io
 import os
 import socket
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+from PIL import Image
 
 from recognizer.reading.images import to_png_data_url
 from recognizer.state.store import open_store
@@ -101,9 +104,18 @@ def strokes():
     return data.load_strokes()
 
 
+def page_url(ink):
+    """Ink as the page sends it: static/js/ink.js paints the strokes on white, and the browser's toDataURL writes
+    an opaque RGBA PNG (it decodes to the same ink as this app's grayscale PNGs, at the page's cost)."""
+    gray = np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    png = io.BytesIO()
+    Image.fromarray(np.dstack([gray, gray, gray, np.full_like(gray, 255)]), "RGBA").save(png, "PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+
+
 def drawing_url(sample):
-    """A dev-strokes drawing as the page would send it."""
-    return to_png_data_url(render.strokes_to_ink(sample["strokes"], sample["width"]))
+    """A dev-strokes drawing as the page would send it (on its 200 px canvas)."""
+    return page_url(render.strokes_to_ink(sample["strokes"], sample["width"]))
 
 
 def number_drawing(digits, seed=0, **layout):

@@ -98,6 +98,25 @@ def test_transparent_canvas_counts_as_white_paper():
     assert ink[0, 0] == 0.0 and ink[20, 21] == 1.0
 
 
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_every_png_mode_decodes_to_its_luminance_composited_over_white(mode):
+    """Each mode has its own decoding path (L as is, LA and RGBA split into L and A, the rest through LA): all
+    give alpha * (255 - luminance) / 255^2, the gray levels' exact float32 value."""
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    gray, alpha = rng.integers(0, 256, (2, 30, 40), dtype=np.uint8)
+    alpha = alpha if "A" in mode else np.full_like(alpha, 255)
+    channels = {"L": [gray], "LA": [gray, alpha], "RGB": [gray] * 3, "RGBA": [gray] * 3 + [alpha]}[mode]
+    buffer = io.BytesIO()
+    Image.fromarray(np.dstack(channels).squeeze(), mode=mode).save(buffer, format="PNG")
+    ink = images.ink_from_bytes(buffer.getvalue(), "PNG")
+    expected = alpha.astype(np.float32) * (255 - gray.astype(np.float32)) * np.float32(1 / 255**2)
+    assert ink.dtype == np.float32 and np.array_equal(ink, expected)
+
+
 def test_data_url_round_trip_keeps_the_drawing(strokes):
     ink = render.strokes_to_ink(strokes[3]["strokes"], strokes[3]["width"])
     decoded = images.decode_data_url(images.to_png_data_url(ink))

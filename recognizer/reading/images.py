@@ -54,16 +54,22 @@ def ink_from_bytes(raw, expected_format):
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageError(f"image is {width}x{height}; the smallest accepted is {MIN_SIDE}x{MIN_SIDE}")
     try:
-        luminance_alpha = np.asarray(image.convert("LA"))
+        if image.mode == "L":  # grayscale without alpha (this app's own PNGs, scans): opaque, nothing to convert
+            luminance, alpha = np.asarray(image), 255
+        elif image.mode in ("RGBA", "LA"):  # the page's canvas: PIL makes L and takes A far faster than it makes LA
+            luminance, alpha = np.asarray(image.convert("L")), np.asarray(image.getchannel("A"))
+        else:
+            luminance_alpha = np.asarray(image.convert("LA"))
+            luminance, alpha = luminance_alpha[..., 0], luminance_alpha[..., 1]
     except Exception:
         raise ImageError("'image' is truncated or corrupt and cannot be decoded") from None
-    return ink_from_luminance_alpha(luminance_alpha)
+    return ink_over_paper(luminance, alpha)
 
 
-def ink_from_luminance_alpha(la):
+def ink_over_paper(luminance, alpha):
     """Composite 8-bit luminance and alpha over white (a transparent canvas is paper) and invert, so dark strokes
-    become ink: alpha * (1 - luminance), in [0, 1]."""
-    return la[..., 1] * (255 - la[..., 0]).astype(np.float32) * np.float32(1 / 255**2)
+    become ink: alpha * (1 - luminance), in [0, 1]. The product is exact in 16 bits, scaled as float32."""
+    return np.multiply(np.subtract(255, luminance, dtype=np.uint16) * alpha, np.float32(1 / 255**2), dtype=np.float32)
 
 
 def ink_png(ink):
