@@ -22,6 +22,7 @@ SEVEN_BAR = [[(10, 5), (70, 5), (35, 95)], [(30, 50), (65, 50)]]
 ZERO = [[(50, 5), (20, 25), (15, 60), (45, 95), (75, 70), (78, 30), (50, 5)]]
 TWO = [[(15, 25), (45, 5), (70, 25), (60, 55), (12, 95), (78, 95)]]
 FOUR_APART = [[(18, 5), (12, 62), (58, 62)], [(70, 30), (70, 98)]]  # the stem stands clear of the bar, lower down
+ONE_STROKE, MANY = "one stroke", "several strokes"
 BOTH_WAYS = pytest.mark.parametrize("given", [False, True], ids=["image alone", "with strokes"])
 
 
@@ -156,6 +157,26 @@ def test_one_digit_comes_whole_both_ways(rec, strokes):
             (digit,) = found(rec, ink, given)
             top, bottom, left, right = ink_box(ink)
             assert digit.box == (left, top, right, bottom) and digit.ink.base is ink
+
+
+def test_reading_skips_finding_strokes_only_where_it_changes_nothing(rec, strokes, monkeypatch):
+    """One-part drawings `strokes.one_digit` lets through whole (one uncut stroke, or strokes `together` joins): the
+    /predict body is the same as when every stroke's ink is found; other drawings are not let through."""
+    skipped = {ONE_STROKE: 0, MANY: 0}
+    cases = [(render.strokes_to_ink(s["strokes"], s["width"]), s["strokes"]) for s in strokes[:80]]
+    digits = [[FOUR_CROSSED], [SEVEN_BAR], [ZERO], [TWO], [ONE, ZERO], [ONE, TWO], [ONE, FOUR_CROSSED]]
+    cases += [written(number, gaps=(-0.05, -0.05))[:2] for number in digits]  # numbers of two touching digits too
+    for ink, given in cases:
+        parts, layout = segment.components(ink)
+        if reader.strokes_module.one_digit(parts, layout, len(given)):
+            skipped[ONE_STROKE if len(given) == 1 else MANY] += 1
+            fast = rec.predict(ink, given)
+            with monkeypatch.context() as patch:
+                patch.setattr(reader.strokes_module, "one_digit", lambda *_: False)
+                assert rec.predict(ink, given) == fast
+    assert skipped[ONE_STROKE] >= 5 and skipped[MANY] >= 5
+    two = written([ZERO, ZERO], gaps=(-0.1, -0.1))[0]  # two 0s touching: one part, two strokes, too wide to skip
+    assert len(segment.components(two)[0]) == 1 and not reader.strokes_module.one_digit(*segment.components(two), 2)
 
 
 def test_strokes_that_did_not_draw_the_ink_leave_it_to_the_image(rec):

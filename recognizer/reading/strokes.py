@@ -52,6 +52,8 @@ def pieces(ink, strokes):
     if not paths or len(paths) > MAX_STROKES:
         return None
     parts, layout = segment.components(ink)
+    if one_digit(parts, layout, len(paths)):
+        return parts, layout
     inked = ink > segment.FAINT
     pen = stroke_width(ink)
     paths = [thinned(path, pen / 3) for path in paths]
@@ -61,6 +63,15 @@ def pieces(ink, strokes):
         return None
     found = [p for p in segment.labelled(row, start, end, stroke - 1, len(paths), layout) if p is not None]
     return segment.settled(together(found, parts, layout), layout, in_order=True), layout
+
+
+def one_digit(parts, layout, strokes):
+    """Whether a drawing is one piece whatever ink each of its strokes has, so finding that can be skipped: one
+    connected part drawn with one stroke that is not cut (nor would the image alone cut it), or narrow enough that
+    `together` joins all its strokes."""
+    if len(parts) != 1:
+        return False
+    return parts[0].hi - parts[0].lo <= (segment.WIDE if strokes == 1 else NARROW) * layout.height
 
 
 def part_of(piece, parts):
