@@ -103,11 +103,11 @@ def misread(client, strokes, wrong=some_model_misreads):
     pytest.fail("the shipped models read no dev drawing wrongly in this way")
 
 
-def test_train_moves_the_updated_models_toward_the_given_digit(client, strokes):
+def test_train_moves_the_updated_models_toward_the_given_digit(client, learnable_strokes):
     def probability(body, model, digit):
         return next((g["probability"] for g in body["predictions"][model] if g["digit"] == digit), 0.0)
 
-    sample, before = misread(client, strokes)
+    sample, before = misread(client, learnable_strokes)
     after = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
     for model in ("fnn_updated", "cnn_updated"):  # (how often one correction fixes a model's
         if before["predictions"][model][0]["digit"] != sample["label"]:  # top guess: bench/online.py)
@@ -118,8 +118,8 @@ def test_train_moves_the_updated_models_toward_the_given_digit(client, strokes):
     assert after["predictions"]["fnn"] == before["predictions"]["fnn"]
 
 
-def test_after_a_correction_the_answer_names_the_taught_digit(client, strokes):
-    sample, before = misread(client, strokes, wrong=lambda body, label: body["answer"] != label)
+def test_after_a_correction_the_answer_names_the_taught_digit(client, learnable_strokes):
+    sample, before = misread(client, learnable_strokes, wrong=lambda body, label: body["answer"] != label)
     after = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
     again = client.post("/predict", json={"image": drawing_url(sample)}).get_json()
     assert after["answer"] == again["answer"] == sample["label"]  # the person, and the next one, see it learned
@@ -295,8 +295,8 @@ def test_oversized_body_is_413(client):
     assert response.status_code == 413 and "2 MB" in response.get_json()["error"]
 
 
-def test_admin_reset_needs_the_token_and_restores_the_originals(client, strokes):
-    sample, _ = misread(client, strokes)
+def test_admin_reset_needs_the_token_and_restores_the_originals(client, learnable_strokes):
+    sample, _ = misread(client, learnable_strokes)
     learned = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
     updated, originals = ("fnn_updated", "cnn_updated"), ("fnn", "cnn")
     assert learned["model_version"] == 1

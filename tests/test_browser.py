@@ -20,8 +20,7 @@ import requests
 from PIL import Image
 from playwright import sync_api as playwright_sync
 
-from conftest import ROOT, gunicorn
-from recognizer.reading.images import to_png_data_url
+from conftest import ROOT, gunicorn, page_url
 from recognizer.training import render
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,7 +82,7 @@ def page_like_url(sample):
     """The 280x280 PNG the page sends for this drawing (its pen is 1/14 of the side, whatever the stroke width)."""
     scale = PAD / SOURCE
     strokes = [[[x * scale, y * scale] for x, y in stroke] for stroke in sample["strokes"]]
-    return to_png_data_url(render.strokes_to_ink(strokes, PAD / 14, size=PAD))
+    return page_url(render.strokes_to_ink(strokes, PAD / 14, size=PAD))
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +129,7 @@ def number_sample(samples, seed, gaps=(0.4, 0.5), heights=(0.55, 0.6)):
 
 def number_url(sample):
     """The 840x280 PNG the page sends for a number drawn on its wide pad."""
-    return to_png_data_url(render.strokes_to_ink(sample["strokes"], WIDE[1] / 14, size=WIDE[1], across=WIDE[0]))
+    return page_url(render.strokes_to_ink(sample["strokes"], WIDE[1] / 14, size=WIDE[1], across=WIDE[0]))
 
 
 @pytest.fixture(scope="module")

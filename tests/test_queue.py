@@ -118,6 +118,27 @@ def test_a_drawing_that_cannot_be_counted_is_not_learned(backend_url, strokes, m
     assert train(rec, strokes[1])["model_version"] == 1
 
 
+def test_a_queue_write_whose_answer_was_lost_after_another_worker_learned_it_counts_once(
+    backend_url, strokes, monkeypatch
+):
+    """S3 clients retry a write whose answer they lost; the retry finds the entry there (412), and by then another
+    worker's commit may have learned it and taken it off the queue: the correction is answered 200, counted once."""
+    a, b = worker(backend_url, 1), worker(backend_url, 2)
+    put_new = a.store.put_new
+
+    def landed_then_lost(key, data):
+        put_new(key, data)
+        if key.startswith(PREFIX):
+            b._commit_queue([])  # learned and removed before the retry reads it back
+            raise FileExistsError(key)
+
+    monkeypatch.setattr(a.store, "put_new", landed_then_lost)
+    answer = train(a, strokes[0])
+    state = a.versions.refresh()
+    assert answer["model_version"] == state.version == 1 and answer["sample_id"] in settled(state)
+    queue_emptied(a.store)
+
+
 def test_an_entry_reads_back_as_it_was_queued(backend_url, strokes):
     a, b = worker(backend_url, 1), worker(backend_url, 2)
     item = queued(a, strokes[0])

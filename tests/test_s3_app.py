@@ -57,10 +57,10 @@ def current(store):
     return pointer, ModelVersions(store, None).read_version(pointer["key"], pointer["sha256"])[0]
 
 
-def test_200_concurrent_corrections_on_4_workers_all_count(s3_env, strokes):
+def test_200_concurrent_corrections_on_4_workers_all_count(s3_env, learnable_strokes):
     """Every accepted /train raises model_version by exactly one, whichever worker or server served it."""
     env = app_env(s3_env)
-    bodies = [labelled(sample) for sample in strokes[:200]]
+    bodies = [labelled(sample) for sample in learnable_strokes[:200]]
     with gunicorn(env, workers=4) as base, gunicorn(env, workers=1) as other:
         start = time.monotonic()
         with ThreadPoolExecutor(24) as pool:

@@ -80,7 +80,10 @@ class Queue:
 
     def put(self, item):
         """Queue `item` for whichever worker commits next."""
-        self.store.put_new(item.key, item.to_bytes())
+        try:
+            self.store.put_new(item.key, item.to_bytes())
+        except FileExistsError:  # its key has a part only this try knows: a write of ours landed, its answer lost
+            pass  # (and a learner may have taken it from the queue already, so there may be nothing to read back)
         self._read[item.key] = item
 
     def waiting(self):
