@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import ROOT, free_port
+from recognizer.state import drawings
 from recognizer.state import store as store_module
 from recognizer.state.store import LocalStore, S3Store, StoreUnavailable, open_store
 
@@ -116,6 +117,23 @@ def test_concurrent_increments_in_processes_lose_nothing(backend_url):
     processes = [subprocess.Popen([sys.executable, "-c", INCREMENT, backend_url, "10"], cwd=ROOT) for _ in range(4)]
     assert all(p.wait(120) == 0 for p in processes)
     assert json.loads(open_store(backend_url).get(COUNTER)[0]) == {"n": 40}
+
+
+def test_a_counter_swap_that_landed_though_its_answer_was_lost_counts_once(backend_url, monkeypatch):
+    """S3 clients retry a write whose answer they lost and meet 412: the swap reports failure though it landed.
+    The counter knows its own write again, so each drawing is counted once."""
+    store = open_store(backend_url)
+    swap, lost = store.swap, iter([True, False, True])
+
+    def answer_sometimes_lost(key, data, etag):
+        written = swap(key, data, etag)
+        return None if next(lost, False) else written
+
+    monkeypatch.setattr(store, "swap", answer_sometimes_lost)
+    for _ in range(3):
+        drawings.count(store, 3)
+    drawings.count(store, 3, once="retried-request")
+    assert drawings.counts(store)["3"] == 4
 
 
 def test_local_temp_files_are_never_keys(tmp_path):

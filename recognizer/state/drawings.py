@@ -76,11 +76,18 @@ def counts(store):
 
 def set_counter(store, digit, change):
     """Move `digit`'s counter to `change(counter)` by compare-and-swap, again if another writer moved it first;
-    `change` returning None leaves it as it is."""
+    `change` returning None leaves it as it is. Each write carries a token of its own: a swap that landed though
+    its answer was lost (an S3 client's retry then meets 412) is known by it, not applied twice."""
+    written = None
     for attempt in range(COUNT_ATTEMPTS):
         counter, etag = _counter(store, digit)
+        if written and counter.get("write") == written:
+            return
         new = change(counter)
-        if new is None or store.swap(counter_key(digit), json.dumps(new).encode(), etag):
+        if new is None:
+            return
+        written = uuid.uuid4().hex[:12]
+        if store.swap(counter_key(digit), json.dumps({**new, "write": written}).encode(), etag):
             return
         time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
     raise StoreUnavailable(f"the counter of {digit}s kept changing under {COUNT_ATTEMPTS} writes")
