@@ -121,19 +121,22 @@ def test_concurrent_increments_in_processes_lose_nothing(backend_url):
 
 def test_a_counter_swap_that_landed_though_its_answer_was_lost_counts_once(backend_url, monkeypatch):
     """S3 clients retry a write whose answer they lost and meet 412: the swap reports failure though it landed.
-    The counter knows its own write again, so each drawing is counted once."""
-    store = open_store(backend_url)
+    The counter knows its own write again, even after another writer's, so each drawing is counted once."""
+    store, other = open_store(backend_url), open_store(backend_url)
     swap, lost = store.swap, iter([True, False, True])
 
     def answer_sometimes_lost(key, data, etag):
         written = swap(key, data, etag)
-        return None if next(lost, False) else written
+        if next(lost, False):
+            drawings.count(other, 3)  # another worker counts meanwhile
+            return None
+        return written
 
     monkeypatch.setattr(store, "swap", answer_sometimes_lost)
     for _ in range(3):
         drawings.count(store, 3)
     drawings.count(store, 3, once="retried-request")
-    assert drawings.counts(store)["3"] == 4
+    assert drawings.counts(store)["3"] == 4 + 2
 
 
 def test_local_temp_files_are_never_keys(tmp_path):

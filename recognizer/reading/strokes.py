@@ -65,13 +65,13 @@ def pieces(ink, strokes):
     return segment.settled(together(found, parts, layout), layout, in_order=True), layout
 
 
-def one_digit(parts, layout, strokes):
+def one_digit(parts, layout, stroke_count):
     """Whether a drawing is one piece whatever ink each of its strokes has, so finding that can be skipped: one
     connected part drawn with one stroke that is not cut (nor would the image alone cut it), or narrow enough that
     `together` joins all its strokes."""
     if len(parts) != 1:
         return False
-    return parts[0].hi - parts[0].lo <= (segment.WIDE if strokes == 1 else NARROW) * layout.height
+    return parts[0].hi - parts[0].lo <= (segment.WIDE if stroke_count == 1 else NARROW) * layout.height
 
 
 def part_of(piece, parts):

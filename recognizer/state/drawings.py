@@ -17,6 +17,7 @@ from recognizer.state.store import StoreUnavailable
 
 ONCE_KEPT = 1000  # the newest sample ids given by retried requests a counter remembers having counted
 COUNT_ATTEMPTS = 100
+WRITES_KEPT = 64  # the last writes a counter knows (a writer whose answer was lost reads it again within a few)
 
 
 @dataclass(frozen=True)
@@ -76,18 +77,21 @@ def counts(store):
 
 def set_counter(store, digit, change):
     """Move `digit`'s counter to `change(counter)` by compare-and-swap, again if another writer moved it first;
-    `change` returning None leaves it as it is. Each write carries a token of its own: a swap that landed though
-    its answer was lost (an S3 client's retry then meets 412) is known by it, not applied twice."""
+    `change` returning None leaves it as it is. The counter keeps a token of each of its last writes: a swap that
+    landed though its answer was lost (an S3 client's retry then meets 412) is known by it, even after others
+    wrote, and is not applied twice."""
     written = None
     for attempt in range(COUNT_ATTEMPTS):
         counter, etag = _counter(store, digit)
-        if written and counter.get("write") == written:
+        writes = counter.get("writes", [])
+        if written in writes:
             return
         new = change(counter)
         if new is None:
             return
         written = uuid.uuid4().hex[:12]
-        if store.swap(counter_key(digit), json.dumps({**new, "write": written}).encode(), etag):
+        data = json.dumps({**new, "writes": (writes + [written])[-WRITES_KEPT:]}).encode()
+        if store.swap(counter_key(digit), data, etag):
             return
         time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
     raise StoreUnavailable(f"the counter of {digit}s kept changing under {COUNT_ATTEMPTS} writes")
