@@ -19,7 +19,7 @@ from PIL import Image
 
 from recognizer.learning import guard
 from recognizer.nets import weights
-from recognizer.reading.images import to_png_data_url
+from recognizer.reading.images import paper_gray, to_png_data_url
 from recognizer.reading.preprocess import to_mnist
 from recognizer.state.store import open_store
 from recognizer.training import data, render
@@ -134,7 +134,7 @@ def learnable_strokes(strokes):
 def page_url(ink):
     """Ink as the page sends it: static/js/ink.js paints the strokes on white, and the browser's toDataURL writes
     an opaque RGBA PNG (it decodes to the same ink as this app's grayscale PNGs, at the page's cost)."""
-    gray = np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    gray = paper_gray(ink)
     png = io.BytesIO()
     Image.fromarray(np.dstack([gray, gray, gray, np.full_like(gray, 255)]), "RGBA").save(png, "PNG")
     return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")

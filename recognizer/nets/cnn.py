@@ -19,7 +19,7 @@ PAD_BEFORE, PAD_AFTER = (KERNEL - 1) // 2, KERNEL // 2  # Keras "same" padding f
 def _patches(x):
     """im2col for a 'same' 4x4 convolution: (N, H, W, C) -> (N*H*W, 4*4*C)."""
     n, h, w, c = x.shape
-    padded = np.zeros((n, h + KERNEL - 1, w + KERNEL - 1, c), dtype=x.dtype)  # np.pad's, without its plumbing
+    padded = np.zeros((n, h + PAD_BEFORE + PAD_AFTER, w + PAD_BEFORE + PAD_AFTER, c), dtype=x.dtype)  # as np.pad
     padded[:, PAD_BEFORE : PAD_BEFORE + h, PAD_BEFORE : PAD_BEFORE + w] = x
     windows = sliding_window_view(padded, (KERNEL, KERNEL), axis=(1, 2))  # N, H, W, C, k, k
     return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * w, KERNEL * KERNEL * c)

@@ -72,11 +72,16 @@ def ink_over_paper(luminance, alpha):
     return np.multiply(np.subtract(255, luminance, dtype=np.uint16) * alpha, np.float32(1 / 255**2), dtype=np.float32)
 
 
+def paper_gray(ink):
+    """A [0, 1] ink array as 8-bit gray levels, black ink on white paper: what ink_over_paper reads back."""
+    return np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def ink_png(ink):
     """A [0, 1] ink array as a black-on-white 8-bit grayscale PNG, at its own size (how drawings are stored).
 
     Written here rather than by PIL, whose plumbing costs ten times the encoding for a 28x28 preview."""
-    gray = np.clip((1.0 - ink) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    gray = paper_gray(ink)
     height, width = gray.shape
     rows = np.zeros((height, width + 1), dtype=np.uint8)  # each row starts with its filter type: 0, none
     rows[:, 1:] = gray
