@@ -27,6 +27,7 @@ from recognizer.state.versions import Contended, ModelVersions, host_lock
 
 POLL_SECONDS = 0.05  # how often a worker reads the pointer (or the learner the queue) while a correction waits
 IDLE_SECONDS = 0.5  # how long the learner goes on reading an empty queue before it gives the lease back
+PRUNE_EVERY = 8  # a learner deletes old versions after every this many commits (listing them is a request too)
 PATIENCE_SECONDS = 30.0  # how long a correction may wait to be learned before it is withdrawn (answered 503)
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Recognizer:
         self.refresh_seconds = refresh_seconds
         self._refreshed = 0.0
         self.queue = Queue(store)
-        self._housekeeping, self._pruning = ThreadPoolExecutor(1, thread_name_prefix="pruning"), None
+        self._housekeeping, self._pruning, self._commits = ThreadPoolExecutor(1, thread_name_prefix="pruning"), None, 0
         self._counting = ThreadPoolExecutor(8, thread_name_prefix="counting")
         self.lease, self._busy_until = Lease(store), 0.0
         self.learning = GroupCommit(self._learn_round)
@@ -178,10 +179,14 @@ class Recognizer:
         image = to_mnist(ink)
         shown = self.reader.describe(image, self.current())
         once = drawings.claim_sample_id(self.store, request) if request else None
-        sample_id = drawings.keep(self.store, ink, digit, "train", shown, once, strokes, client, counted=False)
-        counting = self._counting.submit(drawings.count, self.store, digit, once)  # while it is queued
+        sample_id = once or drawings.new_sample_id()
+        keeping = self._counting.submit(  # stored while its variants are made: the store's wait, not the CPU's
+            drawings.keep, self.store, ink, digit, "train", shown, sample_id, strokes, client, counted=False
+        )
         item = Queued.new(image, self.variants(ink), digit, sample_id, request, client, time.time())
         item = replace(item, features=self.cnn.features(item.images()).astype(np.float16))
+        keeping.result()  # StoreUnavailable: not stored, so nothing is queued
+        counting = self._counting.submit(drawings.count, self.store, digit, once)  # while it is queued
         self._queue(item, counting)
         try:
             state = self.learning.submit(item)
@@ -237,6 +242,8 @@ class Recognizer:
                 state = self.versions.refresh()
                 if state is before:
                     time.sleep(POLL_SECONDS)
+                else:
+                    self.lease.published()
         except (Contended, StoreUnavailable) as error:
             self._busy_until = 0.0
             try:
@@ -272,8 +279,9 @@ class Recognizer:
         done = settled(state)
         found = {item.key: item for item in listed + mine}.values()
         self.queue.remove(item for item in found if item.settled_by(done))
-        if tried and (self._pruning is None or self._pruning.done()):  # one prune at a time, after answering
-            self._pruning = self._housekeeping.submit(self.versions.prune)
+        self._commits += bool(tried)
+        if tried and self._commits % PRUNE_EVERY == 0 and (self._pruning is None or self._pruning.done()):
+            self._pruning = self._housekeeping.submit(self.versions.prune)  # one at a time, after answering
         return state, bool(tried)
 
     def _learned_queue(self, state, mine, listed, tried):
@@ -305,8 +313,7 @@ class Recognizer:
             return self.versions.commit(change)
         except (Contended, StoreUnavailable):
             log.error("%d queued corrections could not be withdrawn, only deleted, after: %s", len(mine), error)
-            for removed in self.queue.remove(mine):
-                removed.result()
+            self.queue.remove(mine).result()
             raise error from None
 
     def learn(self, image, variants, digit, replayed=False, request=None, sample_id=None, client=None, at=None):

@@ -12,7 +12,7 @@ from recognizer.reading.images import decode_data_url
 from recognizer.reading.preprocess import to_mnist
 from recognizer.service import NotLearned, Recognizer
 from recognizer.state import drawings
-from recognizer.state.lease import LOOK_AGAIN, Lease
+from recognizer.state.lease import BUSY, LOOK_AGAIN, Lease
 from recognizer.state.queue import PREFIX, Queued, settled
 from recognizer.state.store import StoreUnavailable, open_store
 from recognizer.state.versions import Contended
@@ -165,3 +165,33 @@ def test_one_worker_holds_the_lease_until_it_gives_it_back_or_it_runs_out(backen
     assert second.held() and not first.held()  # given back: taken when the other looks again
     time.sleep(0.7)  # its holder died: run out
     assert first.held() and not second.held()
+
+
+def test_a_learner_seen_publishing_is_trusted_with_its_lease_for_a_while(backend_url):
+    store = open_store(backend_url)
+    holder, other = Lease(store), Lease(store)
+    assert holder.held() and not other.held()
+    reads = []
+    get = store.get
+    store.get = lambda key: reads.append(key) or get(key)
+    other.published()  # it saw the holder's new version
+    holder.release()
+    time.sleep(LOOK_AGAIN)
+    assert not other.held() and not reads  # the holder was at work a moment ago: the lease is not read yet
+    time.sleep(BUSY)
+    assert other.held() and reads  # read again, found given back, taken
+
+
+def test_entries_being_removed_are_not_read_again(backend_url, strokes):
+    a = worker(backend_url, 1)
+    first, second = queued(a, strokes[0]), queued(a, strokes[1])
+    reads = []
+    get = a.store.get
+    a.store.get = lambda key: reads.append(key) or get(key)
+    delete_many = a.store.delete_many
+    a.store.delete_many = lambda keys: time.sleep(0.5) or delete_many(keys)  # still listed while it is removed
+    removing = a.queue.remove([first])
+    a.queue._read.clear()  # as a worker that never read them
+    assert [item.key for item in a.queue.waiting()] == [second.key] and reads == [second.key]
+    removing.result()
+    assert [item.key for item in a.queue.waiting()] == [second.key] and reads == [second.key]

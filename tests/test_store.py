@@ -97,6 +97,16 @@ def test_keys_with_prefix_and_delete(store):
     store.check()
 
 
+def test_delete_many(store, monkeypatch):
+    monkeypatch.setattr(store_module, "DELETE_AT_ONCE", 2)  # S3's batches of 1000, in small
+    keys = [f"queue/{i}.npz" for i in range(5)]
+    for key in keys + ["queue/kept.npz"]:
+        store.put_new(key, b"x")
+    store.delete_many(keys[1:] + ["queue/absent.npz"])  # absent is fine
+    assert store.keys("queue/") == ["queue/0.npz", "queue/kept.npz"]
+    store.delete_many([])
+
+
 def test_keys_pages_through_long_listings(backend_url):
     store = open_store(backend_url)
     keys = [f"drawings/5/{i:04d}.png" for i in range(1005)]  # S3 lists at most 1000 keys per call
@@ -177,6 +187,7 @@ CALLS = {
     "swap": lambda store: store.swap("a", b"x", None),
     "keys": lambda store: store.keys("drawings/"),
     "delete": lambda store: store.delete("a"),
+    "delete_many": lambda store: store.delete_many(["a", "b"]),
     "check": lambda store: store.check(),
 }
 

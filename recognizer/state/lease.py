@@ -12,7 +12,8 @@ import uuid
 
 KEY = "models/learner.json"
 SECONDS = 2.0
-LOOK_AGAIN = 0.2
+LOOK_AGAIN = 0.2  # seconds before another worker's lease is read again (it may have been given back) ...
+BUSY = 0.5  # ... or this long after it was seen publishing a version: a learner at work keeps its lease
 
 
 class Lease:
@@ -25,7 +26,8 @@ class Lease:
 
     def held(self):
         """Whether this worker holds the lease now: renewed when half of it has gone, taken when it is free. Another
-        worker's lease is read again after at most LOOK_AGAIN seconds: it may have been given back."""
+        worker's lease is read again after at most LOOK_AGAIN seconds (BUSY after it published): it may have been
+        given back."""
         now = time.time()
         if self._until - now > self.seconds / 2:
             return True
@@ -45,6 +47,11 @@ class Lease:
         except (ValueError, TypeError, KeyError):
             pass  # not a lease this code wrote: taken over
         return self._write(etag, now)
+
+    def published(self):
+        """Another worker was just seen publishing a version: its lease need not be read again for BUSY seconds."""
+        if self._until <= time.time():
+            self._theirs_until = max(self._theirs_until, time.time() + BUSY)
 
     def release(self):
         """Give the lease back, so that the next worker with corrections to learn need not wait for it to run out."""

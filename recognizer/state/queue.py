@@ -71,11 +71,12 @@ def read(store, key):
 
 
 class Queue:
-    """The store's queue of corrections, with the entries this process has read (they never change)."""
+    """The store's queue of corrections, with the entries this process has read (they never change) and those it
+    is removing (not read again while a listing still shows them)."""
 
     def __init__(self, store):
         self.store = store
-        self._read = {}
+        self._read, self._removed = {}, set()
         self._pool = ThreadPoolExecutor(READERS, thread_name_prefix="queue")
 
     def put(self, item):
@@ -89,6 +90,8 @@ class Queue:
     def waiting(self):
         """Every queued entry, oldest first (sample ids start with the time): read in parallel, each once."""
         keys = [key for key in self.store.keys(PREFIX) if KEY.match(key)]
+        self._removed &= set(keys)  # gone from the listing: forgotten
+        keys = [key for key in keys if key not in self._removed]
         self._read = {key: self._read[key] for key in keys if key in self._read}  # forget what others removed
         unread = [key for key in keys if key not in self._read]
         for key, item in zip(unread, self._pool.map(self._get, unread)):
@@ -107,17 +110,20 @@ class Queue:
             return None
 
     def remove(self, items):
-        """Delete entries, in the background (the futures say when): one left behind is listed again."""
-        items = list(items)
-        for item in items:
-            self._read.pop(item.key, None)
-        return [self._pool.submit(self._delete, item.key) for item in items]
+        """Delete entries in the background, in one request (the future says when): one left behind is listed and
+        read again by the next worker to commit, and settled already."""
+        keys = [item.key for item in items]
+        for key in keys:
+            self._read.pop(key, None)
+        self._removed.update(keys)
+        return self._pool.submit(self._delete, keys)
 
-    def _delete(self, key):
+    def _delete(self, keys):
         try:
-            self.store.delete(key)
-        except Exception as error:  # noqa: BLE001 - any store failure: the next sweep removes it
-            log.info("could not remove %s from the queue: %s", key, error)
+            self.store.delete_many(keys)
+        except Exception as error:  # noqa: BLE001 - any store failure: the next worker to commit lists them again
+            self._removed.difference_update(keys)
+            log.info("could not remove %d entries from the queue: %s", len(keys), error)
 
 
 def settled(state):

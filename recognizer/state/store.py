@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 OUTAGE_PAUSE = 5.0  # seconds an S3Store fails at once after S3 stopped answering, instead of waiting again
 RETRY_WITHIN = 6.0  # seconds a transiently failing S3 request is tried again for (each try: 2 s at most)
+DELETE_AT_ONCE = 1000  # the most keys one S3 DeleteObjects request takes
 TRANSIENT = {
     "InternalError",
     "ServiceUnavailable",
@@ -70,6 +71,11 @@ class Store:
     def delete(self, key):
         """Remove an object; absent is fine."""
         raise NotImplementedError
+
+    def delete_many(self, keys):
+        """Remove objects, absent ones too; one request for up to a thousand of them where the store has that."""
+        for key in keys:
+            self.delete(key)
 
     def check(self):
         """Raise StoreUnavailable unless the store can be read and written."""
@@ -283,6 +289,15 @@ class S3Store(Store):
 
     def delete(self, key):
         self._call("delete_object", Key=self.prefix + key)
+
+    def delete_many(self, keys):
+        """S3's DeleteObjects, a thousand keys a request; a key it could not delete is StoreUnavailable."""
+        keys = list(keys)
+        for start in range(0, len(keys), DELETE_AT_ONCE):
+            batch = [{"Key": self.prefix + key} for key in keys[start : start + DELETE_AT_ONCE]]
+            errors = self._call("delete_objects", Delete={"Objects": batch, "Quiet": True}).get("Errors", [])
+            if errors:
+                raise StoreUnavailable(f"S3 could not delete {errors[0].get('Key')}: {errors[0].get('Code')}")
 
     def check(self):
         self._call("head_bucket")

@@ -392,8 +392,7 @@ class ModelVersions:
             old = history[: max(len(history) - self.keep, 0)]
             kept_from = min((int(VERSION_KEY.match(k).group(1)) for k in history[len(old) :]), default=0)
             old += [k for k in keys if (m := BASE_KEY.match(k)) and int(m.group(1)) <= kept_from - BASE_EVERY]
-            for key in old:
-                self.store.delete(key)
+            self.store.delete_many(old)
         except StoreUnavailable as error:
             log.warning("could not prune old model versions: %s", error)
 
