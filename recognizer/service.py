@@ -180,14 +180,16 @@ class Recognizer:
         shown = self.reader.describe(image, self.current())
         once = drawings.claim_sample_id(self.store, request) if request else None
         sample_id = once or drawings.new_sample_id()
-        keeping = self._counting.submit(  # stored while its variants are made: the store's wait, not the CPU's
-            drawings.keep, self.store, ink, digit, "train", shown, sample_id, strokes, client, counted=False
-        )
+
+        def keep():
+            """Store the drawing, then count it while it is queued (`counting`, a future)."""
+            drawings.keep(self.store, ink, digit, "train", shown, sample_id, strokes, client, counted=False)
+            return self._counting.submit(drawings.count, self.store, digit, once)
+
+        keeping = self._counting.submit(keep)  # while its variants are made: the store's wait, not the CPU's
         item = Queued.new(image, self.variants(ink), digit, sample_id, request, client, time.time())
         item = replace(item, features=self.cnn.features(item.images()).astype(np.float16))
-        keeping.result()  # StoreUnavailable: not stored, so nothing is queued
-        counting = self._counting.submit(drawings.count, self.store, digit, once)  # while it is queued
-        self._queue(item, counting)
+        self._queue(item, keeping.result())  # StoreUnavailable: not stored, so nothing is queued
         try:
             state = self.learning.submit(item)
         except (Refused, Contended, StoreUnavailable) as error:
