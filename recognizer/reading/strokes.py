@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from recognizer.reading import segment
-from recognizer.reading.preprocess import stroke_width
+from recognizer.reading.preprocess import crop_ink, stroke_width
 
 COVERED = 0.9  # strokes that reach less of the drawing's ink than this were not what drew it: the image alone serves
 NARROW = 0.55  # strokes drawn one after another whose ink is one part no wider than this share of the height join
@@ -37,11 +37,12 @@ def owners(paths, radii, shape):
 def thinned(points, spacing):
     """A stroke's points less those within `spacing` of the last one kept (its ends stay): the same path within a
     fraction of the pen, drawn in a fraction of the time."""
-    kept = [points[0]]
-    for point in points[1:-1]:
+    listed = points.tolist()  # a list's numbers are read many times faster than an array's
+    kept = [listed[0]]
+    for point in listed[1:-1]:
         if abs(point[0] - kept[-1][0]) + abs(point[1] - kept[-1][1]) >= spacing:
             kept.append(point)
-    return np.asarray(kept + [points[-1]] if len(points) > 1 else kept)
+    return np.asarray(kept + [listed[-1]] if len(listed) > 1 else kept)
 
 
 def pieces(ink, strokes):
@@ -55,7 +56,7 @@ def pieces(ink, strokes):
     if one_digit(parts, layout, len(paths)):
         return parts, layout
     inked = ink > segment.FAINT
-    pen = stroke_width(ink)
+    pen = stroke_width(crop_ink(ink))  # the same count of pixels and of their outline, from fewer pixels
     paths = [thinned(path, pen / 3) for path in paths]
     owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
     row, start, end, stroke = segment.runs(np.where(inked, owner, 0))
