@@ -222,6 +222,18 @@ def test_a_sample_whose_second_write_fails_leaves_no_drawing(app, client, stroke
     assert client.get("/stats").get_json()["total_drawings"] == 0
 
 
+def test_a_correction_whose_drawing_cannot_be_stored_is_neither_queued_nor_learned(
+    app, client, strokes, store_url, monkeypatch
+):
+    failing_writes(app, monkeypatch, allowed=1)  # its metadata lands, its PNG does not (made while its variants are)
+    response = client.post("/train", json={"image": drawing_url(strokes[3]), "digit": 4})
+    assert response.status_code == 503
+    monkeypatch.undo()
+    assert stored(store_url, "drawings/*/*.png") == [] and stored(store_url, "queue/*") == []
+    assert client.get("/health").get_json()["model_version"] == 0
+    assert client.get("/stats").get_json()["total_drawings"] == 0
+
+
 def test_a_stored_sample_is_201_even_when_the_counts_cannot_be_read(app, client, strokes, store_url, monkeypatch):
     def unreachable(*_):
         raise StoreUnavailable("reading the counters failed")

@@ -117,9 +117,8 @@ def keep(store, ink, digit, route, shown, sample_id=None, strokes=None, client=N
     """Write the labelled drawing and its metadata: immutable, before anything else happens, then count it (unless
     not `counted`: the caller then calls count(store, digit, sample_id given)). A `sample_id` given (a retried
     request's, or one the caller chose: new_sample_id) completes whatever part of that drawing is not stored or
-    counted yet. `strokes` (the drawing's, in
-    its pixels) are kept in the metadata; `client` is the salted hash of who sent it (service.client_key), never
-    the address."""
+    counted yet. `strokes` (the drawing's, in its pixels) are kept in the metadata; `client` is the salted hash of
+    who sent it (service.client_key), never the address."""
     once, sample_id = sample_id, sample_id or new_sample_id()
     meta = {
         "sample_id": sample_id,
