@@ -3,7 +3,6 @@
 import base64
 import os
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import requests
 
 from recognizer.learning import guard
 from recognizer.nets import weights
-from recognizer.reading.images import PNG_SIGNATURE, paper_gray, png_chunk, to_png_data_url
+from recognizer.reading.images import paper_gray, png_file, to_png_data_url
 from recognizer.reading.preprocess import to_mnist
 from recognizer.state.store import open_store
 from recognizer.training import data, render
@@ -140,9 +139,7 @@ def page_url(ink):
     pixels = np.dstack([gray, gray, gray, np.full_like(gray, 255)]).reshape(height, 4 * width)
     rows = np.full((height, 4 * width + 1), 2, dtype=np.uint8)  # each row starts with its filter type: 2, up
     rows[:, 1:] = np.diff(pixels, axis=0, prepend=np.zeros((1, 4 * width), dtype=np.uint8))  # less the row above
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    chunks = [(b"IHDR", header), (b"IDAT", zlib.compress(rows.tobytes(), 1)), (b"IEND", b"")]
-    png = PNG_SIGNATURE + b"".join(png_chunk(kind, data) for kind, data in chunks)
+    png = png_file(width, height, 8, 6, zlib.compress(rows.tobytes(), 1))  # 8-bit RGBA
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 

@@ -5,7 +5,6 @@ import base64
 import io
 import json
 import resource
-import struct
 import time
 import zlib
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from PIL import Image
 
 from conftest import drawing_url
-from recognizer.reading.images import ImageError, decode_data_url
+from recognizer.reading.images import ImageError, decode_data_url, paper_gray, png_file
 from recognizer.training import render
 from web import create_app
 
@@ -35,10 +34,6 @@ def encode(image, fmt, **options):
     return buffer.getvalue()
 
 
-def png_chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
 def raw_png(width, height, rows=None, bit_depth=1):
     """A grayscale PNG built by hand: the header may claim any size; `rows` many zero rows are compressed
     (all of them by default), streamed so that even a huge image costs little memory to build."""
@@ -48,13 +43,7 @@ def raw_png(width, height, rows=None, bit_depth=1):
     for start in range(0, rows, block):
         parts.append(packer.compress(row * min(block, rows - start)))
     parts.append(packer.flush())
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", b"".join(parts))
-        + png_chunk(b"IEND", b"")
-    )
+    return png_file(width, height, bit_depth, 0, b"".join(parts))
 
 
 class Images:
@@ -62,7 +51,7 @@ class Images:
 
     def __init__(self, sample):
         ink = render.strokes_to_ink(sample["strokes"], sample["width"])
-        gray = Image.fromarray(np.clip((1.0 - ink) * 255 + 0.5, 0, 255).astype(np.uint8))
+        gray = Image.fromarray(paper_gray(ink))
         self.good = drawing_url(sample)
         self.png = base64.b64decode(self.good.split(",", 1)[1])
         self.jpeg = encode(gray, "JPEG", quality=90)

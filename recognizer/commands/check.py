@@ -98,8 +98,9 @@ def main(argv=None):
             if counted[digit] != stored:
                 set_counter(store, digit, lambda counter, stored=stored: {**counter, "count": stored})
                 print(f"repair: {counter_key(digit)} set to {stored}")
-        for key in unreadable_queued(store):
-            store.delete(key)
+        unreadable = unreadable_queued(store)
+        store.delete_many(unreadable)
+        for key in unreadable:
             print(f"repair: {key} deleted")
         found = [line for line in damage(store) if not line.startswith(POINTER)]
     print(f"{url}: {len(found) or 'no'} problem(s) {'left' if args.repair else 'found'}")

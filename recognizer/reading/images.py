@@ -85,12 +85,13 @@ def ink_png(ink):
     height, width = gray.shape
     rows = np.zeros((height, width + 1), dtype=np.uint8)  # each row starts with its filter type: 0, none
     rows[:, 1:] = gray
-    return (
-        PNG_SIGNATURE
-        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-        + png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
-        + png_chunk(b"IEND", b"")
-    )
+    return png_file(width, height, 8, 0, zlib.compress(rows.tobytes(), 6))
+
+
+def png_file(width, height, bit_depth, colour_type, deflated):
+    """A PNG of one image: its header's fields and its filtered rows, deflated (colour type 0: gray, 6: RGBA)."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", deflated) + png_chunk(b"IEND", b"")
 
 
 def png_chunk(kind, data):

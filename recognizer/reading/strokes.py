@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from recognizer.reading import segment
-from recognizer.reading.preprocess import crop_ink, stroke_width
+from recognizer.reading.preprocess import stroke_width
 
 COVERED = 0.9  # strokes that reach less of the drawing's ink than this were not what drew it: the image alone serves
 NARROW = 0.55  # strokes drawn one after another whose ink is one part no wider than this share of the height join
@@ -56,7 +56,8 @@ def pieces(ink, strokes):
     if one_digit(parts, layout, len(paths)):
         return parts, layout
     inked = ink > segment.FAINT
-    pen = stroke_width(crop_ink(ink))  # the same count of pixels and of their outline, from fewer pixels
+    left, top, right, bottom = segment.union([part.box for part in parts])  # all the ink: the same pen, measured
+    pen = stroke_width(ink[top:bottom, left:right])  # from fewer pixels than the canvas's
     paths = [thinned(path, pen / 3) for path in paths]
     owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
     row, start, end, stroke = segment.runs(np.where(inked, owner, 0))

@@ -53,8 +53,7 @@ def recent(store, now, kept_seconds=KEPT_SECONDS):
 def clear(store):
     """Forget every remembered problem; returns how many there were."""
     keys = [key for key, _ in recorded(store)]
-    for key in keys:
-        store.delete(key)
+    store.delete_many(keys)
     return len(keys)
 
 
