@@ -11,8 +11,9 @@ Aim: 300 predictions/s with 0 errors.
 Learning under load (load_tables): /predict p50 idle and while 4 clients send corrections back to back;
 corrections/s with 8 clients on one machine (a local store) and on two (two gunicorn instances, each with its own
 temporary directory, sharing one bucket of moto's S3 server behind a proxy adding 20 ms to every request), with
-the bytes of version objects written per correction; /samples and /stats p50 on an empty store and on one seeded
-with `--drawings` drawings. Aims: /predict while correcting <= 2x idle; >= 25 corrections/s on one machine and
+the bytes of version objects written per correction and where the machine's CPU went (the app's workers, the S3
+server, the proxy, the clients); /samples and /stats p50 on an empty store and on one seeded with `--drawings`
+drawings. Aims: /predict while correcting <= 2x idle; >= 25 corrections/s on one machine and
 >= 20/s on two, none lost or counted twice; <= 1 MB of versions per correction; /samples and /stats with the
 drawings <= 2x on an empty store.
 """
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 import numpy as np  # noqa: E402
+import psutil  # noqa: E402
 import requests  # noqa: E402
 
 from bench.common import table  # noqa: E402
@@ -169,14 +171,17 @@ def main():
         load_tables(args, bodies)
 
 
+CPU_ROLES = ("app", "S3 server", "proxy", "clients")  # whose CPU the corrections runs account for
+
+
 def correcting(bases, seconds, bodies, start_at, results, client):
     """One client sending corrections back to back to bases[client % len(bases)]: ({status: count}, the
-    model_version each 200 named)."""
+    model_version each 200 named, the CPU seconds it spent sending them)."""
     session, base = requests.Session(), bases[client % len(bases)]
     statuses, versions = Counter(), []
     while time.time() < start_at:
         time.sleep(0.001)
-    i, end = client * 7, start_at + seconds
+    i, end, cpu = client * 7, start_at + seconds, time.process_time()
     while time.time() < end:
         i += 1
         try:
@@ -186,12 +191,13 @@ def correcting(bases, seconds, bodies, start_at, results, client):
                 versions.append(response.json()["model_version"])
         except requests.RequestException:
             statuses["no answer"] += 1
-    results.put((statuses, versions))
+    results.put((statuses, versions, time.process_time() - cpu))
 
 
-def correct(bases, seconds, clients, bodies, while_correcting=None):
+def correct(bases, seconds, clients, bodies, while_correcting=None, watched=None):
     """`clients` processes correcting for `seconds`; `while_correcting()` runs meanwhile in this process. Returns
-    ({status: count}, every model_version answered, what while_correcting returned)."""
+    ({status: count}, every model_version answered, what while_correcting returned, {role: CPU seconds spent
+    meanwhile} for the clients and each role of `watched`, {role: [psutil.Process]})."""
     results, start_at = multiprocessing.Queue(), time.time() + 1.0
     processes = [
         multiprocessing.Process(target=correcting, args=(bases, seconds, bodies, start_at, results, c))
@@ -199,13 +205,46 @@ def correct(bases, seconds, clients, bodies, while_correcting=None):
     ]
     for p in processes:
         p.start()
+    watched = watched or {}
+    while time.time() < start_at:
+        time.sleep(0.001)
+    before = {role: cpu_seconds(group) for role, group in watched.items()}
     while time.time() < start_at + 1.0:  # the correcting has begun
         time.sleep(0.01)
     during = while_correcting() if while_correcting else None
     collected = [results.get() for _ in processes]
+    cpu = {role: cpu_seconds(group) - before[role] for role, group in watched.items()}
     for p in processes:
         p.join()
-    return sum((c[0] for c in collected), Counter()), [v for c in collected for v in c[1]], during
+    cpu["clients"] = sum(c[2] for c in collected)
+    return sum((c[0] for c in collected), Counter()), [v for c in collected for v in c[1]], during, cpu
+
+
+def cpu_seconds(processes):
+    """User and system CPU seconds the `processes` have used so far (one that has ended counts what it had)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def serving(*bases):
+    """The gunicorn masters and workers answering at `bases` (their command lines name their addresses)."""
+    addresses = {base.removeprefix("http://") for base in bases}
+    return [p for p in psutil.process_iter(["cmdline"]) if addresses & set(p.info["cmdline"] or ())]
+
+
+def cpu_row(name, cpu, corrections, seconds):
+    """A row of the CPU table: each role's CPU milliseconds per correction answered 200, and how busy the machine's
+    cores were."""
+    per = {role: 1000.0 * value / max(corrections, 1) for role, value in cpu.items()}
+    busy = sum(cpu.values()) / (seconds * os.cpu_count())
+    cells = [f"{per[role]:.1f}" if role in per else "-" for role in CPU_ROLES]
+    return [name, *cells, f"{sum(per.values()):.1f}", f"{100 * busy:.0f}%"]
 
 
 def predict_times(base, seconds, bodies):
@@ -302,14 +341,15 @@ def load_tables(args, bodies):
             for body in bodies[:10]:
                 check(requests.post(base + "/predict", json={"image": body["image"]}, timeout=30))
             idle = predict_times(base, seconds / 2, bodies)
-            _, _, busy = correct([base], seconds, 4, bodies, lambda: predict_times(base, seconds - 2.0, bodies))
+            busy = correct([base], seconds, 4, bodies, lambda: predict_times(base, seconds - 2.0, bodies))[2]
         with gunicorn({**env, "STORE_URL": f"file://{tmp}/one"}, workers=workers) as base:
-            statuses, versions, _ = correct([base], 3.0, 1, bodies)  # one client: the baseline
+            statuses, versions, _, _ = correct([base], 3.0, 1, bodies)  # one client: the baseline
             alone = counted_row(
                 "1 client, 1 machine", 3.0, statuses, versions, settled([base]), stored_bytes(f"{tmp}/one")
             )[0]
         with gunicorn({**env, "STORE_URL": f"file://{tmp}/eight"}, workers=workers) as base:
-            statuses, versions, _ = correct([base], seconds, 8, bodies)
+            statuses, versions, _, cpu = correct([base], seconds, 8, bodies, watched={"app": serving(base)})
+            cpu_rows = [cpu_row("8 clients, 1 machine", cpu, statuses[200], seconds)]
             one, one_exact = counted_row(
                 "8 clients, 1 machine", seconds, statuses, versions, settled([base]), stored_bytes(f"{tmp}/eight")
             )
@@ -324,7 +364,9 @@ def load_tables(args, bodies):
                     gunicorn({**machine, "TMPDIR": tempfile.mkdtemp(dir=tmp)}, workers=workers) as b,
                 ):
                     proxy.version_bytes = 0
-                    statuses, versions, _ = correct([a, b], seconds, 8, bodies)
+                    roles = {"app": serving(a, b), "S3 server": [psutil.Process(moto.pid)], "proxy": [psutil.Process()]}
+                    statuses, versions, _, cpu = correct([a, b], seconds, 8, bodies, watched=roles)
+                    cpu_rows.append(cpu_row("8 clients, 2 machines, S3", cpu, statuses[200], seconds))
                     two, two_exact = counted_row(
                         "8 clients, 2 machines, S3", seconds, statuses, versions, settled([a, b]), proxy.version_bytes
                     )
@@ -368,6 +410,8 @@ def load_tables(args, bodies):
         rows,
     )
     print(f"\nA full version (both updated models, float32) is {full / 1e6:.2f} MB: the baseline of the last column.")
+    print("\nWhere the machine's CPU went, in ms per correction answered 200 (the proxy's is this process's):\n")
+    table(["corrections", *CPU_ROLES, "all", "cores busy"], cpu_rows)
     print()
     p50 = {
         (route, kind): float(np.median([r[i][route] for r in rounds]))
