@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, namedtuple
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,10 +194,13 @@ def correcting(bases, seconds, bodies, start_at, results, client):
     results.put((statuses, versions, time.process_time() - cpu))
 
 
+Corrected = namedtuple("Corrected", "statuses versions during cpu seconds")
+
+
 def correct(bases, seconds, clients, bodies, while_correcting=None, watched=None):
     """`clients` processes correcting for `seconds`; `while_correcting()` runs meanwhile in this process. Returns
-    ({status: count}, every model_version answered, what while_correcting returned, {role: CPU seconds spent
-    meanwhile} for the clients and each role of `watched`, {role: [psutil.Process]})."""
+    a Corrected: {status: count}, every model_version answered, what while_correcting returned, the CPU seconds
+    spent by the clients and by each role of `watched` ({role: [psutil.Process]}), and the seconds that took."""
     results, start_at = multiprocessing.Queue(), time.time() + 1.0
     processes = [
         multiprocessing.Process(target=correcting, args=(bases, seconds, bodies, start_at, results, c))
@@ -208,20 +211,22 @@ def correct(bases, seconds, clients, bodies, while_correcting=None, watched=None
     watched = watched or {}
     while time.time() < start_at:
         time.sleep(0.001)
-    before = {role: cpu_seconds(group) for role, group in watched.items()}
+    before, started = {role: cpu_seconds(group) for role, group in watched.items()}, time.perf_counter()
     while time.time() < start_at + 1.0:  # the correcting has begun
         time.sleep(0.01)
     during = while_correcting() if while_correcting else None
     collected = [results.get() for _ in processes]
     cpu = {role: cpu_seconds(group) - before[role] for role, group in watched.items()}
+    elapsed = time.perf_counter() - started
     for p in processes:
         p.join()
     cpu["clients"] = sum(c[2] for c in collected)
-    return sum((c[0] for c in collected), Counter()), [v for c in collected for v in c[1]], during, cpu
+    statuses, versions = sum((c[0] for c in collected), Counter()), [v for c in collected for v in c[1]]
+    return Corrected(statuses, versions, during, cpu, elapsed)
 
 
 def cpu_seconds(processes):
-    """User and system CPU seconds the `processes` have used so far (one that has ended counts what it had)."""
+    """User and system CPU seconds the `processes` have used so far (one that has ended counts nothing)."""
     total = 0.0
     for process in processes:
         try:
@@ -238,11 +243,11 @@ def serving(*bases):
     return [p for p in psutil.process_iter(["cmdline"]) if addresses & set(p.info["cmdline"] or ())]
 
 
-def cpu_row(name, cpu, corrections, seconds):
+def cpu_row(name, corrected):
     """A row of the CPU table: each role's CPU milliseconds per correction answered 200, and how busy the machine's
     cores were."""
-    per = {role: 1000.0 * value / max(corrections, 1) for role, value in cpu.items()}
-    busy = sum(cpu.values()) / (seconds * os.cpu_count())
+    per = {role: 1000.0 * value / max(corrected.statuses[200], 1) for role, value in corrected.cpu.items()}
+    busy = sum(corrected.cpu.values()) / (corrected.seconds * os.cpu_count())
     cells = [f"{per[role]:.1f}" if role in per else "-" for role in CPU_ROLES]
     return [name, *cells, f"{sum(per.values()):.1f}", f"{100 * busy:.0f}%"]
 
@@ -341,15 +346,16 @@ def load_tables(args, bodies):
             for body in bodies[:10]:
                 check(requests.post(base + "/predict", json={"image": body["image"]}, timeout=30))
             idle = predict_times(base, seconds / 2, bodies)
-            busy = correct([base], seconds, 4, bodies, lambda: predict_times(base, seconds - 2.0, bodies))[2]
+            busy = correct([base], seconds, 4, bodies, lambda: predict_times(base, seconds - 2.0, bodies)).during
         with gunicorn({**env, "STORE_URL": f"file://{tmp}/one"}, workers=workers) as base:
-            statuses, versions, _, _ = correct([base], 3.0, 1, bodies)  # one client: the baseline
+            statuses, versions, *_ = correct([base], 3.0, 1, bodies)  # one client: the baseline
             alone = counted_row(
                 "1 client, 1 machine", 3.0, statuses, versions, settled([base]), stored_bytes(f"{tmp}/one")
             )[0]
         with gunicorn({**env, "STORE_URL": f"file://{tmp}/eight"}, workers=workers) as base:
-            statuses, versions, _, cpu = correct([base], seconds, 8, bodies, watched={"app": serving(base)})
-            cpu_rows = [cpu_row("8 clients, 1 machine", cpu, statuses[200], seconds)]
+            corrected = correct([base], seconds, 8, bodies, watched={"app": serving(base)})
+            statuses, versions = corrected.statuses, corrected.versions
+            cpu_rows = [cpu_row("8 clients, 1 machine", corrected)]
             one, one_exact = counted_row(
                 "8 clients, 1 machine", seconds, statuses, versions, settled([base]), stored_bytes(f"{tmp}/eight")
             )
@@ -365,8 +371,9 @@ def load_tables(args, bodies):
                 ):
                     proxy.version_bytes = 0
                     roles = {"app": serving(a, b), "S3 server": [psutil.Process(moto.pid)], "proxy": [psutil.Process()]}
-                    statuses, versions, _, cpu = correct([a, b], seconds, 8, bodies, watched=roles)
-                    cpu_rows.append(cpu_row("8 clients, 2 machines, S3", cpu, statuses[200], seconds))
+                    corrected = correct([a, b], seconds, 8, bodies, watched=roles)
+                    statuses, versions = corrected.statuses, corrected.versions
+                    cpu_rows.append(cpu_row("8 clients, 2 machines, S3", corrected))
                     two, two_exact = counted_row(
                         "8 clients, 2 machines, S3", seconds, statuses, versions, settled([a, b]), proxy.version_bytes
                     )
