@@ -197,3 +197,41 @@ def test_entries_being_removed_are_not_read_again(backend_url, strokes):
     assert [item.key for item in a.queue.waiting()] == [second.key] and reads == [second.key]
     removing.result()
     assert [item.key for item in a.queue.waiting()] == [second.key] and reads == [second.key]
+
+
+def test_a_listing_begun_earlier_gives_what_was_queued_by_then_and_the_next_finds_the_rest(backend_url, strokes):
+    a, b = worker(backend_url, 1), worker(backend_url, 2)
+    before = queued(b, strokes[0])
+    listing = a.queue.listing()
+    listing.result()
+    after, own = queued(b, strokes[1]), queued(a, strokes[2])  # queued once the listing was made
+    reads = []
+    get = a.store.get
+    a.store.get = lambda key: reads.append(key) or get(key)
+    assert [item.key for item in a.queue.waiting(listing)] == [before.key] and reads == []  # read by the listing
+    assert [item.key for item in a.queue.waiting()] == [before.key, after.key, own.key]
+    assert reads == [after.key]  # its own entry, put since the listing, is not read back
+
+
+def test_the_learner_lists_the_next_rounds_corrections_while_it_publishes_a_version(backend_url, strokes):
+    a, b = worker(backend_url, 1), worker(backend_url, 2)
+    listed, written = [], []
+    put_new, keys = a.store.put_new, a.store.keys
+
+    def publishing(key, data):
+        if key.startswith("models/") and key.endswith(".npz"):
+            time.sleep(0.3)
+            written.append(time.monotonic())
+        return put_new(key, data)
+
+    def listing(prefix):
+        if prefix == PREFIX:
+            listed.append(time.monotonic())
+        return keys(prefix)
+
+    a.store.put_new, a.store.keys = publishing, listing
+    theirs = queued(b, strokes[0])
+    mine = train(a, strokes[1])
+    assert mine["model_version"] == 2 and theirs.sample_id in settled(a.versions.state)
+    assert len(listed) >= 2 and listed[1] < written[0]  # the next round's listing did not wait for the version
+    queue_emptied(a.store)
