@@ -92,7 +92,6 @@ class Recognizer:
         self._housekeeping, self._pruning, self._commits = ThreadPoolExecutor(1, thread_name_prefix="pruning"), None, 0
         self._counting = ThreadPoolExecutor(8, thread_name_prefix="counting")
         self.lease, self._busy_until = Lease(store), 0.0
-        self._listing = None  # the queue listed while the last commit was published: the next round's (a future)
         self.learning = GroupCommit(self._learn_round)
         self.rng = np.random.default_rng(seed)
         self._seeding = threading.Lock()
@@ -239,7 +238,7 @@ class Recognizer:
                     time.sleep(POLL_SECONDS)
                 more = time.monotonic() < self._busy_until
                 if not more:
-                    self._give_lease_back()
+                    self.lease.release()
             else:
                 before = self.versions.state
                 state = self.versions.refresh()
@@ -250,7 +249,7 @@ class Recognizer:
         except (Contended, StoreUnavailable) as error:
             self._busy_until = 0.0
             try:
-                self._give_lease_back()  # another worker may fare better
+                self.lease.release()  # another worker may fare better
             except StoreUnavailable:
                 pass
             state = self._withdraw(mine, error)
@@ -260,11 +259,6 @@ class Recognizer:
             state = self._withdraw(overdue, Contended(f"not learned within {PATIENCE_SECONDS:.0f} s"))
             done = settled(state)
         return [self._result(state, done, item) for item in mine], more
-
-    def _give_lease_back(self):
-        """Release the learner's lease, with the listing begun for a next round that this worker will not commit."""
-        self._listing = None
-        self.lease.release()
 
     @staticmethod
     def _result(state, done, item):
@@ -295,15 +289,12 @@ class Recognizer:
     def _learned_queue(self, state, mine, listed, tried):
         """`state` having learned what is queued and not settled yet (up to MOST), with a record of each it refused.
         `listed` is set to every entry found, `mine` among them, `tried` to those learned or refused."""
-        listing, self._listing = self._listing, None
-        found = self.queue.waiting(listing)
+        found = self.queue.waiting()
         keys = {item.key for item in found}
         listed[:] = found + [item for item in mine if item.key not in keys]  # a store listing late still has them
         done = settled(state)
         tried[:] = [item for item in listed if not item.settled_by(done)][:MOST]
         new, refused = self._learned(state, tried)
-        if tried:  # a version is written next: the next round's corrections are listed and read meanwhile
-            self._listing = self.queue.listing()
         records = [
             {"key": key, "refused": str(error), **({"held_back": True} if isinstance(error, HeldBack) else {})}
             for key, error in refused.items()

@@ -78,7 +78,6 @@ class Queue:
         self.store = store
         self._read, self._removed = {}, set()
         self._pool = ThreadPoolExecutor(READERS, thread_name_prefix="queue")
-        self._lister = ThreadPoolExecutor(1, thread_name_prefix="queue-listing")
 
     def put(self, item):
         """Queue `item` for whichever worker commits next."""
@@ -88,31 +87,17 @@ class Queue:
             pass  # (and a learner may have taken it from the queue already, so there may be nothing to read back)
         self._read[item.key] = item
 
-    def waiting(self, listing=None):
-        """Every queued entry, oldest first (sample ids start with the time), each read once: as `listing` (begun
-        earlier) found them, else as listed now."""
-        keys, known, fetched = listing.result() if listing is not None else self._listed()
+    def waiting(self):
+        """Every queued entry, oldest first (sample ids start with the time): read in parallel, each once."""
+        keys = [key for key in self.store.keys(PREFIX) if KEY.match(key)]
         self._removed &= set(keys)  # gone from the listing: forgotten
         keys = [key for key in keys if key not in self._removed]
-        listed = set(keys)
-        kept = dict(self._read)  # a copy: requests add to it meanwhile
-        # forget what others removed (known when listed, and not listed); keep what was put since
-        self._read = {key: item for key, item in kept.items() if key in listed or key not in known}
-        self._read.update((key, item) for key, item in fetched.items() if item is not None and key in listed)
+        self._read = {key: self._read[key] for key in keys if key in self._read}  # forget what others removed
+        unread = [key for key in keys if key not in self._read]
+        for key, item in zip(unread, self._pool.map(self._get, unread)):
+            if item is not None:
+                self._read[key] = item
         return sorted((self._read[key] for key in keys if key in self._read), key=lambda item: item.key)
-
-    def listing(self):
-        """List the queue and read its new entries in the background, for `waiting`: a learner lists the next
-        round's corrections while it publishes this round's."""
-        return self._lister.submit(self._listed)
-
-    def _listed(self):
-        """(the queue's keys, the keys this process knew before listing them, the entries it had not read: read in
-        parallel)."""
-        known = set(self._read)
-        keys = [key for key in self.store.keys(PREFIX) if KEY.match(key)]
-        unread = [key for key in keys if key not in known and key not in self._removed]
-        return keys, known, dict(zip(unread, self._pool.map(self._get, unread)))
 
     def _get(self, key):
         """The entry under `key`; None once another worker removed it, or when it cannot be read as one."""
