@@ -175,12 +175,12 @@ def test_a_learner_seen_publishing_is_trusted_with_its_lease_for_a_while(backend
     reads = []
     get = store.get
     store.get = lambda key: reads.append(key) or get(key)
-    seen = time.monotonic()
     other.published()  # it saw the holder's new version
+    trusted_until = time.time() + lease.BUSY  # on the lease's clock, no earlier than its own
     holder.release()
     time.sleep(LOOK_AGAIN)
     assert not other.held() and not reads  # the holder was at work a moment ago: the lease is not read yet
-    time.sleep(max(0.0, seen + lease.BUSY - time.monotonic()) + 0.05)
+    time.sleep(max(0.0, trusted_until - time.time()) + 0.05)
     assert other.held() and reads  # read again, found given back, taken
 
 
