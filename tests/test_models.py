@@ -71,6 +71,21 @@ def test_numpy_cnn_matches_keras_forward_pass(keras_model, batch):
     np.testing.assert_allclose(net.probabilities(batch[0]), probs, atol=1e-5)
 
 
+def test_batch_normalisation_folds_into_the_numpy_cnn(batch):
+    model = keras_cnn.build(seed=1, batch_norm=True)
+    rng = np.random.default_rng(3)
+    for name in ("conv1_norm", "conv2_norm"):  # statistics far from the identity, as after training
+        size = model.get_layer(name).get_weights()[0].shape
+        model.get_layer(name).set_weights(
+            [rng.uniform(0.5, 2, size), rng.normal(0, 0.3, size), rng.normal(0, 0.3, size), rng.uniform(0.2, 3, size)]
+        )
+    expected = model(batch[0][..., None], training=False).numpy()
+    probs = np.exp(expected - expected.max(1, keepdims=True))
+    np.testing.assert_allclose(
+        keras_cnn.to_convnet(model).probabilities(batch[0]), probs / probs.sum(1, keepdims=True), atol=1e-5
+    )
+
+
 def test_numpy_cnn_head_gradients_match_tensorflow(keras_model, batch):
     import tensorflow as tf
 

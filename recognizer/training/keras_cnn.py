@@ -1,23 +1,36 @@
 """The original CNN as a Keras model, and the conversions between it and the numpy `ConvNet` the server runs."""
 
 import keras
+import numpy as np
 
 from recognizer.nets.cnn import KERNEL, ConvNet
 
 DROPOUT = 0.4
 LAYERS = ("conv1", "conv2", "dense1", "dense2")
+EPSILON = 1e-3  # Keras BatchNormalization's
 
 
-def build(seed=0):
-    """The Keras model of the architecture, outputting logits."""
+def build(seed=0, batch_norm=False):
+    """The Keras model of the architecture, outputting logits; with `batch_norm`, each convolution's output is
+    normalised over the batch while it trains (folded into the convolution's weights for serving: `to_convnet`)."""
     keras.utils.set_random_seed(seed)
     layers = keras.layers
+
+    def conv(filters, name):
+        if not batch_norm:
+            return [layers.Conv2D(filters, KERNEL, padding="same", activation="relu", name=name)]
+        return [
+            layers.Conv2D(filters, KERNEL, padding="same", name=name),
+            layers.BatchNormalization(epsilon=EPSILON, name=f"{name}_norm"),
+            layers.ReLU(),
+        ]
+
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            layers.Conv2D(16, KERNEL, padding="same", activation="relu", name="conv1"),
+            *conv(16, "conv1"),
             layers.MaxPooling2D(2),
-            layers.Conv2D(32, KERNEL, padding="same", activation="relu", name="conv2"),
+            *conv(32, "conv2"),
             layers.MaxPooling2D(2),
             layers.Flatten(),
             layers.Dense(625, activation="relu", name="dense1"),
@@ -27,11 +40,20 @@ def build(seed=0):
     )
 
 
+def folded(model, name):
+    """A layer's (kernel, bias), with the batch normalisation after it (if any) folded in: the same outputs."""
+    kernel, bias = model.get_layer(name).get_weights()
+    try:
+        gamma, beta, mean, variance = model.get_layer(f"{name}_norm").get_weights()
+    except ValueError:  # no such layer
+        return kernel, bias
+    scale = gamma / np.sqrt(variance + EPSILON)
+    return kernel * scale, (bias - mean) * scale + beta
+
+
 def to_convnet(model):
     """The numpy runtime's copy of a Keras model's weights."""
-    arrays = []
-    for layer in LAYERS:
-        arrays += list(model.get_layer(layer).get_weights())
+    arrays = [array for layer in LAYERS for array in folded(model, layer)]
     return ConvNet(dict(zip(ConvNet.names, arrays)))
 
 

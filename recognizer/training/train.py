@@ -69,12 +69,12 @@ class Shuffled(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.images))
 
 
-def train_cnn(batches, epochs, seed, verbose):
+def train_cnn(batches, epochs, seed, verbose, batch_norm=False):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()  # with the seeds, the same command writes the same weights
-    model = keras_cnn.build(seed)
+    model = keras_cnn.build(seed, batch_norm)
     steps = epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(CNN_RATE, steps)
     # An exponential moving average of the weights (swapped in when fit ends) smooths out the last noisy steps:
@@ -135,6 +135,9 @@ def main(argv=None):
         help="a dataset.npz of drawings people labelled (python -m recognizer.commands.export), learned from "
         "as if they were more MNIST train digits",
     )
+    parser.add_argument(
+        "--batch-norm", action="store_true", help="batch normalisation after each convolution while the CNN trains"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -162,7 +165,11 @@ def main(argv=None):
     log(f"{len(images)} training images ready in {seconds['training set']} s")
 
     cnn, cnn_history = train_cnn(
-        Shuffled(images, targets, args.seed), args.cnn_epochs, args.seed, verbose=0 if args.quiet else 2
+        Shuffled(images, targets, args.seed),
+        args.cnn_epochs,
+        args.seed,
+        verbose=0 if args.quiet else 2,
+        batch_norm=args.batch_norm,
     )
     seconds["cnn"] = round(time.time() - started - sum(seconds.values()))
     fnn_targets = distilled(targets, keras_logits([cnn])(images)[0])
