@@ -180,9 +180,9 @@ def cnn_trainings(monkeypatch):
 
     seen, train_cnn = [], train.train_cnn
 
-    def recording(batches, epochs, seed, verbose):
+    def recording(batches, *args, **kwargs):
         seen.append(batches)
-        return train_cnn(batches, epochs, seed, verbose)
+        return train_cnn(batches, *args, **kwargs)
 
     monkeypatch.setattr(train, "train_cnn", recording)
     return seen
