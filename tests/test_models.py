@@ -75,6 +75,15 @@ def test_numpy_cnn_matches_keras_forward_pass(keras_model, batch):
     np.testing.assert_allclose(net.probabilities(batch[0]), keras_probabilities(keras_model, batch[0]), atol=1e-5)
 
 
+def test_numpy_cnn_reads_other_widths_from_the_weights(batch):
+    model = keras_cnn.build(seed=4, widths=(8, 12, 40))
+    net = keras_cnn.to_convnet(model)
+    np.testing.assert_allclose(net.probabilities(batch[0]), keras_probabilities(model, batch[0]), atol=1e-5)
+    np.testing.assert_allclose(
+        keras_probabilities(keras_cnn.from_convnet(net), batch[0]), net.probabilities(batch[0]), atol=1e-5
+    )
+
+
 def test_batch_normalisation_folds_into_the_numpy_cnn(batch):
     model = keras_cnn.build(seed=1, batch_norm=True)
     rng = np.random.default_rng(3)

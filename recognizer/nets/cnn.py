@@ -1,4 +1,5 @@
-"""The original CNN (conv 4x4x16, pool, conv 4x4x32, pool, dense 625, dropout, dense 10), in numpy.
+"""The original CNN (conv 4x4x16, pool, conv 4x4x32, pool, dense 625, dropout, dense 10, as shipped; the widths are
+read from the weights), in numpy.
 
 Keras defines and trains it (recognizer/training/keras_cnn.py); `ConvNet` runs the same arithmetic in numpy,
 so a web worker serves and updates the CNN in about a millisecond per image without importing TensorFlow
@@ -60,9 +61,10 @@ class ConvNet:
     def _conv_features(self, images):
         p = self.params
         x = images.reshape(len(images), 28, 28, 1).astype(np.float32)
-        a1 = np.maximum((_patches(x) @ p["conv1_w"].reshape(-1, 16) + p["conv1_b"]).reshape(len(x), 28, 28, 16), 0)
+        one, two = len(p["conv1_b"]), len(p["conv2_b"])  # filters
+        a1 = np.maximum((_patches(x) @ p["conv1_w"].reshape(-1, one) + p["conv1_b"]).reshape(len(x), 28, 28, one), 0)
         p1 = _pool(a1)
-        a2 = np.maximum((_patches(p1) @ p["conv2_w"].reshape(-1, 32) + p["conv2_b"]).reshape(len(x), 14, 14, 32), 0)
+        a2 = np.maximum((_patches(p1) @ p["conv2_w"].reshape(-1, two) + p["conv2_b"]).reshape(len(x), 14, 14, two), 0)
         return _pool(a2).reshape(len(x), -1)
 
     def _hidden(self, flat):

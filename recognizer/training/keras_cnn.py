@@ -8,9 +8,10 @@ from recognizer.nets.cnn import KERNEL, ConvNet
 DROPOUT = 0.4
 LAYERS = ("conv1", "conv2", "dense1", "dense2")
 EPSILON = 1e-3  # Keras BatchNormalization's
+WIDTHS = (16, 32, 625)  # the shipped net's filters in each convolution and units in the hidden dense layer
 
 
-def build(seed=0, batch_norm=False):
+def build(seed=0, batch_norm=False, widths=WIDTHS):
     """The Keras model of the architecture, outputting logits; with `batch_norm`, each convolution's output is
     normalised over the batch while it trains (folded into the convolution's weights for serving: `to_convnet`)."""
     keras.utils.set_random_seed(seed)
@@ -28,12 +29,12 @@ def build(seed=0, batch_norm=False):
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            *conv(16, "conv1"),
+            *conv(widths[0], "conv1"),
             layers.MaxPooling2D(2),
-            *conv(32, "conv2"),
+            *conv(widths[1], "conv2"),
             layers.MaxPooling2D(2),
             layers.Flatten(),
-            layers.Dense(625, activation="relu", name="dense1"),
+            layers.Dense(widths[2], activation="relu", name="dense1"),
             layers.Dropout(DROPOUT),
             layers.Dense(10, name="dense2"),
         ]
@@ -59,7 +60,7 @@ def to_convnet(model):
 
 def from_convnet(net):
     """A Keras model holding a `ConvNet`'s weights (for fast batch inference in training, and the tests)."""
-    model = build()
+    model = build(widths=tuple(len(net.params[bias]) for bias in ("conv1_b", "conv2_b", "dense1_b")))
     for i, layer in enumerate(LAYERS):
         model.get_layer(layer).set_weights([net.params[ConvNet.names[2 * i]], net.params[ConvNet.names[2 * i + 1]]])
     return model

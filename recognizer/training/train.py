@@ -69,12 +69,12 @@ class Shuffled(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.images))
 
 
-def train_cnn(batches, epochs, seed, verbose, batch_norm=False):
+def train_cnn(batches, epochs, seed, verbose, batch_norm=False, widths=keras_cnn.WIDTHS):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()  # with the seeds, the same command writes the same weights
-    model = keras_cnn.build(seed, batch_norm)
+    model = keras_cnn.build(seed, batch_norm, widths)
     steps = epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(CNN_RATE, steps)
     # An exponential moving average of the weights (swapped in when fit ends) smooths out the last noisy steps:
@@ -138,6 +138,12 @@ def main(argv=None):
     parser.add_argument(
         "--batch-norm", action="store_true", help="batch normalisation after each convolution while the CNN trains"
     )
+    parser.add_argument(
+        "--cnn-widths",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=keras_cnn.WIDTHS,
+        help="the CNN's filters in each convolution and units in its hidden layer (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -170,6 +176,7 @@ def main(argv=None):
         args.seed,
         verbose=0 if args.quiet else 2,
         batch_norm=args.batch_norm,
+        widths=args.cnn_widths,
     )
     seconds["cnn"] = round(time.time() - started - sum(seconds.values()))
     fnn_targets = distilled(targets, keras_logits([cnn])(images)[0])
