@@ -20,7 +20,7 @@ class BlankDrawing(ValueError):
 def ink_box(ink):
     """Return (top, bottom, left, right) of the inked pixels, bottom/right exclusive; raise on a blank canvas."""
     mask = ink > INK_THRESHOLD
-    if mask.sum() < MIN_INK_PIXELS:
+    if np.count_nonzero(mask) < MIN_INK_PIXELS:  # (ten times faster than a boolean array's sum)
         raise BlankDrawing("nothing is drawn")
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -70,7 +70,7 @@ def stroke_width(ink):
     """Estimate the pen width in pixels: ink area over half the outline length (a stroke is about w x L)."""
     mask = ink > 0.5
     outline = mask & ~eroded(mask)
-    return 2.0 * mask.sum() / max(outline.sum(), 1)
+    return 2.0 * np.count_nonzero(mask) / max(np.count_nonzero(outline), 1)
 
 
 def thicken(ink, min_ratio=MIN_STROKE):

@@ -56,15 +56,16 @@ def pieces(ink, strokes):
     parts, layout = segment.components(ink)
     if one_digit(parts, layout, len(paths)):
         return parts, layout
-    inked = ink > segment.FAINT
-    left, top, right, bottom = segment.union([part.box for part in parts])  # all the ink: the same pen, measured
-    pen = stroke_width(ink[top:bottom, left:right])  # from fewer pixels than the canvas's
+    left, top, right, bottom = segment.union([part.box for part in parts])  # all the ink: found within its box
+    inked = ink[top:bottom, left:right] > segment.FAINT
+    pen = stroke_width(ink[top:bottom, left:right])
     paths = [thinned(path, pen / 3) for path in paths]
     owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
-    row, start, end, stroke = segment.runs(np.where(inked, owner, 0))
-    if (end - start).sum() < COVERED * inked.sum():
+    row, start, end, stroke = segment.runs(np.where(inked, owner[top:bottom, left:right], 0))
+    if (end - start).sum() < COVERED * np.count_nonzero(inked):
         return None
-    found = [p for p in segment.labelled(row, start, end, stroke - 1, len(paths), layout) if p is not None]
+    found = segment.labelled(row + top, start + left, end + left, stroke - 1, len(paths), layout)
+    found = [p for p in found if p is not None]
     return segment.settled(together(found, parts, layout), layout, in_order=True), layout
 
 
@@ -79,8 +80,8 @@ def one_digit(parts, layout, stroke_count):
 
 def part_of(piece, parts):
     """Which connected part of the drawing a piece's ink lies in (-1: none)."""
-    rows, cols = np.nonzero(piece.mask)
-    x, y = piece.box[0] + cols[0], piece.box[1] + rows[0]
+    row, col = divmod(int(np.argmax(piece.mask)), piece.mask.shape[1])  # its first pixel
+    x, y = piece.box[0] + col, piece.box[1] + row
     for k, part in enumerate(parts):
         left, top, right, bottom = part.box
         if left <= x < right and top <= y < bottom and part.mask[y - top, x - left]:
