@@ -507,3 +507,12 @@ def test_strokes_16_px_off_the_image_are_accepted_and_kept(tmp_path, images):
         assert response.status_code in (200, 201), response.get_json()
     kept = [json.loads(p.read_text())["strokes"] for p in sorted(store.glob("drawings/3/*.json"))]
     assert kept == [[[[-16, -16, 0], [216, 216, 40]], [[100.13, 50, 60], [100, 216, 75]]]] * 2
+
+
+def test_a_point_off_the_image_is_named_by_its_stroke_and_place(tmp_path, images):
+    """Which point was refused, counted over every stroke sent (empty ones too), so the client can find it."""
+    client = create_app({"TESTING": True, "STORE_URL": f"file://{tmp_path / 'store'}"}).test_client()
+    strokes = [[[10, 10], [20, 20]], [], [[10, 240.5], [30, 30], [-40, 5]], [[250, 10]]]
+    response = client.post("/predict", **js("/predict", images.good, strokes=strokes))
+    assert response.status_code == 422
+    assert response.get_json()["error"].startswith("stroke 2 of 'strokes' has a point at (10, 240.5), more than 16 px")

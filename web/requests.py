@@ -102,21 +102,21 @@ def strokes(data, ink):
     if total > MAX_POINTS:
         raise ApiError(400, f"'strokes' holds {total} points in all; at most {MAX_POINTS} are accepted")
     found = [(k, stroke_points(k, stroke)) for k, stroke in enumerate(value) if stroke]
+    if not found:
+        return None
+    xy = np.concatenate([points[:, :2] for _, points in found])  # all points at once: a check, not one a stroke
     height, width = ink.shape
-    for k, points in found:
-        outside = (
-            (points[:, :2] < -STROKE_MARGIN).any(axis=1)
-            | (points[:, 0] > width + STROKE_MARGIN)
-            | (points[:, 1] > height + STROKE_MARGIN)
+    far = (xy < -STROKE_MARGIN).any(axis=1) | (xy[:, 0] > width + STROKE_MARGIN) | (xy[:, 1] > height + STROKE_MARGIN)
+    if far.any():
+        first = int(np.argmax(far))
+        k = found[int(np.searchsorted(np.cumsum([len(points) for _, points in found]), first, side="right"))][0]
+        x, y = xy[first]
+        raise ApiError(
+            422,
+            f"stroke {k} of 'strokes' has a point at ({x:g}, {y:g}), more than {STROKE_MARGIN} px outside the "
+            f"{width}x{height} image: strokes are in the sent image's pixels"[:300],
         )
-        if outside.any():
-            x, y = points[np.argmax(outside), :2]
-            raise ApiError(
-                422,
-                f"stroke {k} of 'strokes' has a point at ({x:g}, {y:g}), more than {STROKE_MARGIN} px outside the "
-                f"{width}x{height} image: strokes are in the sent image's pixels"[:300],
-            )
-    return [points for _, points in found] or None
+    return [points for _, points in found]
 
 
 NUMBER_TYPES = frozenset((int, float))  # what JSON numbers parse to; true and false are bools, not numbers
