@@ -5,7 +5,7 @@ ratio to the raw forward pass of the four models, all measured in this run on th
 Aims: a one-digit /predict p50 within 4x of a /health p50 and a five-digit number's within 2x of a one-digit's
 (on the square pad, and on the number's own 840x280 pad), both through gunicorn on one kept-alive connection, from
 the image alone and with the strokes it was drawn with; /train p50 < 200 ms. Drawings go as the page sends them:
-opaque RGBA PNGs, 280 px tall (a digit alone on the square pad, a number on the wide one).
+opaque RGBA PNGs, 280 px tall (a digit alone on the square pad, a number on the wide one), strokes to 2 decimals.
 """
 
 import argparse
@@ -26,6 +26,7 @@ from recognizer.nets import weights  # noqa: E402
 from recognizer.reading.images import decode_data_url  # noqa: E402
 from recognizer.reading.preprocess import to_mnist  # noqa: E402
 from recognizer.service import Recognizer  # noqa: E402
+from recognizer.state.drawings import kept_strokes  # noqa: E402
 from recognizer.state.store import open_store  # noqa: E402
 from recognizer.training import data, render  # noqa: E402
 from tests.conftest import drawing_url, gunicorn, page_url  # noqa: E402
@@ -81,7 +82,10 @@ def main():
         "1 digit, wide pad": {"image": page_url(wide_ink)},
         "5 digits": {"image": page_url(number_ink)},
     }
-    given = {"1 digit": square_strokes, "1 digit, wide pad": one[0], "5 digits": number_strokes}
+    given = {  # to a hundredth of a pixel, as the page sends them (static/js/strokes.js)
+        name: kept_strokes(value)
+        for name, value in (("1 digit", square_strokes), ("1 digit, wide pad", one[0]), ("5 digits", number_strokes))
+    }
     bodies.update({f"{name}, with strokes": {**body, "strokes": given[name]} for name, body in list(bodies.items())})
     with tempfile.TemporaryDirectory() as tmp:
         store_url = f"file://{tmp}/store"
