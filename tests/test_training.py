@@ -222,3 +222,15 @@ def test_a_drawings_file_that_is_not_there_stops_training(tmp_path, capsys):
         train.main(["--drawings", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "out")])
     assert stopped.value.code == 2 and "not a data set written by recognizer.commands.export" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text", ["3,4", "16,32,625,10", "16,0,625", "a,b,c", ""])
+def test_cnn_widths_other_than_three_whole_numbers_stop_training_before_it_starts(tmp_path, capsys, text):
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--cnn-widths", text, "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2 and "--cnn-widths" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cnn_widths_read_as_filters_filters_units():
+    assert train.widths("24,48,512") == (24, 48, 512)

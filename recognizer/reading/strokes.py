@@ -56,9 +56,10 @@ def pieces(ink, strokes):
     parts, layout = segment.components(ink)
     if one_digit(parts, layout, len(paths)):
         return parts, layout
-    left, top, right, bottom = segment.union([part.box for part in parts])  # all the ink: found within its box
-    inked = ink[top:bottom, left:right] > segment.FAINT
-    pen = stroke_width(ink[top:bottom, left:right])
+    left, top, right, bottom = segment.union([part.box for part in parts])
+    box = ink[top:bottom, left:right]  # all the ink: each stroke's pixels are found within it
+    inked = box > segment.FAINT
+    pen = stroke_width(box)
     paths = [thinned(path, pen / 3) for path in paths]
     owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
     row, start, end, stroke = segment.runs(np.where(inked, owner[top:bottom, left:right], 0))

@@ -110,6 +110,14 @@ def save_plot(fnn_history, cnn_history, path):
     fig.savefig(path, dpi=100)
 
 
+def widths(text):
+    """The --cnn-widths option's three numbers, "16,32,625" as (16, 32, 625)."""
+    numbers = tuple(int(n) for n in text.split(","))
+    if len(numbers) != 3 or min(numbers) < 1:
+        raise ValueError(text)
+    return numbers
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -140,7 +148,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--cnn-widths",
-        type=lambda text: tuple(int(n) for n in text.split(",")),
+        type=widths,
         default=keras_cnn.WIDTHS,
         help="the CNN's filters in each convolution and units in its hidden layer (default: %(default)s)",
     )
