@@ -40,6 +40,11 @@ class ConvNet:
     def __init__(self, params):
         self.params = {name: np.asarray(params[name], dtype=np.float32) for name in self.names}
 
+    @property
+    def widths(self):
+        """Its filters in each convolution and units in the hidden layer, as its weights hold them."""
+        return tuple(len(self.params[bias]) for bias in ("conv1_b", "conv2_b", "dense1_b"))
+
     def same_features(self, other):
         """Whether the two nets' layers below the output are the same, so that one's features serve the other's."""
         return all(
@@ -56,12 +61,12 @@ class ConvNet:
     def features(self, images, batch=256):
         """The hidden dense layer's output: what the output layer (all that online updates change) reads."""
         out = [self._hidden(self._conv_features(images[i : i + batch])) for i in range(0, len(images), batch)]
-        return np.concatenate(out) if out else np.zeros((0, len(self.params["dense1_b"])), dtype=np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.widths[2]), dtype=np.float32)
 
     def _conv_features(self, images):
         p = self.params
         x = images.reshape(len(images), 28, 28, 1).astype(np.float32)
-        one, two = len(p["conv1_b"]), len(p["conv2_b"])  # filters
+        one, two, _ = self.widths
         a1 = np.maximum((_patches(x) @ p["conv1_w"].reshape(-1, one) + p["conv1_b"]).reshape(len(x), 28, 28, one), 0)
         p1 = _pool(a1)
         a2 = np.maximum((_patches(p1) @ p["conv2_w"].reshape(-1, two) + p["conv2_b"]).reshape(len(x), 14, 14, two), 0)

@@ -60,7 +60,7 @@ def to_convnet(model):
 
 def from_convnet(net):
     """A Keras model holding a `ConvNet`'s weights (for fast batch inference in training, and the tests)."""
-    model = build(widths=tuple(len(net.params[bias]) for bias in ("conv1_b", "conv2_b", "dense1_b")))
+    model = build(widths=net.widths)
     for i, layer in enumerate(LAYERS):
         model.get_layer(layer).set_weights([net.params[ConvNet.names[2 * i]], net.params[ConvNet.names[2 * i + 1]]])
     return model
