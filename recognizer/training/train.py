@@ -71,9 +71,10 @@ class Shuffled(keras.utils.PyDataset):
 
 def train_cnn(batches, epochs, seed, verbose, batch_norm=False, widths=keras_cnn.WIDTHS):
     """Keras training with Adam and cosine decay; returns the numpy runtime's copy of the weights."""
-    import tensorflow as tf
+    if keras.backend.backend() == "tensorflow":  # (another backend, KERAS_BACKEND=jax say, trains the same net)
+        import tensorflow as tf
 
-    tf.config.experimental.enable_op_determinism()  # with the seeds, the same command writes the same weights
+        tf.config.experimental.enable_op_determinism()  # with the seeds, the same command writes the same weights
     model = keras_cnn.build(seed, batch_norm, widths)
     steps = epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(CNN_RATE, steps)
