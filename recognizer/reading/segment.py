@@ -186,11 +186,12 @@ def labelled(row, start, end, label, count, layout):
     tops, bottoms = np.minimum.reduceat(row, firsts), np.maximum.reduceat(row, firsts) + 1
     lefts, rights = np.minimum.reduceat(start, firsts), np.maximum.reduceat(end, firsts)
     los, his = np.minimum.reduceat(start - lean, firsts), np.maximum.reduceat(end - 1 - lean, firsts) + 1
-    labels = painted(row, start, end, label + 1, (int(bottoms.max()), int(rights.max())))
+    y, x = int(tops.min()), int(lefts.min())  # the labels are painted within the runs' box alone
+    labels = painted(row - y, start - x, end - x, label + 1, (int(bottoms.max()) - y, int(rights.max()) - x))
     found = [None] * count
     for k, t, b, left, right, lo, hi in zip(present, tops, bottoms, lefts, rights, los, his):
         box = (int(left), int(t), int(right), int(b))
-        found[k] = Piece(box, labels[t:b, left:right] == k + 1, float(lo), float(hi))
+        found[k] = Piece(box, labels[t - y : b - y, left - x : right - x] == k + 1, float(lo), float(hi))
     return found
 
 
@@ -258,7 +259,7 @@ def cut(p, layout, origin, wide):
     width = p.hi - p.lo
     if width <= wide * height:
         return [p]
-    rows, cols = np.nonzero(p.mask)
+    rows, cols = np.divmod(np.flatnonzero(p.mask), p.mask.shape[1])  # (np.nonzero's pairs, for a third of it)
     column = (layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo).astype(np.int64)
     size = int(np.ceil(width)) + 1  # columns along the slant
     highest, lowest = np.full(size, len(p.mask)), np.full(size, -1)  # each column's first and last ink row
@@ -275,14 +276,12 @@ def cut(p, layout, origin, wide):
             at = int(window[np.argmin(profile[window])])
             if all(abs(at - c) >= edge for c in cuts):
                 cuts.append(at)
-    bounds = [int(column.min())] + sorted(cuts) + [int(column.max()) + 1]
-    out = []
-    for a, b in zip(bounds, bounds[1:]):
-        mine = (column >= a) & (column < b)
-        part = piece(rows[mine], cols[mine], p.box[0], p.box[1], layout)
-        if part is not None:
-            out.append(replace(part, origin=origin, part=p.part))
-    return out
+    sides = np.zeros(p.mask.shape, dtype=np.int32)  # each pixel's side of the cuts, 1 and up (0: no ink)
+    sides[p.mask] = np.searchsorted(sorted(cuts), column, "right") + 1
+    row, start, end, side = runs(sides)
+    left, top = p.box[:2]
+    found = labelled(row + top, start + left, end + left, side - 1, len(cuts) + 1, layout)
+    return [replace(part, origin=origin, part=p.part) for part in found if part is not None]
 
 
 def candidates(found, layout):
