@@ -20,11 +20,6 @@ def combined(probabilities):
     return sum(weight * np.asarray(probabilities[name]) for name, weight in WEIGHTS.items())
 
 
-def choose(probabilities):
-    """Return (digit or None, message) from the models' probability vectors."""
-    return decide(combined(probabilities))
-
-
 def decide(mix):
     """Return (digit or None, message) from the combined probability vector."""
     best = int(np.argmax(mix))
@@ -34,6 +29,11 @@ def decide(mix):
 
 
 def top3(probs):
-    """The three most probable digits, highest first, as the contract's JSON list."""
-    order = np.argsort(probs)[::-1][:3]
-    return [{"digit": int(d), "probability": round(float(probs[d]), 4)} for d in order]
+    """The three most probable digits of each row of a batch, highest first, as the contract's JSON lists: one sort
+    for all the rows."""
+    order = np.argsort(probs, axis=1)[:, :-4:-1]
+    chosen = np.take_along_axis(probs, order, axis=1)
+    return [
+        [{"digit": d, "probability": round(p, 4)} for d, p in zip(digits, ps)]
+        for digits, ps in zip(order.tolist(), chosen.tolist())
+    ]

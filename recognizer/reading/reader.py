@@ -30,13 +30,19 @@ def confidence(entry):
     return float(np.log(max(surest, FLOOR)))
 
 
-def reading(probs, image):
-    """The answer, each model's top three and the preview for one image the four models read."""
-    return {
-        "answer": answer.choose(probs)[0],
-        "predictions": {name: answer.top3(probs[name]) for name in MODELS},
-        "preview": to_png_data_url(image),
-    }
+def readings(rows, images):
+    """The answer, each model's top three and the preview for each of several images the four models read (their
+    rows of probabilities), each model's rows sorted at once."""
+    probs = {name: np.stack([r[name] for r in rows]) for name in MODELS}
+    tops = {name: answer.top3(probs[name]) for name in MODELS}
+    return [
+        {
+            "answer": answer.decide(mix)[0],
+            "predictions": {name: tops[name][k] for name in MODELS},
+            "preview": to_png_data_url(image),
+        }
+        for k, (mix, image) in enumerate(zip(answer.combined(probs), images))
+    ]
 
 
 def described(entry, state, trouble=""):
@@ -80,18 +86,19 @@ class Reader:
 
     def describe(self, image, state):
         """The /predict fields for one preprocessed image: the answer, each model's top three, the preview."""
-        return described(reading(row(self.probabilities(image[None], state), 0), image), state)
+        return described(readings([row(self.probabilities(image[None], state), 0)], [image])[0], state)
 
     def predict(self, ink, state, strokes=None):
         """Recognize a drawing as one digit (the top-level fields) and as a number (`number`, `digits`), every
         image in one batched pass; `strokes` (the ink as drawn, in the image's pixels) say which ink belongs
         together. Raises BlankDrawing."""
         whole, probs, parts, rows, trouble = self.read(ink, state, strokes)
-        digits = [{"box": list(digit.box), **reading(r, image)} for (digit, image), r in zip(parts, rows)]
+        shown = readings([probs] + rows, [whole] + [image for _, image in parts])
+        digits = [{"box": list(digit.box), **entry} for (digit, _), entry in zip(parts, shown[1:])]
         unnamed = [k + 1 for k, entry in enumerate(digits) if entry["answer"] is None]
         if unnamed and len(digits) > 1:
             trouble = f"can't recognize digit {unnamed[0]} of {len(digits)} (from the left) as a digit"
-        body = described(reading(probs, whole), state, trouble)
+        body = described(shown[0], state, trouble)
         body["number"] = "".join(str(entry["answer"]) for entry in digits) if digits and not unnamed else None
         body["digits"] = digits
         return body

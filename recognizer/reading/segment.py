@@ -165,18 +165,24 @@ def lean(row, start, end, label):
 def components(ink):
     """The drawing's connected parts as Pieces, and its Layout. Raises BlankDrawing."""
     top, bottom, _, _ = ink_box(ink)
-    row, start, end, _ = runs(ink > FAINT)
+    inked = ink > FAINT
+    row, start, end, _ = runs(inked)
     label = connected(row, start, end, ink.shape[1])
     layout = Layout(float(bottom - top), lean(row, start, end, label), (top + bottom) / 2.0)
-    return labelled(row, start, end, label, label.max() + 1, layout), layout
+    labels = np.zeros(ink.shape, dtype=np.int32)
+    labels[inked] = np.repeat(label + 1, end - start)  # the runs come in reading order, as the pixels do
+    return labelled((row, start, end, label + 1), labels, (0, 0), label.max() + 1, layout), layout
 
 
-def labelled(row, start, end, label, count, layout):
-    """The Pieces of runs (row, start, end) by their labels (0 to count - 1): one a label, None where it has none.
-    Their boxes and extents along the slant come from the runs' ends (a run's first and last pixels), their masks
-    from one image of the labels: a few array operations for all of them, not a few for each."""
-    order = np.argsort(label, kind="stable")
-    row, start, end, label = row[order], start[order], end[order], label[order]
+def labelled(found_runs, labels, origin, count, layout):
+    """The Pieces of an image of labels (0: no ink, k + 1: piece k's) whose pixel [0, 0] lies at `origin` (left,
+    top) of the drawing, from its runs (row, start, end, value) as `runs` finds them (or longer, when neighbouring
+    runs share a value): one a label from 0 to count - 1, None where it has none. Their boxes and extents along the
+    slant come from the runs' ends (a run's first and last pixels), their masks from the image: a few array
+    operations for all of them, not a few for each."""
+    row, start, end, value = found_runs
+    order = np.argsort(value, kind="stable")
+    row, start, end, label = row[order] + origin[1], start[order] + origin[0], end[order] + origin[0], value[order] - 1
     bounds = np.searchsorted(label, np.arange(count + 1))
     present = np.flatnonzero(bounds[1:] > bounds[:-1])
     if not len(present):
@@ -186,23 +192,12 @@ def labelled(row, start, end, label, count, layout):
     tops, bottoms = np.minimum.reduceat(row, firsts), np.maximum.reduceat(row, firsts) + 1
     lefts, rights = np.minimum.reduceat(start, firsts), np.maximum.reduceat(end, firsts)
     los, his = np.minimum.reduceat(start - lean, firsts), np.maximum.reduceat(end - 1 - lean, firsts) + 1
-    y, x = int(tops.min()), int(lefts.min())  # the labels are painted within the runs' box alone
-    labels = painted(row - y, start - x, end - x, label + 1, (int(bottoms.max()) - y, int(rights.max()) - x))
+    x, y = origin
     found = [None] * count
     for k, t, b, left, right, lo, hi in zip(present, tops, bottoms, lefts, rights, los, his):
         box = (int(left), int(t), int(right), int(b))
         found[k] = Piece(box, labels[t - y : b - y, left - x : right - x] == k + 1, float(lo), float(hi))
     return found
-
-
-def painted(row, start, end, value, shape):
-    """An image of `shape`, zero but for the runs (row, start, end), each filled with its `value`."""
-    length = end - start
-    first = np.cumsum(length) - length  # where each run's pixels begin among all of them
-    at = np.repeat(row * shape[1] + start - first, length) + np.arange(length.sum())
-    image = np.zeros(shape, dtype=np.int32)
-    image.ravel()[at] = np.repeat(value, length)
-    return image
 
 
 def pieces(ink):
@@ -278,9 +273,7 @@ def cut(p, layout, origin, wide):
                 cuts.append(at)
     sides = np.zeros(p.mask.shape, dtype=np.int32)  # each pixel's side of the cuts, 1 and up (0: no ink)
     sides[p.mask] = np.searchsorted(sorted(cuts), column, "right") + 1
-    row, start, end, side = runs(sides)
-    left, top = p.box[:2]
-    found = labelled(row + top, start + left, end + left, side - 1, len(cuts) + 1, layout)
+    found = labelled(runs(sides), sides, p.box[:2], len(cuts) + 1, layout)
     return [replace(part, origin=origin, part=p.part) for part in found if part is not None]
 
 

@@ -62,10 +62,11 @@ def pieces(ink, strokes):
     pen = stroke_width(box)
     paths = [thinned(path, pen / 3) for path in paths]
     owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
-    row, start, end, stroke = segment.runs(np.where(inked, owner[top:bottom, left:right], 0))
-    if (end - start).sum() < COVERED * np.count_nonzero(inked):
+    labels = np.where(inked, owner[top:bottom, left:right], 0)  # stroke k's pixels are k + 1
+    found_runs = segment.runs(labels)
+    if (found_runs[2] - found_runs[1]).sum() < COVERED * np.count_nonzero(inked):
         return None
-    found = segment.labelled(row + top, start + left, end + left, stroke - 1, len(paths), layout)
+    found = segment.labelled(found_runs, labels, (left, top), len(paths), layout)
     found = [p for p in found if p is not None]
     return segment.settled(together(found, parts, layout), layout, in_order=True), layout
 
