@@ -85,8 +85,10 @@ def test_strokes_that_overlap_more_than_neighbouring_digits_do_cost_more_apart()
     layout = segment.Layout(height=100.0, slope=0.0, middle=50.0)
 
     def costs(second_left):
-        first = segment.piece(*np.nonzero(np.ones((100, 60), dtype=bool)), 0, 0, layout)
-        second = segment.piece(*np.nonzero(np.ones((100, 30), dtype=bool)), second_left, 0, layout)
+        first = segment.Piece((0, 0, 60, 100), np.ones((100, 60), dtype=bool), 0.0, 60.0)  # upright: lo, hi are x
+        second = segment.Piece(
+            (second_left, 0, second_left + 30, 100), np.ones((100, 30), dtype=bool), second_left, second_left + 30.0
+        )
         found = segment.candidates([first, second], layout)
         return found[(0, 1)] + found[(1, 2)]
 

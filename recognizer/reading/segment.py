@@ -87,22 +87,6 @@ class Layout:
         return cols - self.slope * (rows - self.middle)
 
 
-def piece(rows, cols, left, top, layout):
-    """The Piece of the pixels at (rows, cols) from the corner (left, top) of the drawing; None if there are none."""
-    if not len(rows):
-        return None
-    t, b, lo, hi = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    mask = np.zeros((b - t, hi - lo), dtype=bool)
-    mask[rows - t, cols - lo] = True
-    slanted = layout.columns(rows + top, cols + left)
-    return Piece(
-        (left + int(lo), top + int(t), left + int(hi), top + int(b)),
-        mask,
-        float(slanted.min()),
-        float(slanted.max() + 1),
-    )
-
-
 def joined(pieces):
     """One Piece of several."""
     box = union([p.box for p in pieces])
