@@ -64,7 +64,8 @@ def pieces(ink, strokes):
     owner = owners(paths, (pen / 2 + max(2.0, pen / 4), pen / 2 + 1), ink.shape)  # its blurred edge, its core
     labels = np.where(inked, owner[top:bottom, left:right], 0)  # stroke k's pixels are k + 1
     found_runs = segment.runs(labels)
-    if (found_runs[2] - found_runs[1]).sum() < COVERED * np.count_nonzero(inked):
+    _, start, end, _ = found_runs
+    if (end - start).sum() < COVERED * np.count_nonzero(inked):
         return None
     found = segment.labelled(found_runs, labels, (left, top), len(paths), layout)
     found = [p for p in found if p is not None]
