@@ -160,10 +160,9 @@ def components(ink):
 
 def labelled(found_runs, labels, origin, count, layout):
     """The Pieces of an image of labels (0: no ink, k + 1: piece k's) whose pixel [0, 0] lies at `origin` (left,
-    top) of the drawing, from its runs (row, start, end, value) as `runs` finds them (or longer, when neighbouring
-    runs share a value): one a label from 0 to count - 1, None where it has none. Their boxes and extents along the
-    slant come from the runs' ends (a run's first and last pixels), their masks from the image: a few array
-    operations for all of them, not a few for each."""
+    top) of the drawing, given its runs (row, start, end, value) as `runs` finds them: one a label from 0 to
+    count - 1, None where it has none. Their boxes and extents along the slant come from the runs' ends (a run's
+    first and last pixels), their masks from the image: a few array operations for all of them, not a few for each."""
     row, start, end, value = found_runs
     order = np.argsort(value, kind="stable")
     row, start, end, label = row[order] + origin[1], start[order] + origin[0], end[order] + origin[0], value[order] - 1
