@@ -164,8 +164,9 @@ def labelled(found_runs, labels, origin, count, layout):
     count - 1, None where it has none. Their boxes and extents along the slant come from the runs' ends (a run's
     first and last pixels), their masks from the image: a few array operations for all of them, not a few for each."""
     row, start, end, value = found_runs
+    x, y = origin
     order = np.argsort(value, kind="stable")
-    row, start, end, label = row[order] + origin[1], start[order] + origin[0], end[order] + origin[0], value[order] - 1
+    row, start, end, label = row[order] + y, start[order] + x, end[order] + x, value[order] - 1
     bounds = np.searchsorted(label, np.arange(count + 1))
     present = np.flatnonzero(bounds[1:] > bounds[:-1])
     if not len(present):
@@ -175,7 +176,6 @@ def labelled(found_runs, labels, origin, count, layout):
     tops, bottoms = np.minimum.reduceat(row, firsts), np.maximum.reduceat(row, firsts) + 1
     lefts, rights = np.minimum.reduceat(start, firsts), np.maximum.reduceat(end, firsts)
     los, his = np.minimum.reduceat(start - lean, firsts), np.maximum.reduceat(end - 1 - lean, firsts) + 1
-    x, y = origin
     found = [None] * count
     for k, t, b, left, right, lo, hi in zip(present, tops, bottoms, lefts, rights, los, his):
         box = (int(left), int(t), int(right), int(b))
@@ -237,7 +237,7 @@ def cut(p, layout, origin, wide):
     width = p.hi - p.lo
     if width <= wide * height:
         return [p]
-    rows, cols = np.divmod(np.flatnonzero(p.mask), p.mask.shape[1])  # (np.nonzero's pairs, for a third of it)
+    rows, cols = np.divmod(np.flatnonzero(p.mask), p.mask.shape[1])  # (np.nonzero's pairs in under half its time)
     column = (layout.columns(rows + p.box[1], cols + p.box[0]) - p.lo).astype(np.int64)
     size = int(np.ceil(width)) + 1  # columns along the slant
     highest, lowest = np.full(size, len(p.mask)), np.full(size, -1)  # each column's first and last ink row
