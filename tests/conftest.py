@@ -175,14 +175,15 @@ def ink_url(ink):
 
 @pytest.fixture
 def cnn_trainings(monkeypatch):
-    """The batches each CNN of a training run learns from, in order."""
+    """(the batches it learned from, the trained ConvNet) for each CNN of a training run, in order."""
     from recognizer.training import train  # (Keras: imported by the tests that train, not all)
 
     seen, train_cnn = [], train.train_cnn
 
     def recording(batches, *args, **kwargs):
-        seen.append(batches)
-        return train_cnn(batches, *args, **kwargs)
+        trained = train_cnn(batches, *args, **kwargs)
+        seen.append((batches, trained[0]))
+        return trained
 
     monkeypatch.setattr(train, "train_cnn", recording)
     return seen

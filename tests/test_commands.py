@@ -153,7 +153,7 @@ def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_pa
             str(tmp_path / "models"),
         ]
     )
-    [batches] = cnn_trainings
+    [(batches, _)] = cnn_trainings
     images, targets = batches.images, batches.targets
     digits, copies = 70 + 8, 2 + train.PEN_COPIES  # canvas, distorted and pen copies of each
     assert len(images) == digits * copies + digits // 4  # ... and the non-digits

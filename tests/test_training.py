@@ -170,7 +170,7 @@ def test_training_command_writes_the_same_weights_again(quick_run, tmp_path):
         assert all(np.array_equal(first[k], again[k]) for k in first), name
 
 
-def test_the_cnn_learns_from_the_whole_training_set(tmp_path, cnn_trainings):
+def test_the_cnns_learn_from_the_whole_training_set_and_the_one_kept_from_its_teachers_too(tmp_path, cnn_trainings):
     train.main(
         [
             "--digits",
@@ -187,15 +187,28 @@ def test_the_cnn_learns_from_the_whole_training_set(tmp_path, cnn_trainings):
             "0",
             "--per-style",
             "3",
+            "--teachers",
+            "2",
             "--quiet",
             "--out",
             str(tmp_path),
         ]
     )
-    [batches] = cnn_trainings
+    (first, teacher1), (second, teacher2), (kept, cnn) = cnn_trainings
     pens = len(data.pen_split("uji")[0]) + len(data.pen_split("unipen")[0])
-    assert len(batches.images) == 70 * (2 + train.PEN_COPIES) + pens + 3 * len(styles.STYLES) + 70 // 4
-    assert {int(label) for label in batches.targets[: -(70 // 4)].argmax(1)} == set(range(10))
+    assert len(kept.images) == 70 * (2 + train.PEN_COPIES) + pens + 3 * len(styles.STYLES) + 70 // 4
+    assert first.images is kept.images and second.images is kept.images
+    labels = first.targets
+    assert {int(label) for label in labels[: -(70 // 4)].argmax(1)} == set(range(10))
+    assert np.array_equal(second.targets, labels)  # the teachers learn the labels alone, from other seeds
+    assert not np.array_equal(teacher1.params["conv1_w"], teacher2.params["conv1_w"])
+    # The CNN written out: half the labels, half what the teachers believe together (their mean log-probabilities'
+    # softmax), which they do not always agree with.
+    together = np.mean([np.log(t.probabilities(kept.images)) for t in (teacher1, teacher2)], axis=0)
+    beliefs = np.exp(together) / np.exp(together).sum(axis=1, keepdims=True)
+    assert np.allclose(kept.targets, 0.5 * labels + 0.5 * beliefs, atol=1e-4)
+    assert (beliefs.argmax(1) != labels.argmax(1)).any()
+    assert np.array_equal(weights.load(tmp_path / "cnn.npz")["conv1_w"], cnn.params["conv1_w"])
 
 
 @pytest.mark.parametrize(

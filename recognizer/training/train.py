@@ -46,7 +46,8 @@ def train_fnn(images, targets, epochs, seed, log):
 
 
 def distilled(targets, teacher_logits, temperature=3.0, share=0.5):
-    """Soft targets: half the labels, half a teacher's softened beliefs (knowledge distillation carries its doubts)."""
+    """Soft targets: half the labels, half a teacher's beliefs, softened by `temperature` (knowledge distillation
+    carries its doubts)."""
     return (1 - share) * targets + share * softmax(teacher_logits / temperature)
 
 
@@ -153,6 +154,13 @@ def main(argv=None):
         default=keras_cnn.WIDTHS,
         help="the CNN's filters in each convolution and units in its hidden layer (default: %(default)s)",
     )
+    parser.add_argument(
+        "--teachers",
+        type=int,
+        default=0,
+        help="CNNs trained first (other seeds, the same images) whose averaged beliefs the CNN learns half from, "
+        "beside the labels (knowledge distillation from an ensemble; tried, not shipped: docs/experiments.md)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -179,14 +187,17 @@ def main(argv=None):
     seconds["training set"] = round(time.time() - started)
     log(f"{len(images)} training images ready in {seconds['training set']} s")
 
-    cnn, cnn_history = train_cnn(
-        Shuffled(images, targets, args.seed),
-        args.cnn_epochs,
-        args.seed,
-        verbose=0 if args.quiet else 2,
-        batch_norm=args.batch_norm,
-        widths=args.cnn_widths,
-    )
+    options = {"verbose": 0 if args.quiet else 2, "batch_norm": args.batch_norm, "widths": args.cnn_widths}
+    cnn_targets = targets
+    if args.teachers:
+        teachers = []
+        for seed in range(args.seed + 1, args.seed + 1 + args.teachers):
+            log(f"teacher CNN {len(teachers) + 1}/{args.teachers} (seed {seed}) ...")
+            teachers.append(train_cnn(Shuffled(images, targets, seed), args.cnn_epochs, seed, **options)[0])
+        cnn_targets = distilled(targets, np.mean(keras_logits(teachers)(images), axis=0), temperature=1.0)
+        seconds["teachers"] = round(time.time() - started - sum(seconds.values()))
+        log(f"the CNN learns from the {args.teachers} teachers' averaged beliefs beside the labels ...")
+    cnn, cnn_history = train_cnn(Shuffled(images, cnn_targets, args.seed), args.cnn_epochs, args.seed, **options)
     seconds["cnn"] = round(time.time() - started - sum(seconds.values()))
     fnn_targets = distilled(targets, keras_logits([cnn])(images)[0])
     fnn, fnn_history = train_fnn(images, fnn_targets, args.fnn_epochs, args.seed, log)
