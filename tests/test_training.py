@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from conftest import ROOT
 from recognizer.nets import weights
+from recognizer.nets.fnn import softmax
 from recognizer.training import data, dataset, styles, synth, train
 from recognizer.training.render import strokes_to_ink
 
@@ -205,7 +206,7 @@ def test_the_cnns_learn_from_the_whole_training_set_and_the_one_kept_from_its_te
     # The CNN written out: half the labels, half what the teachers believe together (their mean log-probabilities'
     # softmax), which they do not always agree with.
     together = np.mean([np.log(t.probabilities(kept.images)) for t in (teacher1, teacher2)], axis=0)
-    beliefs = np.exp(together) / np.exp(together).sum(axis=1, keepdims=True)
+    beliefs = softmax(together)
     assert np.allclose(kept.targets, 0.5 * labels + 0.5 * beliefs, atol=1e-4)
     assert (beliefs.argmax(1) != labels.argmax(1)).any()
     assert np.array_equal(weights.load(tmp_path / "cnn.npz")["conv1_w"], cnn.params["conv1_w"])
