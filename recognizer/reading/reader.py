@@ -93,8 +93,9 @@ class Reader:
         image in one batched pass; `strokes` (the ink as drawn, in the image's pixels) say which ink belongs
         together. Raises BlankDrawing."""
         whole, probs, parts, rows, trouble = self.read(ink, state, strokes)
-        shown = readings([probs] + rows, [whole] + [image for _, image in parts])
-        digits = [{"box": list(digit.box), **entry} for (digit, _), entry in zip(parts, shown[1:])]
+        alone = len(rows) == 1 and rows[0] is probs  # one digit: the drawing whole, its reading made once
+        shown = readings([probs] + rows[alone:], [whole] + [image for _, image in parts[alone:]])
+        digits = [{"box": list(digit.box), **entry} for (digit, _), entry in zip(parts, shown[1 - alone :])]
         unnamed = [k + 1 for k, entry in enumerate(digits) if entry["answer"] is None]
         if unnamed and len(digits) > 1:
             trouble = f"can't recognize digit {unnamed[0]} of {len(digits)} (from the left) as a digit"
