@@ -19,10 +19,12 @@ from recognizer.training import data, dataset, train
 
 @pytest.fixture
 def collected(client, store_url, strokes):
-    """A store holding 5 corrections (/train) and 3 plain samples (/samples), as the app wrote them."""
+    """A store holding 5 corrections (/train, with the strokes they were drawn with) and 3 plain samples (/samples,
+    without), as the app wrote them."""
     trained = []
     for sample in strokes[:5]:
-        response = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]})
+        body = {"image": drawing_url(sample), "digit": sample["label"], "strokes": sample["strokes"]}
+        response = client.post("/train", json=body)
         assert response.status_code == 200
         trained.append((response.get_json()["sample_id"], sample["label"]))
     for sample in strokes[5:8]:
@@ -126,16 +128,18 @@ def test_export_of_an_empty_store(tmp_path):
     assert (out / "strokes.ndjson").read_text() == ""
 
 
-def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_path, cnn_trainings):
+def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_path, cnn_trainings, strokes):
     exported = tmp_path / "export" / "dataset.npz"
     command("recognizer.commands.export", store_url, "--out", str(exported.parent))
-    x, y = data.load_drawings(exported)
+    x, y, drawn = data.load_drawings(exported)
     train.main(
         [
             "--digits",
             "70",
             "--drawings",
             str(exported),
+            "--drawings-copies",
+            "2",
             "--cnn-epochs",
             "1",
             "--fnn-epochs",
@@ -156,8 +160,15 @@ def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_pa
     [(batches, _)] = cnn_trainings
     images, targets = batches.images, batches.targets
     digits, copies = 70 + 8, 2 + train.PEN_COPIES  # canvas, distorted and pen copies of each
-    assert len(images) == digits * copies + digits // 4  # ... and the non-digits
+    inked = 2 * 5  # the 5 drawings stored with their strokes, re-drawn twice
+    assert len(images) == digits * copies + inked + digits // 4  # ... and the non-digits
     for copy in range(copies):  # each copy of the 8 drawings follows MNIST's 70
-        drawn = slice(copy * digits + 70, (copy + 1) * digits)
-        assert list(targets[drawn].argmax(1)) == list(y)
+        copied = slice(copy * digits + 70, (copy + 1) * digits)
+        assert list(targets[copied].argmax(1)) == list(y)
     assert np.array_equal(images[70:digits], dataset.canvas_renderings(x))  # rendered as MNIST's digits are
+    assert [pen["label"] for pen in drawn] == [label for _, label in collected]  # the corrections' ink ...
+    for pen, sample in zip(drawn, strokes):  # ... as it was drawn (kept to a hundredth of a pixel)
+        assert np.allclose([p for stroke in pen["strokes"] for p in stroke], sum(sample["strokes"], []), atol=0.005)
+    redrawn = slice(digits * copies, digits * copies + inked)  # ... re-drawn as the pen sets' digits are
+    assert list(targets[redrawn].argmax(1)) == [pen["label"] for pen in drawn] * 2
+    assert np.array_equal(images[redrawn], dataset.real_pen_drawings(drawn, 2, 51 + 1000 * len(data.PEN_SETS)))

@@ -231,6 +231,49 @@ def test_a_drawings_file_that_is_no_data_set_stops_training_before_it_starts(tmp
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("not json", "not a drawing in Quick, Draw!'s raw layout"),
+        ('{"word": "3"}', "not a drawing in Quick, Draw!'s raw layout"),  # no strokes
+        ('{"word": "12", "drawing": [[[1, 2], [3, 4]]]}', "'word' must be a digit 0-9"),
+        ('{"word": 3, "drawing": [[[1, 2], [3, 4]]]}', "'word' must be a digit 0-9"),
+        ('{"word": "3", "drawing": []}', "'drawing' must be strokes"),
+        ('{"word": "3", "drawing": [[[1, 2, 3], [4, 5]]]}', "'drawing' must be strokes"),  # xs and ys differ
+        ('{"word": "3", "drawing": [[[1, 2], [3, NaN]]]}', "'drawing' must be strokes"),
+        ('{"word": "3", "drawing": [[[], []]]}', "'drawing' must be strokes"),
+        ('{"word": "3", "drawing": [[[1, 2]]]}', "'drawing' must be strokes"),  # xs alone
+        ('{"word": "3", "drawing": "ink"}', "'drawing' must be strokes"),
+    ],
+)
+def test_exported_strokes_that_are_no_drawing_stop_training_before_it_starts(tmp_path, capsys, line, problem):
+    """The export's strokes.ndjson beside its dataset.npz: a line that is no drawing names its file and line."""
+    weights.save(tmp_path / "dataset.npz", {"x": np.zeros((2, 28, 28), np.uint8), "y": np.array([3, 5])})
+    good = '{"word": "5", "drawing": [[[1, 2.5], [3, 4], [0, 10]]]}'  # xs, ys and times
+    (tmp_path / "strokes.ndjson").write_text(f"{good}\n{line}\n")
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--drawings", str(tmp_path / "dataset.npz"), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and problem in error and f"{tmp_path / 'strokes.ndjson'}:2" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_exported_strokes_are_pen_digits_in_the_order_written(tmp_path):
+    weights.save(tmp_path / "dataset.npz", {"x": np.zeros((2, 28, 28), np.uint8), "y": np.array([3, 5])})
+    lines = [
+        '{"word": "5", "drawing": [[[1, 2.5], [3, 4], [0, 10]], [[7], [8]]]}',
+        '{"word": "0", "drawing": [[[1, 2], [3, 4]]]}',
+    ]
+    (tmp_path / "strokes.ndjson").write_text("\n".join(lines) + "\n")
+    _, _, pens = data.load_drawings(tmp_path / "dataset.npz")
+    assert pens == [
+        {"label": 5, "strokes": [[[1.0, 3.0], [2.5, 4.0]], [[7.0, 8.0]]]},
+        {"label": 0, "strokes": [[[1.0, 3.0], [2.0, 4.0]]]},
+    ]
+    (tmp_path / "strokes.ndjson").unlink()  # an export of drawings without strokes, or one before them
+    assert data.load_drawings(tmp_path / "dataset.npz")[2] == []
+
+
 def test_a_drawings_file_that_is_not_there_stops_training(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         train.main(["--drawings", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "out")])

@@ -69,8 +69,10 @@ def load_hwd():
 
 
 def load_drawings(path):
-    """Return (x, y) of a data set written by `python -m recognizer.commands.export`, checked: it joins MNIST
-    in training."""
+    """Return (x, y, pens) of a data set written by `python -m recognizer.commands.export`, checked: x and y join
+    MNIST in training; pens ({"label", "strokes"}, from the strokes.ndjson beside it, if any) are the drawings
+    that came with their ink, re-drawn in training as the pen sets' digits are."""
+    path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             x, y = data["x"], data["y"]
@@ -80,4 +82,25 @@ def load_drawings(path):
         raise ValueError(f"{path}: expected x as N x 28 x 28 uint8 and N labels, got {x.dtype} {x.shape} and {y.shape}")
     if not np.isin(y, np.arange(10)).all():
         raise ValueError(f"{path}: labels must be digits 0-9")
-    return x, y.astype(np.int64)
+    ink = path.parent / "strokes.ndjson"
+    lines = ink.read_text().splitlines() if ink.exists() else []
+    return x, y.astype(np.int64), [drawn_pen(line, f"{ink}:{k}") for k, line in enumerate(lines, 1)]
+
+
+def drawn_pen(line, where):
+    """One line of the export's strokes.ndjson (Quick, Draw!'s raw layout) as a pen digit {"label", "strokes"}:
+    each stroke's [xs, ys(, ts)] as [x, y] points."""
+    try:
+        drawing = json.loads(line)
+        label, strokes = drawing["word"], list(drawing["drawing"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{where}: not a drawing in Quick, Draw!'s raw layout ({error})") from None
+    if label not in tuple("0123456789"):
+        raise ValueError(f"{where}: 'word' must be a digit 0-9, not {label!r}")
+    try:
+        points = [np.asarray(stroke[:2], dtype=np.float64).T for stroke in strokes]
+    except (ValueError, TypeError):
+        points = None
+    if not points or any(p.ndim != 2 or p.shape[1] != 2 or not len(p) or not np.isfinite(p).all() for p in points):
+        raise ValueError(f"{where}: 'drawing' must be strokes, each two lists of as many finite numbers (xs, ys)")
+    return {"label": int(label), "strokes": [p.tolist() for p in points]}

@@ -21,6 +21,7 @@ CNN_RATE = 3e-3
 CNN_EPOCHS = 10
 FNN_EPOCHS = 12
 REAL_COPIES = {"uji": 30, "unipen": 8, "pendigits": 5}  # re-drawings of each training writer's pen digit
+DRAWN_COPIES = 8  # re-drawings of each exported drawing that came with its ink (--drawings), as UNIPEN's writers'
 PER_STYLE = 1600  # drawings of each generated style
 PEN_COPIES = 2  # pen re-drawings of each MNIST digit (canvas drawings by mouse, what online corrections are)
 
@@ -143,7 +144,13 @@ def main(argv=None):
         type=Path,
         default=None,
         help="a dataset.npz of drawings people labelled (python -m recognizer.commands.export), learned from "
-        "as if they were more MNIST train digits",
+        "as if they were more MNIST train digits; those with their ink (its strokes.ndjson) are re-drawn too",
+    )
+    parser.add_argument(
+        "--drawings-copies",
+        type=int,
+        default=DRAWN_COPIES,
+        help="re-drawings of each exported drawing's strokes, as the pen sets' training writers' digits are",
     )
     parser.add_argument(
         "--batch-norm", action="store_true", help="batch normalisation after each convolution while the CNN trains"
@@ -165,7 +172,7 @@ def main(argv=None):
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
-        drawings = data.load_drawings(args.drawings) if args.drawings else None
+        x_drawn, y_drawn, drawn = data.load_drawings(args.drawings) if args.drawings else (None, None, [])
     except ValueError as error:
         parser.error(str(error))
     log = (lambda *_: None) if args.quiet else (lambda message: print(message, flush=True))
@@ -174,9 +181,10 @@ def main(argv=None):
     started, seconds = time.time(), {}
     x_train, y_train = data.mnist_training_digits()
     digits, labels = x_train[: args.digits], y_train[: args.digits]
-    if drawings is not None:
-        digits, labels = np.concatenate([digits, drawings[0]]), np.concatenate([labels, drawings[1]])
+    if x_drawn is not None:
+        digits, labels = np.concatenate([digits, x_drawn]), np.concatenate([labels, y_drawn])
     pens = [(data.pen_split(name)[0], getattr(args, f"{name}_copies")) for name in data.PEN_SETS]
+    pens.append((drawn, args.drawings_copies))
     log(
         f"rendering the training set from {len(digits)} MNIST-form digits and "
         f"{sum(len(real) for real, _ in pens)} real pen digits ..."
