@@ -44,6 +44,25 @@ def test_training_set_holds_every_kind_of_image_with_its_target():
     assert np.all(images.reshape(len(images), -1).max(1) > 0.5)  # every image has ink
 
 
+def test_a_sparsely_recorded_stroke_is_drawn_as_the_few_points_a_slow_tablet_leaves():
+    """A circle re-drawn unturned, unsheared, unstretched and unwobbled stays a circle; recorded with 5-12 points
+    it becomes a polygon, whose sides cut inside it (a square's by 29%, a 12-gon's by 4%)."""
+    circle = [[[np.cos(t), np.sin(t)] for t in np.linspace(0, 2 * np.pi, 400)]]
+    still = {"turn": 0, "shear": 0, "stretch": 0, "wobble": 0}
+
+    def roundness(strokes):
+        (points,) = strokes  # centred on 0, as the circle was before it was recorded
+        radii = np.hypot(*points.T)
+        return radii.min() / radii.max()
+
+    assert roundness(synth.varied_strokes(circle, np.random.default_rng(0), **still)) > 0.999
+    sparse = [roundness(synth.varied_strokes(circle, np.random.default_rng(k), **still, sparse=1.0)) for k in range(20)]
+    assert all(np.cos(np.pi / 4) - 0.01 < r < np.cos(np.pi / 11) + 0.01 for r in sparse)
+    assert max(sparse) - min(sparse) > 0.1  # as few as 5 points and as many as 12, from one seed to the next
+    drawn = [synth.varied_strokes(circle, np.random.default_rng(k), **still, sparse=0.3) for k in range(40)]
+    assert 4 <= sum(roundness(strokes) < 0.99 for strokes in drawn) <= 20  # about 0.3 of them
+
+
 @pytest.mark.parametrize("name, writers", [("uji", 15), ("unipen", 27), ("pendigits", 6)])
 def test_held_out_writers_are_never_trained_on(name, writers):
     training, held_out = data.pen_split(name)

@@ -36,9 +36,9 @@ def _non_digit_chunk(args):
 
 
 def _real_pen_chunk(args):
-    strokes, seed = args
+    strokes, seed, sparse = args
     rng = np.random.default_rng(seed)
-    return np.stack([to_mnist(synth.pen_digit(s, rng)) for s in strokes])
+    return np.stack([to_mnist(synth.pen_digit(s, rng, sparse)) for s in strokes])
 
 
 def _style_chunk(args):
@@ -78,11 +78,12 @@ def non_digits(count, seed, kind=None, chunk=500):
     return _parallel(_non_digit_chunk, [(min(chunk, count - i), seed * 7919 + i, kind) for i in range(0, count, chunk)])
 
 
-def real_pen_drawings(pens, copies, seed, chunk=500):
-    """`copies` re-drawings of each real pen digit (varied strokes, any size, place and pen), preprocessed."""
+def real_pen_drawings(pens, copies, seed, sparse=0.0, chunk=500):
+    """`copies` re-drawings of each real pen digit (varied strokes, any size, place and pen; `sparse` of them
+    recorded with few points a stroke), preprocessed."""
     strokes = [p["strokes"] for p in pens] * copies
     return _parallel(
-        _real_pen_chunk, [(strokes[i : i + chunk], seed * 50_021 + i) for i in range(0, len(strokes), chunk)]
+        _real_pen_chunk, [(strokes[i : i + chunk], seed * 50_021 + i, sparse) for i in range(0, len(strokes), chunk)]
     )
 
 
@@ -100,10 +101,12 @@ def pen_set(pens, seed, width=None, chunk=250):
     )
 
 
-def training_set(digits, labels, pens, distorted_copies, pen_copies, per_style, non_digit_count=None, seed=0):
+def training_set(
+    digits, labels, pens, distorted_copies, pen_copies, per_style, non_digit_count=None, seed=0, sparse=0.0
+):
     """Return (images, soft targets): the MNIST-form `digits` as canvas renderings, distorted copies and pen
-    re-drawings; real pen digits, each of `pens`' (digits, copies) pairs re-drawn `copies` times; generated
-    styles; non-digits."""
+    re-drawings; real pen digits, each of `pens`' (digits, copies) pairs re-drawn `copies` times (`sparse` of
+    them with few points a stroke); generated styles; non-digits."""
     rng = np.random.default_rng(seed)
     non_digit_count = len(digits) // 4 if non_digit_count is None else non_digit_count
     canvas = canvas_renderings(digits)
@@ -112,7 +115,7 @@ def training_set(digits, labels, pens, distorted_copies, pen_copies, per_style, 
     all_labels = [np.tile(labels, 1 + distorted_copies + pen_copies)]
     for k, (real, copies) in enumerate(pens):
         if len(real) and copies:
-            parts.append(real_pen_drawings(list(real), copies, seed + 51 + 1000 * k))
+            parts.append(real_pen_drawings(list(real), copies, seed + 51 + 1000 * k, sparse))
             all_labels.append(np.tile([p["label"] for p in real], copies))
     if per_style:
         styled, styled_labels = style_drawings(per_style, seed + 61)

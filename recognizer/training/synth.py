@@ -8,6 +8,7 @@ from skimage.morphology import skeletonize
 from recognizer.training.render import CANVAS, place_strokes, strokes_to_ink
 
 NEIGHBOURS = ((0, 1), (1, 0), (1, 1), (1, -1))
+SPARSE_POINTS = (5, 13)  # a sparsely recorded stroke's points: 5 to 12, as a slow tablet or a fast hand leaves them
 
 
 def skeleton_segments(digit):
@@ -124,26 +125,32 @@ def non_digit(rng, kind=None, size=CANVAS):
     return draw_segments(segments.astype(np.float32), width, size)
 
 
-def _densify(stroke, step=0.02):
-    """Points every `step` along a polyline, so a smooth warp bends its straight runs too."""
+def _along(stroke, step=0.02, count=None):
+    """Points evenly along a polyline: every `step` (so a smooth warp bends its straight runs too), or `count` of
+    them (a pen that records few points: a slow tablet, a fast hand)."""
     if len(stroke) < 2:
         return stroke
     lengths = np.sqrt((np.diff(stroke, axis=0) ** 2).sum(axis=1))
     along = np.concatenate([[0.0], np.cumsum(lengths)])
     if along[-1] == 0:
         return stroke[:1]
-    at = np.linspace(0, along[-1], max(2, int(along[-1] / step) + 1))
+    at = np.linspace(0, along[-1], count or max(2, int(along[-1] / step) + 1))
     return np.stack([np.interp(at, along, stroke[:, k]) for k in range(2)], axis=1)
 
 
-def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04):
+def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04, sparse=0.0):
     """A pen digit's strokes ([x, y] points, any units) as another hand might draw them: turned, sheared,
-    stretched and smoothly wobbled; returned with their box's long side 1, centred on 0."""
+    stretched and smoothly wobbled, and (one time in 1 / `sparse`) recorded as SPARSE_POINTS points a stroke;
+    returned with their box's long side 1, centred on 0."""
     points = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes if len(s)]
     every = np.concatenate(points)
     lo, hi = every.min(axis=0), every.max(axis=0)
     span = max(float((hi - lo).max()), 1e-6)
-    points = [_densify((p - (lo + hi) / 2) / span) for p in points]
+    points = [(p - (lo + hi) / 2) / span for p in points]
+    if sparse and rng.random() < sparse:
+        count = int(rng.integers(*SPARSE_POINTS))
+        points = [_along(p, count=count) for p in points]
+    points = [_along(p) for p in points]
     angle = np.deg2rad(rng.uniform(-turn, turn))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     matrix = (
@@ -160,7 +167,7 @@ def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04):
     return out
 
 
-def pen_digit(strokes, rng):
+def pen_digit(strokes, rng, sparse=0.0):
     """A pen digit re-drawn as a page drawing: varied strokes at any size and place, with a random pen."""
     width = rng.choice([5, 7, 9, 11, 14, 14, 17, 20]) * rng.uniform(0.85, 1.15)
-    return strokes_to_ink(place_strokes(varied_strokes(strokes, rng), rng, width), width)
+    return strokes_to_ink(place_strokes(varied_strokes(strokes, rng, sparse=sparse), rng, width), width)

@@ -138,6 +138,13 @@ def main(argv=None):
             help=f"re-drawings of each of {name}'s training writers' pen digits",
         )
     parser.add_argument("--per-style", type=int, default=PER_STYLE, help="drawings of each generated style")
+    parser.add_argument(
+        "--sparse-share",
+        type=float,
+        default=0.0,
+        help="share of the real pen digits' re-drawings recorded with 5-12 points a stroke, as a slow tablet or a "
+        "fast hand leaves them (tried, not shipped: docs/experiments.md)",
+    )
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
     parser.add_argument(
         "--drawings",
@@ -190,7 +197,14 @@ def main(argv=None):
         f"{sum(len(real) for real, _ in pens)} real pen digits ..."
     )
     images, targets = dataset.training_set(
-        digits, labels, pens, args.distorted_copies, args.pen_copies, args.per_style, seed=args.seed
+        digits,
+        labels,
+        pens,
+        args.distorted_copies,
+        args.pen_copies,
+        args.per_style,
+        seed=args.seed,
+        sparse=args.sparse_share,
     )
     seconds["training set"] = round(time.time() - started)
     log(f"{len(images)} training images ready in {seconds['training set']} s")
