@@ -2,9 +2,10 @@
 
 Sets, none trained on: each pen set's held-out writers (UJI, UNIPEN, pendigits) and the bridger iPad writer (real
 pen strokes drawn onto the page's canvas at any size, place and pen width; the held-out writers also at each pen in
-turn), HwD-1000 (small-canvas drawings), the official MNIST test digits as 200x200 canvas images, the dev strokes;
-then non-digits, where abstaining is right; then the answer's most common confusions on the real writers and how
-the errors spread over the held-out writers. DIR holds the weights to score (default: the shipped models/).
+turn, and as a pen recording 12 or 8 points a stroke would leave them), HwD-1000 (small-canvas drawings), the
+official MNIST test digits as 200x200 canvas images, the dev strokes; then non-digits, where abstaining is right;
+then the answer's most common confusions on the real writers and how the errors spread over the held-out writers.
+DIR holds the weights to score (default: the shipped models/).
 """
 
 import sys
@@ -20,6 +21,7 @@ from recognizer.training.evaluate import abstention_table, accuracy_table, answe
 from recognizer.training.render import PAGE_PEN, PENS
 
 REAL = ("bridger (iPad)", "hwd-1000")
+SAMPLED = (12, 8)  # points a stroke, as slower tablets record them (the pen sets': a median of 31 to 46)
 
 
 def by_pen():
@@ -27,6 +29,19 @@ def by_pen():
     pens = [p for name in data.PEN_SETS for p in data.pen_split(name)[1]]
     labels = np.array([p["label"] for p in pens])
     return {f"  all of them at pen {share}x": (dataset.pen_set(pens, 2024, PAGE_PEN * share), labels) for share in PENS}
+
+
+def by_sampling():
+    """Every held-out writer's digits as a pen recording 12, then 8 points a stroke would have left them."""
+    pens = [p for name in data.PEN_SETS for p in data.pen_split(name)[1]]
+    labels = np.array([p["label"] for p in pens])
+    return {
+        f"  all of them, {count} points a stroke": (
+            dataset.pen_set([{**p, "strokes": synth.recorded_with(p["strokes"], count)} for p in pens], 2025),
+            labels,
+        )
+        for count in SAMPLED
+    }
 
 
 def writers_table(fnn, cnn, held_out):
@@ -58,6 +73,7 @@ def main(directory):
     sets = dataset.evaluation_sets()
     named = {name: sets[name] for name in held_out}
     named.update(by_pen())
+    named.update(by_sampling())
     named.update({name: value for name, value in sets.items() if name not in held_out})
     rows = accuracy_table(fnn, cnn, named)
     table(

@@ -61,6 +61,9 @@ def test_a_sparsely_recorded_stroke_is_drawn_as_the_few_points_a_slow_tablet_lea
     assert max(sparse) - min(sparse) > 0.1  # as few as 5 points and as many as 12, from one seed to the next
     drawn = [synth.varied_strokes(circle, np.random.default_rng(k), **still, sparse=0.3) for k in range(40)]
     assert 4 <= sum(roundness(strokes) < 0.99 for strokes in drawn) <= 20  # about 0.3 of them
+    (octagon,) = np.asarray(synth.recorded_with(circle, 9))  # (bench/accuracy.py reads held-out writers so)
+    assert np.allclose(np.hypot(*octagon.T), 1, atol=1e-4) and np.allclose(octagon[0], octagon[-1])
+    assert np.allclose(np.hypot(*np.diff(octagon, axis=0).T), 2 * np.sin(np.pi / 8), atol=1e-4)
 
 
 @pytest.mark.parametrize("name, writers", [("uji", 15), ("unipen", 27), ("pendigits", 6)])

@@ -138,6 +138,12 @@ def _along(stroke, step=0.02, count=None):
     return np.stack([np.interp(at, along, stroke[:, k]) for k in range(2)], axis=1)
 
 
+def recorded_with(strokes, count):
+    """Strokes as a pen that records `count` points of each leaves them: evenly along each (a slow tablet, a fast
+    hand)."""
+    return [_along(np.asarray(s, dtype=np.float64).reshape(-1, 2), count=count).tolist() for s in strokes if len(s)]
+
+
 def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04, sparse=0.0):
     """A pen digit's strokes ([x, y] points, any units) as another hand might draw them: turned, sheared,
     stretched and smoothly wobbled, and (one time in 1 / `sparse`) recorded as SPARSE_POINTS points a stroke;
