@@ -24,24 +24,16 @@ REAL = ("bridger (iPad)", "hwd-1000")
 SAMPLED = (12, 8)  # points a stroke, as slower tablets record them (the pen sets': a median of 31 to 46)
 
 
-def by_pen():
-    """Every held-out writer's digits at each pen in turn (thin, the page's, thick)."""
-    pens = [p for name in data.PEN_SETS for p in data.pen_split(name)[1]]
+def by_pen_and_sampling():
+    """Every held-out writer's digits at each pen in turn (thin, the page's, thick), then as a pen recording 12,
+    then 8 points a stroke would have left them."""
+    pens = data.held_out_pens()
     labels = np.array([p["label"] for p in pens])
-    return {f"  all of them at pen {share}x": (dataset.pen_set(pens, 2024, PAGE_PEN * share), labels) for share in PENS}
-
-
-def by_sampling():
-    """Every held-out writer's digits as a pen recording 12, then 8 points a stroke would have left them."""
-    pens = [p for name in data.PEN_SETS for p in data.pen_split(name)[1]]
-    labels = np.array([p["label"] for p in pens])
-    return {
-        f"  all of them, {count} points a stroke": (
-            dataset.pen_set([{**p, "strokes": synth.recorded_with(p["strokes"], count)} for p in pens], 2025),
-            labels,
-        )
-        for count in SAMPLED
-    }
+    sets = {f"  all of them at pen {share}x": (dataset.pen_set(pens, 2024, PAGE_PEN * share), labels) for share in PENS}
+    for count in SAMPLED:
+        recorded = [{**p, "strokes": synth.recorded_with(p["strokes"], count)} for p in pens]
+        sets[f"  all of them, {count} points a stroke"] = (dataset.pen_set(recorded, 2025), labels)
+    return sets
 
 
 def writers_table(fnn, cnn, held_out):
@@ -72,8 +64,7 @@ def main(directory):
     held_out = dataset.held_out_sets()
     sets = dataset.evaluation_sets()
     named = {name: sets[name] for name in held_out}
-    named.update(by_pen())
-    named.update(by_sampling())
+    named.update(by_pen_and_sampling())
     named.update({name: value for name, value in sets.items() if name not in held_out})
     rows = accuracy_table(fnn, cnn, named)
     table(

@@ -143,7 +143,7 @@ def writer_scenario(rec, rng, test_images, test_labels):
 
 def held_out_digits(rng):
     """(images, labels) of every pen set's held-out writers' digits, each drawn once on the page."""
-    pens = [pen for name in data.PEN_SETS for pen in data.pen_split(name)[1]]
+    pens = data.held_out_pens()
     images = np.stack([to_mnist(synth.pen_digit(pen["strokes"], rng)) for pen in pens])
     return images, np.array([pen["label"] for pen in pens])
 

@@ -246,7 +246,7 @@ def test_reading_the_likeliest_groups_first_chooses_what_reading_every_group_wou
     """Groups are read lazily (the likeliest by shape first, others only when the grouping comes to them): the
     digits found are those that reading every candidate group gives, from fewer images."""
     rng = np.random.default_rng(11)
-    pens = [pen for name in data.PEN_SETS for pen in data.pen_split(name)[1]]
+    pens = data.held_out_pens()
     state = rec.current()
     read_lazily = read_all = 0
     groups = rec.reader.groups

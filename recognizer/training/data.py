@@ -62,6 +62,11 @@ def pen_split(name):
     return [p for p in pens if p["writer"] not in held], [p for p in pens if p["writer"] in held]
 
 
+def held_out_pens():
+    """Every pen set's held-out writers' digits, one set after another: what no shipped model trained on."""
+    return [p for name in PEN_SETS for p in pen_split(name)[1]]
+
+
 def load_hwd():
     """HwD-1000: (28x28 ink arrays in [0, 1], white ink on black as MNIST, labels); drawn dark on white."""
     with np.load(SHARED / "hwd-1000.npz") as data:
