@@ -146,7 +146,7 @@ def recorded_with(strokes, count):
 
 def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04, sparse=0.0):
     """A pen digit's strokes ([x, y] points, any units) as another hand might draw them: turned, sheared,
-    stretched and smoothly wobbled, and (one time in 1 / `sparse`) recorded as SPARSE_POINTS points a stroke;
+    stretched and smoothly wobbled, and (a `sparse` share of the time) recorded with SPARSE_POINTS points a stroke;
     returned with their box's long side 1, centred on 0."""
     points = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes if len(s)]
     every = np.concatenate(points)
