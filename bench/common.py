@@ -1,5 +1,7 @@
 """Shared set-up for the benchmarks: the recognizer on a throw-away local store, and table printing."""
 
+import atexit
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -13,8 +15,10 @@ from recognizer.state.store import LocalStore  # noqa: E402
 
 
 def recognizer(seed=0):
-    """A Recognizer with the shipped models on a fresh temporary store."""
-    return Recognizer(LocalStore(tempfile.mkdtemp(prefix="bench-store-")), weights.SHIPPED, seed=seed)
+    """A Recognizer with the shipped models on a fresh temporary store, removed when the benchmark exits."""
+    folder = tempfile.mkdtemp(prefix="bench-store-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return Recognizer(LocalStore(folder), weights.SHIPPED, seed=seed)
 
 
 def table(headers, rows):

@@ -171,4 +171,5 @@ def test_training_learns_from_the_exported_drawings(collected, store_url, tmp_pa
         assert np.allclose([p for stroke in pen["strokes"] for p in stroke], sum(sample["strokes"], []), atol=0.005)
     redrawn = slice(digits * copies, digits * copies + inked)  # ... re-drawn as the pen sets' digits are
     assert list(targets[redrawn].argmax(1)) == [pen["label"] for pen in drawn] * 2
-    assert np.array_equal(images[redrawn], dataset.real_pen_drawings(drawn, 2, 51 + 1000 * len(data.PEN_SETS)))
+    seed = 51 + 1000 * len(data.PEN_SETS)  # the fourth pen set's, after UJI, UNIPEN and pendigits
+    assert np.array_equal(images[redrawn], dataset.real_pen_drawings(drawn, 2, seed, train.SPARSE_SHARE))

@@ -24,6 +24,7 @@ REAL_COPIES = {"uji": 30, "unipen": 8, "pendigits": 5}  # re-drawings of each tr
 DRAWN_COPIES = 8  # re-drawings of each exported drawing that came with its ink (--drawings), as UNIPEN's writers'
 PER_STYLE = 1600  # drawings of each generated style
 PEN_COPIES = 2  # pen re-drawings of each MNIST digit (canvas drawings by mouse, what online corrections are)
+SPARSE_SHARE = 0.1  # of the real pen digits' re-drawings, recorded with few points a stroke (docs/experiments.md)
 
 
 def train_fnn(images, targets, epochs, seed, log):
@@ -141,9 +142,9 @@ def main(argv=None):
     parser.add_argument(
         "--sparse-share",
         type=float,
-        default=0.0,
+        default=SPARSE_SHARE,
         help="share of the real pen digits' re-drawings recorded with 5-12 points a stroke, as a slow tablet or a "
-        "fast hand leaves them (tried, not shipped: docs/experiments.md)",
+        "fast hand leaves them (default: %(default)s)",
     )
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
     parser.add_argument(
