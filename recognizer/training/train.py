@@ -10,7 +10,7 @@ import numpy as np
 
 from recognizer.nets import weights
 from recognizer.nets.fnn import FNN, softmax
-from recognizer.training import data, dataset, keras_cnn
+from recognizer.training import data, dataset, keras_cnn, synth
 from recognizer.training.evaluate import accuracy_table
 
 REPLAY_SIZE = 1000  # exemplars mixed into online updates
@@ -139,12 +139,13 @@ def main(argv=None):
             help=f"re-drawings of each of {name}'s training writers' pen digits",
         )
     parser.add_argument("--per-style", type=int, default=PER_STYLE, help="drawings of each generated style")
+    fewest, most = synth.SPARSE_POINTS[0], synth.SPARSE_POINTS[1] - 1
     parser.add_argument(
         "--sparse-share",
         type=float,
         default=SPARSE_SHARE,
-        help="share of the real pen digits' re-drawings recorded with 5-12 points a stroke, as a slow tablet or a "
-        "fast hand leaves them (default: %(default)s)",
+        help=f"share of the real pen digits' re-drawings recorded with {fewest}-{most} points a stroke, as a slow "
+        "tablet or a fast hand leaves them (default: %(default)s)",
     )
     parser.add_argument("--digits", type=int, default=None, help="train on the first N MNIST train digits (quick runs)")
     parser.add_argument(
