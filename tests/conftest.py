@@ -120,12 +120,12 @@ def never_held_back(ink, label, originals):
 
 @pytest.fixture(scope="session")
 def learnable_strokes(strokes):
-    """Drawings to correct, for tests that need every correction learned: the dev drawings, then 300 of UNIPEN's
+    """Drawings to correct, for tests that need every correction learned: the dev drawings, then 600 of UNIPEN's
     held-out writers' digits as drawn on the page (the shipped models misread a few of them), less those the guard
     may hold back: which one original model or the other does not give the label 5x guard.FIRM, or which some draw
     of the server's random variants could leave firmly contradicted (a test would fail one run in thirty)."""
     rng = np.random.default_rng(0)
-    pens = [p for p in data.pen_split("unipen")[1] if p["strokes"]][:300]
+    pens = [p for p in data.pen_split("unipen")[1] if p["strokes"]][:600]
     drawn = [
         {
             "label": p["label"],

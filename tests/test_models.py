@@ -6,7 +6,10 @@ import pytest
 from recognizer.nets import weights
 from recognizer.nets.cnn import ConvNet
 from recognizer.nets.fnn import FNN
-from recognizer.training import keras_cnn
+from recognizer.nets.weights import SHIPPED
+from recognizer.reading.preprocess import to_mnist
+from recognizer.training import keras_cnn, render
+from recognizer.training.evaluate import answers
 
 
 @pytest.fixture
@@ -128,14 +131,17 @@ def test_cnn_keras_save_load_round_trip_through_numpy(tmp_path, keras_model, bat
 
 
 def test_shipped_models_load_and_know_digits(strokes):
-    from pathlib import Path
-
-    from recognizer.reading.preprocess import to_mnist
-    from recognizer.training import render
-
-    models = Path(__file__).resolve().parents[1] / "models"
-    fnn, cnn = weights.load_models(models)
+    fnn, cnn = weights.load_models(SHIPPED)
     images = np.stack([to_mnist(render.strokes_to_ink(s["strokes"], s["width"])) for s in strokes[:100]])
     labels = np.array([s["label"] for s in strokes[:100]])
     assert (cnn.probabilities(images).argmax(1) == labels).mean() >= 0.9
     assert (fnn.probabilities(images).argmax(1) == labels).mean() >= 0.85
+
+
+@pytest.mark.parametrize("width", [1, 2])
+def test_shipped_models_read_drawings_in_a_hairline_pen(strokes, width):
+    """Ink converted to images by other tools is often drawn 1-2 px wide, far thinner than any pen trained on."""
+    fnn, cnn = weights.load_models(SHIPPED)
+    images = np.stack([to_mnist(render.strokes_to_ink(s["strokes"], width)) for s in strokes])
+    chosen = answers(fnn.probabilities(images), cnn.probabilities(images))
+    assert np.mean([a == s["label"] for a, s in zip(chosen, strokes)]) >= 0.97

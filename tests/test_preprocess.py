@@ -68,6 +68,15 @@ def test_thin_and_thick_pens_both_give_full_strength_ink(width):
     assert (out > 0.5).sum() >= 15
 
 
+@pytest.mark.parametrize("width", [1, 1.5])
+def test_a_hairline_comes_out_as_a_page_pen_would(width):
+    """A 1 px line on a large digit is faint once shrunk to the working size: it must still be widened whole."""
+    hairline = to_mnist(line([[60, 40], [140, 40], [70, 170]], width))
+    page = to_mnist(line([[60, 40], [140, 40], [70, 170]], 8))
+    assert np.abs(hairline - page).mean() < 0.03
+    assert (hairline > 0.5).sum() >= 0.8 * (page > 0.5).sum()
+
+
 def test_antialiased_resampling_not_nearest_neighbour():
     out = to_mnist(line([[40, 40], [160, 170]], 10))
     grey = ((out > 0.05) & (out < 0.95)).sum()

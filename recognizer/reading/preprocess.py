@@ -9,6 +9,7 @@ BOX = 20
 INK_THRESHOLD = 0.2  # a pixel darker than this counts as ink when finding the drawing's box
 MIN_INK_PIXELS = 4  # fewer inked pixels than this is a blank canvas (a stray click, JPEG noise)
 MIN_STROKE = 0.09  # thinnest pen, as a share of the box's long side (MNIST's pens: about 0.13)
+CORE = 0.9  # a pen's core: the ink this share of its inked pixels reach at most
 WORKING = 64  # a large drawing is first shrunk to this long side: 20 px are kept in the end anyway
 MAX_SLANT = 0.5  # the most shear removed (about 27 degrees): a tilted line stays a line and does not become a 1
 
@@ -66,21 +67,34 @@ def pen_widened(ink_mask, radius):
     return grown
 
 
-def stroke_width(ink):
-    """Estimate the pen width in pixels: ink area over half the outline length (a stroke is about w x L)."""
-    mask = ink > 0.5
+def core(ink):
+    """How dark a pen's strokes are at their middle: the ink 90% of the inked pixels reach at most, up to 1. A
+    hairline shrunk to the working size is faint all along (a 1 px pen on a digit 170 px tall: about 0.4), so that
+    half of full ink would find specks of it, not its strokes."""
+    inked = ink[ink > INK_THRESHOLD]
+    if not len(inked):
+        return 1.0
+    k = int(CORE * (len(inked) - 1))
+    return min(float(np.partition(inked, k)[k]), 1.0)
+
+
+def stroke_width(ink, level=0.5):
+    """Estimate the pen width in pixels: the area inked above `level` over half its outline (a stroke is w x L)."""
+    mask = ink > level
     outline = mask & ~eroded(mask)
     return 2.0 * np.count_nonzero(mask) / max(np.count_nonzero(outline), 1)
 
 
 def thicken(ink, min_ratio=MIN_STROKE):
-    """Widen strokes thinner than MNIST-like pens (a mouse's thin line), leaving thick ones as they are."""
-    width, target = stroke_width(ink), min_ratio * max(ink.shape)
+    """Widen strokes thinner than MNIST-like pens (a mouse's thin line, a hairline), leaving thick ones as they
+    are; a stroke is the ink over half its core's."""
+    level = core(ink) / 2.0
+    width, target = stroke_width(ink, level), min_ratio * max(ink.shape)
     if width >= target:
         return ink
     radius = (target - width) / 2.0
     padded = framed(ink, int(np.ceil(radius)) + 1)
-    return np.maximum(padded, pen_widened(padded >= 0.5, radius)).astype(np.float32)
+    return np.maximum(padded, pen_widened(padded >= level, radius)).astype(np.float32)
 
 
 def centre_of_mass(ink):
