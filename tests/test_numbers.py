@@ -1,5 +1,7 @@
 """Numbers through the API: /predict's `number` and `digits`, and /train and /samples taught one digit by its box."""
 
+import base64
+import io
 import json
 from pathlib import Path
 
@@ -50,6 +52,28 @@ def test_predict_reads_a_number_left_to_right(client, clear):
         assert all(isinstance(v, int) for v in entry["box"])
         assert 0 <= left < right <= ink.shape[1] and 0 <= top < bottom <= ink.shape[0]
         assert abs(left - composed[0]) <= 2 and abs(right - composed[2]) <= 2
+
+
+def scanned_url(ink, paper=0.85, grain=0.03, seed=0):
+    """Ink as a scan or a photo of paper brings it: the paper grey, not white, and grainy."""
+    rng = np.random.default_rng(seed)
+    luminance = (1.0 - ink) * paper + rng.normal(0.0, grain, ink.shape)
+    gray = np.clip(luminance * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return "data:image/png;base64," + base64.b64encode(png_bytes(Image.fromarray(gray))).decode("ascii")
+
+
+def png_bytes(image):
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_number_scanned_on_grey_grainy_paper_reads_as_on_the_canvas(client, clear):
+    ink, boxes = number_ink([clear[3], clear[8], clear[1], clear[5]], gaps=(0.25, 0.4))
+    body = client.post("/predict", json={"image": scanned_url(ink)}).get_json()
+    assert body["number"] == "3815"
+    for entry, composed in zip(body["digits"], boxes):
+        assert all(abs(a - b) <= 2 for a, b in zip(entry["box"], composed))
 
 
 def test_a_single_digit_is_a_one_digit_number_with_the_whole_drawing_as_its_digit(client, strokes):

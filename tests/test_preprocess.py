@@ -100,6 +100,27 @@ def transparent_png_url(rgba):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def test_grey_grainy_paper_is_taken_off_and_leaves_the_strokes(strokes):
+    """A scan's paper is grey and grainy: what the models read must be the strokes, as on the canvas."""
+    sample = strokes[5]
+    ink = render.strokes_to_ink(sample["strokes"], sample["width"])
+    luminance = (1.0 - ink) * 0.85 + np.random.default_rng(0).normal(0.0, 0.03, ink.shape)
+    scanned = images.ink_over_paper(np.clip(luminance * 255 + 0.5, 0, 255).astype(np.uint8), 255)
+    assert preprocess.ink_box(scanned) == (0, 200, 0, 200)  # its grain alone spans the page as ink
+    cleaned = images.without_paper(scanned)
+    assert np.count_nonzero(cleaned[ink == 0]) < 10  # no grain left where nothing was drawn
+    assert np.abs(to_mnist(cleaned) - to_mnist(ink)).mean() < 0.03
+
+
+def test_a_canvas_on_white_paper_or_mostly_inked_is_left_as_it_is(strokes):
+    ink = render.strokes_to_ink(strokes[5]["strokes"], strokes[5]["width"])
+    assert images.without_paper(ink) is ink
+    covered = np.where(ink > 0, 0.0, 1.0).astype(np.float32)  # ink everywhere but the strokes: no paper to take
+    assert images.without_paper(covered) is covered
+    noise = np.random.default_rng(1).random(ink.shape, dtype=np.float32)  # nothing stands out from its "paper"
+    assert images.without_paper(noise) is noise
+
+
 def test_transparent_canvas_counts_as_white_paper():
     rgba = np.zeros((50, 50, 4), dtype=np.uint8)  # fully transparent black = nothing drawn
     rgba[10:40, 20:24] = (0, 0, 0, 255)  # one opaque black bar

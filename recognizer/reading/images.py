@@ -16,6 +16,7 @@ MIN_SIDE = 8
 _DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg);base64,(.*)$", re.DOTALL)
 _FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+GRAIN = 8  # paper's grain reaches this many median deviations from its level (about 5.4 standard deviations)
 
 
 class ImageError(ValueError):
@@ -63,13 +64,29 @@ def ink_from_bytes(raw, expected_format):
             luminance, alpha = luminance_alpha[..., 0], luminance_alpha[..., 1]
     except Exception:
         raise ImageError("'image' is truncated or corrupt and cannot be decoded") from None
-    return ink_over_paper(luminance, alpha)
+    return without_paper(ink_over_paper(luminance, alpha))
 
 
 def ink_over_paper(luminance, alpha):
     """Composite 8-bit luminance and alpha over white (a transparent canvas is paper) and invert, so dark strokes
     become ink: alpha * (1 - luminance), in [0, 1]. The product is exact in 16 bits, scaled as float32."""
     return np.multiply(np.subtract(255, luminance, dtype=np.uint16) * alpha, np.float32(1 / 255**2), dtype=np.float32)
+
+
+def without_paper(ink):
+    """The strokes alone on paper that is not white (a scan, a photo): the paper's own grey and its grain taken off.
+    Most of a drawing is paper, so where most of the pixels hold some ink, the paper's level is their median and its
+    grain their median distance from it; what is not clearly darker than the paper is paper. A canvas's white paper
+    is no ink, and a drawing on it is returned as it is; so is one where paper and grain reach mid-grey (ink filling
+    most of the canvas, or noise: nothing to tell strokes from paper by)."""
+    if np.count_nonzero(ink) * 2 <= ink.size:
+        return ink
+    sample = ink[::4, ::4]  # a sixteenth of the pixels tells the paper as well as all of them
+    paper = float(np.median(sample))
+    floor = paper + GRAIN * float(np.median(np.abs(sample - paper)))
+    if floor > 0.5:
+        return ink
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0).astype(np.float32)
 
 
 def paper_gray(ink):
