@@ -138,10 +138,22 @@ def test_shipped_models_load_and_know_digits(strokes):
     assert (fnn.probabilities(images).argmax(1) == labels).mean() >= 0.85
 
 
+def share_answered_right(samples, inks):
+    """The share of drawings whose label the shipped models' answer names."""
+    fnn, cnn = weights.load_models(SHIPPED)
+    images = np.stack([to_mnist(ink) for ink in inks])
+    chosen = answers(fnn.probabilities(images), cnn.probabilities(images))
+    return np.mean([a == s["label"] for a, s in zip(chosen, samples)])
+
+
 @pytest.mark.parametrize("width", [1, 2])
 def test_shipped_models_read_drawings_in_a_hairline_pen(strokes, width):
     """Ink converted to images by other tools is often drawn 1-2 px wide, far thinner than any pen trained on."""
-    fnn, cnn = weights.load_models(SHIPPED)
-    images = np.stack([to_mnist(render.strokes_to_ink(s["strokes"], width)) for s in strokes])
-    chosen = answers(fnn.probabilities(images), cnn.probabilities(images))
-    assert np.mean([a == s["label"] for a, s in zip(chosen, strokes)]) >= 0.97
+    assert share_answered_right(strokes, [render.strokes_to_ink(s["strokes"], width) for s in strokes]) >= 0.97
+
+
+def test_shipped_models_read_small_drawings_in_a_thick_pen(strokes):
+    """A digit drawn small in a thick pen has its loops half filled: training draws pen digits that small too."""
+    rng, pen = np.random.default_rng(0), 1.5 * render.PAGE_PEN
+    inks = [render.strokes_to_ink(render.place_strokes(s["strokes"], rng, pen, heights=(40, 60)), pen) for s in strokes]
+    assert share_answered_right(strokes, inks) >= 0.92

@@ -13,7 +13,7 @@ import numpy as np
 from recognizer.reading.preprocess import to_mnist
 from recognizer.training import data, styles, synth
 from recognizer.training.distort import distort
-from recognizer.training.render import mnist_to_canvas, pen_to_canvas, strokes_to_ink
+from recognizer.training.render import HEIGHTS, mnist_to_canvas, pen_to_canvas, strokes_to_ink
 
 UNIFORM = np.full(10, 0.1, dtype=np.float32)
 STRAY = 0.1  # share of training pen drawings given a stray mark: people's canvases have slips and clicks
@@ -48,9 +48,9 @@ def _style_chunk(args):
 
 
 def _pen_set_chunk(args):
-    pens, seed, width = args
+    pens, seed, width, heights = args
     rng = np.random.default_rng(seed)
-    return np.stack([to_mnist(pen_to_canvas(p["strokes"], rng, width)) for p in pens])
+    return np.stack([to_mnist(pen_to_canvas(p["strokes"], rng, width, heights=heights)) for p in pens])
 
 
 def _parallel(function, chunks):
@@ -94,10 +94,10 @@ def style_drawings(per_style, seed, chunk=500):
     return images, labels
 
 
-def pen_set(pens, seed, width=None, chunk=250):
-    """Real pen digits as the page would send them (random size and place, a random pen or `width`), preprocessed."""
+def pen_set(pens, seed, width=None, heights=HEIGHTS, chunk=250):
+    """Real pen digits as the page would send them (`heights` tall, anywhere, a random pen or `width`), preprocessed."""
     return _parallel(
-        _pen_set_chunk, [(pens[i : i + chunk], seed * 1009 + i, width) for i in range(0, len(pens), chunk)]
+        _pen_set_chunk, [(pens[i : i + chunk], seed * 1009 + i, width, heights) for i in range(0, len(pens), chunk)]
     )
 
 

@@ -48,10 +48,11 @@ def place_strokes(strokes, rng, width, size=CANVAS, heights=HEIGHTS):
     return [((p - lo) * scale + offset).tolist() for p in points]
 
 
-def pen_to_canvas(strokes, rng, width=None, size=CANVAS):
-    """A pen digit's strokes drawn as a person would on the page: any size and place, at `width` (or a random pen)."""
+def pen_to_canvas(strokes, rng, width=None, size=CANVAS, heights=HEIGHTS):
+    """A pen digit's strokes drawn as a person would on the page: `heights` tall, anywhere, at `width` (or a random
+    pen)."""
     width = width if width is not None else PAGE_PEN * rng.choice(PENS)
-    return strokes_to_ink(place_strokes(strokes, rng, width, size), width, size)
+    return strokes_to_ink(place_strokes(strokes, rng, width, size, heights), width, size)
 
 
 def scaled(strokes, height):

@@ -5,10 +5,13 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from recognizer.training.render import CANVAS, place_strokes, strokes_to_ink
+from recognizer.training.render import CANVAS, HEIGHTS, place_strokes, strokes_to_ink
 
 NEIGHBOURS = ((0, 1), (1, 0), (1, 1), (1, -1))
 SPARSE_POINTS = (5, 13)  # a sparsely recorded stroke's points: 5 to 12, as a slow tablet or a fast hand leaves them
+# Pen digits are re-drawn from smaller than people draw them on the page, so that a thick pen on a small digit
+# (its loops filling in) is seen in training too.
+PEN_HEIGHTS = (40, HEIGHTS[1])
 
 
 def skeleton_segments(digit):
@@ -176,4 +179,5 @@ def varied_strokes(strokes, rng, turn=12, shear=0.3, stretch=0.2, wobble=0.04, s
 def pen_digit(strokes, rng, sparse=0.0):
     """A pen digit re-drawn as a page drawing: varied strokes at any size and place, with a random pen."""
     width = rng.choice([5, 7, 9, 11, 14, 14, 17, 20]) * rng.uniform(0.85, 1.15)
-    return strokes_to_ink(place_strokes(varied_strokes(strokes, rng, sparse=sparse), rng, width), width)
+    placed = place_strokes(varied_strokes(strokes, rng, sparse=sparse), rng, width, heights=PEN_HEIGHTS)
+    return strokes_to_ink(placed, width)
