@@ -110,9 +110,10 @@ def test_train_moves_the_updated_models_toward_the_given_digit(client, learnable
     sample, before = misread(client, learnable_strokes)
     after = client.post("/train", json={"image": drawing_url(sample), "digit": sample["label"]}).get_json()
     for model in ("fnn_updated", "cnn_updated"):  # (how often one correction fixes a model's
+        was, now = probability(before, model, sample["label"]), probability(after, model, sample["label"])
         if before["predictions"][model][0]["digit"] != sample["label"]:  # top guess: bench/online.py)
-            assert probability(after, model, sample["label"]) > probability(before, model, sample["label"]) + 0.1
-        assert probability(after, model, sample["label"]) >= probability(before, model, sample["label"])
+            assert now > max(2 * was, was + 0.05)  # one step within the guard's bounds, not a fix
+        assert now >= was
     assert after["answer"] == sample["label"]
     assert after["predictions"]["cnn"] == before["predictions"]["cnn"]  # the originals never change
     assert after["predictions"]["fnn"] == before["predictions"]["fnn"]
