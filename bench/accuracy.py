@@ -3,8 +3,8 @@
 Sets, none trained on: each pen set's held-out writers (UJI, UNIPEN, pendigits) and the bridger iPad writer (real
 pen strokes drawn onto the page's canvas at any size, place and pen width; the held-out writers also at each pen in
 turn, in a hairline as tools that turn ink into images draw it, small, and as a pen recording 12 or 8 points a
-stroke would leave them), HwD-1000 (small-canvas drawings), the
-official MNIST test digits as 200x200 canvas images, the dev strokes; then non-digits, where abstaining is right;
+stroke would leave them), HwD-1000 (small-canvas drawings), the official MNIST test digits as 200x200 canvas
+images, the dev strokes; then non-digits, where abstaining is right;
 then the answer's most common confusions on the real writers and how the errors spread over the held-out writers.
 DIR holds the weights to score (default: the shipped models/).
 """

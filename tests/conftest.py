@@ -18,7 +18,7 @@ import requests
 
 from recognizer.learning import augment, guard
 from recognizer.nets import weights
-from recognizer.reading.images import decode_data_url, paper_gray, png_file, to_png_data_url
+from recognizer.reading.images import decode_data_url, ink_over_paper, paper_gray, png_file, to_png_data_url
 from recognizer.reading.preprocess import to_mnist
 from recognizer.state.store import open_store
 from recognizer.training import data, render
@@ -158,6 +158,12 @@ def page_url(ink):
     rows[:, 1:] = np.diff(pixels, axis=0, prepend=np.zeros((1, 4 * width), dtype=np.uint8))  # less the row above
     png = png_file(width, height, 8, 6, zlib.compress(rows.tobytes(), 1))  # 8-bit RGBA
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def scanned(ink, paper=0.85, grain=0.03, seed=0):
+    """Ink as a scan or a photo of it reads: its paper grey, not white, and grainy, in 8-bit grey levels."""
+    luminance = (1.0 - ink) * paper + np.random.default_rng(seed).normal(0.0, grain, ink.shape)
+    return ink_over_paper(paper_gray(1.0 - luminance), 255)
 
 
 def drawing_url(sample):

@@ -1,7 +1,5 @@
 """Numbers through the API: /predict's `number` and `digits`, and /train and /samples taught one digit by its box."""
 
-import base64
-import io
 import json
 from pathlib import Path
 
@@ -10,7 +8,7 @@ import pytest
 from PIL import Image
 from test_api import assert_prediction_shape
 
-from conftest import drawing_url, ink_url, number_drawing, number_ink
+from conftest import drawing_url, ink_url, number_drawing, number_ink, scanned
 from recognizer.nets import weights
 from recognizer.reading import segment
 from recognizer.reading.images import decode_data_url
@@ -54,23 +52,9 @@ def test_predict_reads_a_number_left_to_right(client, clear):
         assert abs(left - composed[0]) <= 2 and abs(right - composed[2]) <= 2
 
 
-def scanned_url(ink, paper=0.85, grain=0.03, seed=0):
-    """Ink as a scan or a photo of paper brings it: the paper grey, not white, and grainy."""
-    rng = np.random.default_rng(seed)
-    luminance = (1.0 - ink) * paper + rng.normal(0.0, grain, ink.shape)
-    gray = np.clip(luminance * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return "data:image/png;base64," + base64.b64encode(png_bytes(Image.fromarray(gray))).decode("ascii")
-
-
-def png_bytes(image):
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
 def test_a_number_scanned_on_grey_grainy_paper_reads_as_on_the_canvas(client, clear):
     ink, boxes = number_ink([clear[3], clear[8], clear[1], clear[5]], gaps=(0.25, 0.4))
-    body = client.post("/predict", json={"image": scanned_url(ink)}).get_json()
+    body = client.post("/predict", json={"image": ink_url(scanned(ink))}).get_json()
     assert body["number"] == "3815"
     for entry, composed in zip(body["digits"], boxes):
         assert all(abs(a - b) <= 2 for a, b in zip(entry["box"], composed))

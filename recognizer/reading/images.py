@@ -86,7 +86,7 @@ def without_paper(ink):
     floor = paper + GRAIN * float(np.median(np.abs(sample - paper)))
     if floor > 0.5:
         return ink
-    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0).astype(np.float32)
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)  # float32, as the ink
 
 
 def paper_gray(ink):
