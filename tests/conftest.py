@@ -160,9 +160,10 @@ def page_url(ink):
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def scanned(ink, paper=0.85, grain=0.03, seed=0):
-    """Ink as a scan or a photo of it reads: its paper grey, not white, and grainy, in 8-bit grey levels."""
-    luminance = (1.0 - ink) * paper + np.random.default_rng(seed).normal(0.0, grain, ink.shape)
+def scanned(ink, paper=0.85, grain=0.03, seed=0, pen=0.0):
+    """Ink as a scan or a photo of it reads: its paper grey, not white, and grainy, in 8-bit grey levels (the
+    paper's and the pen's luminance given: a light pen on dark paper is a chalkboard, or a canvas in dark mode)."""
+    luminance = paper + (pen - paper) * ink + np.random.default_rng(seed).normal(0.0, grain, ink.shape)
     return ink_over_paper(paper_gray(1.0 - luminance), 255)
 
 

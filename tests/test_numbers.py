@@ -52,9 +52,10 @@ def test_predict_reads_a_number_left_to_right(client, clear):
         assert abs(left - composed[0]) <= 2 and abs(right - composed[2]) <= 2
 
 
-def test_a_number_scanned_on_grey_grainy_paper_reads_as_on_the_canvas(client, clear):
+@pytest.mark.parametrize("paper, pen", [(0.85, 0.0), (0.15, 0.9)], ids=["grey paper", "chalkboard"])
+def test_a_number_scanned_on_grainy_paper_reads_as_on_the_canvas(client, clear, paper, pen):
     ink, boxes = number_ink([clear[3], clear[8], clear[1], clear[5]], gaps=(0.25, 0.4))
-    body = client.post("/predict", json={"image": ink_url(scanned(ink))}).get_json()
+    body = client.post("/predict", json={"image": ink_url(scanned(ink, paper, pen=pen))}).get_json()
     assert body["number"] == "3815"
     for entry, composed in zip(body["digits"], boxes):
         assert all(abs(a - b) <= 2 for a, b in zip(entry["box"], composed))

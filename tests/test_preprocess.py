@@ -1,7 +1,11 @@
 """Preprocessing on real rendered drawings: box, aspect ratio, centring, pens, blanks."""
 
+import base64
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import scanned
 from recognizer.reading import images, preprocess
@@ -91,32 +95,39 @@ def test_blank_and_near_blank_canvases_are_detected(ink):
 
 
 def transparent_png_url(rgba):
-    import base64
-    import io
-
-    from PIL import Image
 
     buffer = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def test_grey_grainy_paper_is_taken_off_and_leaves_the_strokes(strokes):
-    """A scan's paper is grey and grainy: what the models read must be the strokes, as on the canvas."""
+@pytest.mark.parametrize("paper, pen", [(0.85, 0.0), (0.15, 0.9)], ids=["grey paper", "chalkboard"])
+def test_grainy_paper_is_taken_off_and_leaves_the_strokes(strokes, paper, pen):
+    """A scan's paper is grey and grainy, a chalkboard's dark under light strokes: what the models read must be
+    the strokes, as on the canvas."""
     sample = strokes[5]
     ink = render.strokes_to_ink(sample["strokes"], sample["width"])
-    grainy = scanned(ink)
-    assert preprocess.ink_box(grainy) == (0, 200, 0, 200)  # its grain alone spans the page as ink
+    grainy = scanned(ink, paper, pen=pen)
+    assert preprocess.ink_box(grainy) == (0, 200, 0, 200)  # its paper and grain alone span the page as ink
     cleaned = images.without_paper(grainy)
     assert np.count_nonzero(cleaned[ink == 0]) < 10  # no grain left where nothing was drawn
     assert np.abs(to_mnist(cleaned) - to_mnist(ink)).mean() < 0.03
 
 
-def test_a_canvas_on_white_paper_or_mostly_inked_is_left_as_it_is(strokes):
+def test_light_strokes_on_black_read_as_dark_strokes_on_white(strokes):
+    """A canvas in dark mode, or an MNIST digit as its files hold it: white ink on black is the same drawing."""
+    ink = render.strokes_to_ink(strokes[5]["strokes"], strokes[5]["width"])
+    light_on_black = Image.fromarray(np.round(ink * 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    light_on_black.save(buffer, format="PNG")
+    read = images.ink_from_bytes(buffer.getvalue(), "PNG")
+    assert np.abs(read - ink).max() <= 0.5 / 255 + 1e-6  # the ink, to its 8-bit grey levels
+    assert np.abs(to_mnist(read) - to_mnist(ink)).max() < 0.01
+
+
+def test_a_canvas_on_white_paper_or_of_noise_is_left_as_it_is(strokes):
     ink = render.strokes_to_ink(strokes[5]["strokes"], strokes[5]["width"])
     assert images.without_paper(ink) is ink
-    covered = np.where(ink > 0, 0.0, 1.0).astype(np.float32)  # ink everywhere but the strokes: no paper to take
-    assert images.without_paper(covered) is covered
     noise = np.random.default_rng(1).random(ink.shape, dtype=np.float32)  # nothing stands out from its "paper"
     assert images.without_paper(noise) is noise
 
@@ -132,9 +143,6 @@ def test_transparent_canvas_counts_as_white_paper():
 def test_every_png_mode_decodes_to_its_luminance_composited_over_white(mode):
     """Each mode has its own decoding path (L as is, LA and RGBA split into L and A, the rest through LA): all
     give alpha * (255 - luminance) / 255^2, the gray levels' exact float32 value."""
-    import io
-
-    from PIL import Image
 
     rng = np.random.default_rng(7)
     gray, alpha = rng.integers(0, 256, (2, 30, 40), dtype=np.uint8)

@@ -74,19 +74,23 @@ def ink_over_paper(luminance, alpha):
 
 
 def without_paper(ink):
-    """The strokes alone on paper that is not white (a scan, a photo): the paper's own grey and its grain taken off.
-    Most of a drawing is paper, so where most of the pixels hold some ink, the paper's level is their median and its
-    grain their median distance from it; what is not clearly darker than the paper is paper. A canvas's white paper
-    is no ink, and a drawing on it is returned as it is; so is one where paper and grain reach mid-grey (ink filling
-    most of the canvas, or noise: nothing to tell strokes from paper by)."""
+    """The strokes alone on paper that is not white (a scan, a photo, a chalkboard, a canvas in dark mode): the
+    paper's own level and its grain taken off. Most of a drawing is paper, so where most of the pixels hold some
+    ink, the paper's level is their median and its grain their median distance from it. Paper darker than mid-grey
+    holds light strokes (ink and paper swap); on any paper, what is not clearly further from its level is paper. A
+    canvas's white paper is no ink, and a drawing on it is returned as it is; so is one where paper and grain reach
+    mid-grey (noise: nothing to tell strokes from paper by)."""
     if np.count_nonzero(ink) * 2 <= ink.size:
         return ink
     sample = ink[::4, ::4]  # a sixteenth of the pixels tells the paper as well as all of them
     paper = float(np.median(sample))
+    stroke_ink = ink
+    if paper > 0.5:  # light strokes on dark paper: the ink is how much lighter than the paper a pixel is
+        stroke_ink, sample, paper = 1.0 - ink, 1.0 - sample, 1.0 - paper
     floor = paper + GRAIN * float(np.median(np.abs(sample - paper)))
     if floor > 0.5:
         return ink
-    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)  # float32, as the ink
+    return np.clip((stroke_ink - floor) / (1.0 - floor), 0.0, 1.0)  # float32, as the ink
 
 
 def paper_gray(ink):
