@@ -139,6 +139,15 @@ def test_transparent_canvas_counts_as_white_paper():
     assert ink[0, 0] == 0.0 and ink[20, 21] == 1.0
 
 
+def test_light_strokes_on_a_transparent_canvas_read_as_dark_ones(strokes):
+    """A page in dark mode paints white strokes on a canvas it never filled: what is painted there is the ink."""
+    ink = render.strokes_to_ink(strokes[5]["strokes"], strokes[5]["width"])
+    alpha = np.round(ink * 255).astype(np.uint8)
+    painted = {colour: np.dstack([np.full_like(alpha, colour)] * 3 + [alpha]) for colour in (0, 255)}
+    black, white = (images.decode_data_url(transparent_png_url(rgba)) for rgba in painted.values())
+    assert np.count_nonzero(black) > 1000 and np.array_equal(white, black)
+
+
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
 def test_every_png_mode_decodes_to_its_luminance_composited_over_white(mode):
     """Each mode has its own decoding path (L as is, LA and RGBA split into L and A, the rest through LA): all

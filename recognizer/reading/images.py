@@ -64,6 +64,8 @@ def ink_from_bytes(raw, expected_format):
             luminance, alpha = luminance_alpha[..., 0], luminance_alpha[..., 1]
     except Exception:
         raise ImageError("'image' is truncated or corrupt and cannot be decoded") from None
+    if isinstance(alpha, np.ndarray) and np.count_nonzero(alpha) * 2 <= alpha.size:
+        luminance = 0  # most of it transparent, no paper: what is painted is ink, in any colour (white in dark mode)
     return without_paper(ink_over_paper(luminance, alpha))
 
 
