@@ -5,11 +5,12 @@ are written on the page's wide pad (840x280, its pen) from real pen digits no mo
 writers of UJI, UNIPEN and pendigits (each number from one writer's own digits) and the dev strokes, a quarter of
 the numbers from each. Each number's height, each digit's height (within 15%) and its baseline (within 6% of the
 height) vary; the blank between digits is 0.15-0.5 of the height ("apart") or from a slight overlap to 0.12 of it
-("close", where neighbours often touch). Every number is read twice through Recognizer.predict, as /predict reads
-it: from the image alone, and with the strokes it was drawn with. Digits right counts positions over the numbers
-whose digit count came out right. Single digits: the same writers' digits drawn alone on the square pad at any
-size and pen, read as one-digit numbers. `--writers training` measures the pen sets' training writers instead,
-which is where the segmentation's costs are tuned.
+("close", where neighbours often touch). Every number is read three times through Recognizer.predict, as /predict
+reads it: from the image alone, with the strokes it was drawn with, and with them in the order of a writer who
+adds a digit's last stroke (a 5's hat, a 7's bar) after the rest of the number half the time. Digits right counts
+positions over the numbers whose digit count came out right. Single digits: the same writers' digits drawn alone
+on the square pad at any size and pen, read as one-digit numbers. `--writers training` measures the pen sets'
+training writers instead, which is where the segmentation's costs are tuned.
 """
 
 import sys
@@ -32,7 +33,7 @@ else:
 
     from common import recognizer, table  # (importing common puts the repository on sys.path)
     from recognizer.training import data, render
-    from recognizer.training.render import WIDE_PAD, compose_number, strokes_to_ink
+    from recognizer.training.render import WIDE_PAD, added_later, compose_number, strokes_to_ink
 
 SPACINGS = {"apart": (0.15, 0.5), "close": (-0.05, 0.12)}  # the blank between digits, as a share of their height
 LENGTHS = (2, 6)  # numbers of 2-5 digits
@@ -52,10 +53,10 @@ def sources(writers):
 
 
 def written(picks, rng, gaps):
-    """(the number's ink on the wide pad, its strokes in the pad's pixels)."""
+    """(the number's ink on the wide pad, its strokes in the pad's pixels, each digit's strokes)."""
     digits, pen, _ = compose_number([p["strokes"] for p in picks], rng, gaps=gaps)
     strokes = [stroke for digit in digits for stroke in digit]
-    return strokes_to_ink(strokes, pen, WIDE_PAD[1], WIDE_PAD[0]), strokes
+    return strokes_to_ink(strokes, pen, WIDE_PAD[1], WIDE_PAD[0]), strokes, digits
 
 
 def score(body, labels):
@@ -79,7 +80,7 @@ def main():
     parser.add_argument("--writers", choices=("held-out", "training"), default="held-out")
     args = parser.parse_args()
     rec = recognizer()
-    rng = np.random.default_rng(2026)
+    rng, late_rng = np.random.default_rng(2026), np.random.default_rng(2027)
     totals, rows, singles = {}, [], []
     started = time.perf_counter()
     for name, groups in sources(args.writers):
@@ -87,9 +88,10 @@ def main():
             for _ in range(args.numbers // 4):
                 group = groups[int(rng.integers(len(groups)))]
                 picks = [group[i] for i in rng.choice(len(group), int(rng.integers(*LENGTHS)), replace=False)]
-                ink, strokes = written(picks, rng, gaps)
+                ink, strokes, digits = written(picks, rng, gaps)
                 labels = [p["label"] for p in picks]
-                for way, given in (("image alone", None), ("with strokes", strokes)):
+                late = added_later(digits, late_rng)
+                for way, given in (("image alone", None), ("with strokes", strokes), ("strokes, some later", late)):
                     for key in ((name, spacing, way), ("all", spacing, way)):
                         totals[key] = totals.get(key, 0) + score(rec.predict(ink, given), labels)
         pens = [p for group in groups for p in group]

@@ -31,11 +31,18 @@ def rec():
     return Recognizer(LocalStore(tempfile.mkdtemp(prefix="segment-store-")), weights.SHIPPED)
 
 
-def written(digits, seed=0, **layout):
-    """(the wide pad's ink for these digits written side by side, its strokes in the pad's pixels, each digit's box)."""
+def laid_out(digits, seed=0, **layout):
+    """(the wide pad's ink for these digits written side by side, each digit's strokes in the pad's pixels, each
+    digit's box)."""
     laid, pen, boxes = render.compose_number(digits, np.random.default_rng(seed), **layout)
     flat = [stroke for digit in laid for stroke in digit]
-    return render.strokes_to_ink(flat, pen, render.WIDE_PAD[1], render.WIDE_PAD[0]), flat, boxes
+    return render.strokes_to_ink(flat, pen, render.WIDE_PAD[1], render.WIDE_PAD[0]), laid, boxes
+
+
+def written(digits, seed=0, **layout):
+    """(the wide pad's ink for these digits written side by side, its strokes in the pad's pixels, each digit's box)."""
+    ink, laid, boxes = laid_out(digits, seed, **layout)
+    return ink, [stroke for digit in laid for stroke in digit], boxes
 
 
 def found(rec, ink, given=None):
@@ -70,6 +77,17 @@ def test_a_digit_of_two_strokes_is_read_whole_beside_close_neighbours(rec, digit
     body = rec.predict(ink, flat)
     assert covers(found(rec, ink, flat), boxes)
     assert body["number"][1] == str({id(FIVE_HAT): 5, id(SEVEN_BAR): 7, id(FOUR_OPEN): 4}[id(digit)])
+
+
+@pytest.mark.parametrize(
+    "digit, label", [(FIVE_HAT, 5), (SEVEN_BAR, 7), (FOUR_CROSSED, 4), (FOUR_APART, 4)], ids=["5", "7", "4", "open 4"]
+)
+def test_a_stroke_added_to_a_digit_once_the_number_is_written_joins_it_again(rec, digit, label):
+    """A 5's hat, a 7's bar or a 4's stem drawn last, after the digits that follow it: one digit all the same."""
+    ink, flat, boxes = written([digit, ZERO, TWO], gaps=(0.2, 0.3))
+    later = flat[:1] + flat[2:] + flat[1:2]
+    assert covers(found(rec, ink, later), boxes)
+    assert rec.predict(ink, later)["number"] == f"{label}02"
 
 
 @BOTH_WAYS
@@ -215,9 +233,11 @@ def test_a_box_names_its_digit_and_its_strokes_alone(rec):
         rec.reader.digit_in(ink, (0, 0, 10, 10), state)
 
 
+@pytest.mark.parametrize("share_later", [0.0, 1.0], ids=["as drawn", "last strokes later"])
 @pytest.mark.parametrize("spacing", [(0.15, 0.5), (-0.05, 0.12)], ids=["apart", "close"])
-def test_real_writers_numbers_are_counted_right_from_their_strokes(rec, spacing):
-    """Numbers of 2-5 digits from the pen sets' held-out writers (each number one writer's own digits)."""
+def test_real_writers_numbers_are_counted_right_from_their_strokes(rec, spacing, share_later):
+    """Numbers of 2-5 digits from the pen sets' held-out writers (each number one writer's own digits), their
+    strokes as drawn, or with each digit's last stroke drawn after the rest of the number."""
     rng = np.random.default_rng(5)
     writers = {}
     for name in data.PEN_SETS:
@@ -228,8 +248,8 @@ def test_real_writers_numbers_are_counted_right_from_their_strokes(rec, spacing)
     for _ in range(40):
         group = groups[int(rng.integers(len(groups)))]
         picks = [group[i]["strokes"] for i in rng.choice(len(group), int(rng.integers(2, 6)), replace=False)]
-        ink, flat, boxes = written(picks, int(rng.integers(1 << 30)), gaps=spacing)
-        right += covers(found(rec, ink, flat), boxes)
+        ink, laid, boxes = laid_out(picks, int(rng.integers(1 << 30)), gaps=spacing)
+        right += covers(found(rec, ink, render.added_later(laid, rng, share_later)), boxes)
     assert right >= 37
 
 

@@ -1,7 +1,8 @@
 """A drawing's pieces from the strokes it was drawn with: each stroke is a piece, its ink the drawing's pixels
 within reach of its pen's path, so digits that touch on the canvas still come apart where they were drawn apart.
-The pieces stay in the order they were drawn: people finish one digit before they start the next, so a digit is
-strokes drawn one after another."""
+The pieces stay in the order they were drawn: people mostly finish one digit before they start the next, so a digit
+is strokes drawn one after another; a stroke added to an earlier digit afterwards (a 5's hat, a 7's bar, a 4's
+stem, once the next digit is written) goes back beside it."""
 
 from dataclasses import replace
 
@@ -68,8 +69,31 @@ def pieces(ink, strokes):
     if (end - start).sum() < COVERED * np.count_nonzero(inked):
         return None
     found = segment.labelled(found_runs, labels, (left, top), len(paths), layout)
-    found = [p for p in found if p is not None]
+    found = reattached([p for p in found if p is not None])
     return segment.settled(together(found, parts, layout), layout, in_order=True), layout
+
+
+def reattached(found):
+    """Pieces in drawing order, each stroke drawn later for an earlier digit moved back beside it: people write
+    left to right, and a stroke is an earlier digit's when it shares at least SHARED of its columns along the
+    slant with one of that digit's strokes and less with everything drawn since, or when the pen went back
+    past the stroke drawn just before it (it goes after the last stroke whose middle lies before its own)."""
+    out = []
+    for piece in found:
+        width = piece.hi - piece.lo
+        shared = [segment.sharing(earlier.lo, earlier.hi, piece)[0] for earlier in out]
+        k = int(np.argmax(shared)) if out else 0
+        if k < len(out) - 1 and shared[k] >= segment.SHARED * width:
+            since = out[k + 1 :]
+            if segment.sharing(min(p.lo for p in since), max(p.hi for p in since), piece)[0] < segment.SHARED * width:
+                out.insert(k + 1, piece)
+                continue
+        if out and piece.hi <= out[-1].lo:
+            middle = piece.lo + piece.hi
+            out.insert(max((i + 1 for i, p in enumerate(out) if p.lo + p.hi < middle), default=0), piece)
+            continue
+        out.append(piece)
+    return out
 
 
 def one_digit(parts, layout, stroke_count):

@@ -99,3 +99,14 @@ def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave
         for _, (left, top, right, bottom) in laid
     ]
     return digits, pen * shrink, boxes
+
+
+def added_later(digits, rng, share=0.5):
+    """A number's strokes as written by someone who adds a digit's last stroke (a 5's hat, a 7's bar, a 4's stem)
+    only after the rest of the number: each digit of several strokes but the last, with chance `share`."""
+    now, later = [], []
+    for k, digit in enumerate(digits):
+        late = len(digit) > 1 and k < len(digits) - 1 and rng.random() < share
+        now += digit[:-1] if late else digit
+        later += digit[-1:] if late else []
+    return now + later
