@@ -64,6 +64,14 @@ def test_digits_come_left_to_right_whatever_the_gap(rec, gap, given):
     assert [f.box[0] for f in digits] == sorted(f.box[0] for f in digits)
 
 
+def test_the_line_height_is_a_digits_with_its_hat_not_a_rising_lines():
+    rising = [(0, 80, 60, 180), (90, 40, 150, 140), (180, 0, 240, 100)]  # three digits 100 tall, each 40 higher
+    assert segment.line_height(rising, 180) == 100
+    five = [(10, 0, 60, 15), (5, 25, 65, 100)]  # a hat above its body: one digit, 100 tall
+    assert segment.line_height(five + [(70, 10, 130, 100)], 100) == 100
+    assert segment.line_height(rising + [(0, 0, 4, 4)], 180) == 100  # a speck changes nothing
+
+
 @BOTH_WAYS
 @pytest.mark.parametrize("digit", [FIVE_HAT, SEVEN_BAR, FOUR_CROSSED, FOUR_OPEN], ids=["5 hat", "7 bar", "4", "open 4"])
 def test_the_strokes_of_one_digit_stay_together(rec, digit, given):
@@ -238,19 +246,41 @@ def test_a_box_names_its_digit_and_its_strokes_alone(rec):
 def test_real_writers_numbers_are_counted_right_from_their_strokes(rec, spacing, share_later):
     """Numbers of 2-5 digits from the pen sets' held-out writers (each number one writer's own digits), their
     strokes as drawn, or with each digit's last stroke drawn after the rest of the number."""
-    rng = np.random.default_rng(5)
+    right = 0
+    for picks, rng in held_out_numbers(40):
+        ink, laid, boxes = laid_out(picks, int(rng.integers(1 << 30)), gaps=spacing)
+        right += covers(found(rec, ink, render.added_later(laid, rng, share_later)), boxes)
+    assert right >= 37
+
+
+@pytest.mark.parametrize("spacing, least", [((0.15, 0.5), 39), ((-0.05, 0.12), 37)], ids=["apart", "close"])
+def test_real_writers_numbers_on_a_rising_line_are_counted_right_both_ways(rec, spacing, least):
+    """A line rising 15 degrees spans far more rows than its digits: the line's height is its digits' all the same."""
+    turn = np.deg2rad(15)
+    rotation = np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])
+    middle = np.array(render.WIDE_PAD) / 2
+    counted = {"image alone": 0, "with strokes": 0}
+    for picks, rng in held_out_numbers(40):
+        _, flat, _ = written(picks, int(rng.integers(1 << 30)), gaps=spacing, heights=(0.3, 0.45))
+        rising = [((np.asarray(stroke) - middle) @ rotation + middle).tolist() for stroke in flat]
+        ink = render.strokes_to_ink(rising, render.WIDE_PAD[1] / 14, render.WIDE_PAD[1], render.WIDE_PAD[0])
+        counted["image alone"] += len(found(rec, ink)) == len(picks)
+        counted["with strokes"] += len(found(rec, ink, rising)) == len(picks)
+    assert min(counted.values()) >= least, counted
+
+
+def held_out_numbers(count, seed=5):
+    """`count` numbers of 2-5 digits' strokes, each number one held-out writer's own digits (of a pen set's
+    held-out writers with 5 digits or more), with the generator that drew them."""
+    rng = np.random.default_rng(seed)
     writers = {}
     for name in data.PEN_SETS:
         for pen in data.pen_split(name)[1]:
             writers.setdefault((name, pen["writer"]), []).append(pen)
     groups = [group for group in writers.values() if len(group) >= 5]
-    right = 0
-    for _ in range(40):
+    for _ in range(count):
         group = groups[int(rng.integers(len(groups)))]
-        picks = [group[i]["strokes"] for i in rng.choice(len(group), int(rng.integers(2, 6)), replace=False)]
-        ink, laid, boxes = laid_out(picks, int(rng.integers(1 << 30)), gaps=spacing)
-        right += covers(found(rec, ink, render.added_later(laid, rng, share_later)), boxes)
-    assert right >= 37
+        yield [group[i]["strokes"] for i in rng.choice(len(group), int(rng.integers(2, 6)), replace=False)], rng
 
 
 @pytest.mark.parametrize("index", [6554, 7024, 7030])

@@ -76,7 +76,7 @@ class Piece:
 
 @dataclass(frozen=True)
 class Layout:
-    """How the drawing's pieces lie: its height (the line's), its slant (columns per row) and middle row."""
+    """How the drawing's pieces lie: its height (`line_height`), its slant (columns per row) and middle row."""
 
     height: float
     slope: float
@@ -155,7 +155,23 @@ def components(ink):
     layout = Layout(float(bottom - top), lean(row, start, end, label), (top + bottom) / 2.0)
     labels = np.zeros(ink.shape, dtype=np.int32)
     labels[inked] = np.repeat(label + 1, end - start)  # the runs come in reading order, as the pixels do
-    return labelled((row, start, end, label + 1), labels, (0, 0), label.max() + 1, layout), layout
+    found = labelled((row, start, end, label + 1), labels, (0, 0), label.max() + 1, layout)
+    return found, replace(layout, height=line_height([p.box for p in found], layout.height))
+
+
+def line_height(boxes, extent):
+    """How tall a line's digits are, from its parts' boxes and its ink's whole height (`extent`): the most that any
+    part and the parts above or below it reach, top to bottom (a 5's hat and its body make one digit's height; a
+    neighbour sharing a sliver of its columns does not), which a line that rises or falls does not stretch as its
+    whole extent would be. Specks are left out, and so is a scatter of more parts than a number has digits."""
+    tall = [b for b in boxes if max(b[2] - b[0], b[3] - b[1]) >= SPECK * extent]
+    if len(tall) > MAX_DIGITS:
+        return extent
+    heights = []
+    for left, _, right, _ in tall:
+        column = [b for b in tall if min(right, b[2]) - max(left, b[0]) >= SHARED * min(right - left, b[2] - b[0])]
+        heights.append(max(b[3] for b in column) - min(b[1] for b in column))
+    return float(max(heights, default=extent))
 
 
 def labelled(found_runs, labels, origin, count, layout):
