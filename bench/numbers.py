@@ -1,16 +1,17 @@
 """Reading written numbers: whole numbers, digit counts and digits right, from the image alone and with its strokes.
 
-Run from the repository root: `python bench/numbers.py [--numbers 300] [--writers held-out]`. Numbers of 2-5 digits
-are written on the page's wide pad (840x280, its pen) from real pen digits no model trained on: the held-out
-writers of UJI, UNIPEN and pendigits (each number from one writer's own digits) and the dev strokes, a quarter of
-the numbers from each. Each number's height, each digit's height (within 15%) and its baseline (within 6% of the
-height) vary; the blank between digits is 0.15-0.5 of the height ("apart") or from a slight overlap to 0.12 of it
-("close", where neighbours often touch). Every number is read three times through Recognizer.predict, as /predict
-reads it: from the image alone, with the strokes it was drawn with, and with them in the order of a writer who
-adds a digit's last stroke (a 5's hat, a 7's bar) after the rest of the number half the time. Digits right counts
-positions over the numbers whose digit count came out right. Single digits: the same writers' digits drawn alone
-on the square pad at any size and pen, read as one-digit numbers. `--writers training` measures the pen sets'
-training writers instead, which is where the segmentation's costs are tuned.
+Run from the repository root: `python bench/numbers.py [--numbers 300] [--writers held-out] [--digits 2 5]`.
+Numbers of 2-5 digits (or as many as --digits says) are written on the page's wide pad (840x280, its pen) from
+real pen digits no model trained on: the held-out writers of UJI, UNIPEN and pendigits (each number from one
+writer's own digits) and the dev strokes, a quarter of the numbers from each. Each number's height, each digit's
+height (within 15%) and its baseline (within 6% of the height) vary; the blank between digits is 0.15-0.5 of the
+height ("apart") or from a slight overlap to 0.12 of it ("close", where neighbours often touch). Every number is
+read three times through Recognizer.predict, as /predict reads it: from the image alone, with the strokes it was
+drawn with, and with them in the order of a writer who adds a digit's last stroke (a 5's hat, a 7's bar) after
+the rest of the number half the time. Digits right counts positions over the numbers whose digit count came out
+right. Single digits: the same writers' digits drawn alone on the square pad at any size and pen, read as
+one-digit numbers. `--writers training` measures the pen sets' training writers instead, which is where the
+segmentation's costs are tuned.
 """
 
 import sys
@@ -36,18 +37,19 @@ else:
     from recognizer.training.render import WIDE_PAD, added_later, compose_number, strokes_to_ink
 
 SPACINGS = {"apart": (0.15, 0.5), "close": (-0.05, 0.12)}  # the blank between digits, as a share of their height
-LENGTHS = (2, 6)  # numbers of 2-5 digits
+LENGTHS = (2, 5)  # numbers of 2-5 digits (--digits)
 
 
-def sources(writers):
-    """(name, digit groups to draw numbers from): each pen set's writers one by one, and the dev strokes."""
+def sources(writers, longest=LENGTHS[1]):
+    """(name, digit groups to draw numbers from): each pen set's writers one by one (those with `longest` digits
+    or more), and the dev strokes."""
     out = []
     for name in data.PEN_SETS:
         training, held_out = data.pen_split(name)
         by_writer = {}
         for pen in held_out if writers == "held-out" else training:
             by_writer.setdefault(pen["writer"], []).append(pen)
-        out.append((name, [group for group in by_writer.values() if len(group) >= LENGTHS[1]]))
+        out.append((name, [group for group in by_writer.values() if len(group) >= longest]))
     out.append(("dev strokes", [data.load_strokes()]))
     return out
 
@@ -78,16 +80,20 @@ def main():
     parser.add_argument("--numbers", type=int, default=300, help="numbers per spacing (a quarter from each source)")
     parser.add_argument("--singles", type=int, default=400, help="single digits (a quarter from each source)")
     parser.add_argument("--writers", choices=("held-out", "training"), default="held-out")
+    parser.add_argument(
+        "--digits", type=int, nargs=2, default=LENGTHS, metavar=("FEWEST", "MOST"), help="digits a number (2 5)"
+    )
     args = parser.parse_args()
     rec = recognizer()
     rng, late_rng = np.random.default_rng(2026), np.random.default_rng(2027)
     totals, rows, singles = {}, [], []
     started = time.perf_counter()
-    for name, groups in sources(args.writers):
+    fewest, most = args.digits
+    for name, groups in sources(args.writers, most):
         for spacing, gaps in SPACINGS.items():
             for _ in range(args.numbers // 4):
                 group = groups[int(rng.integers(len(groups)))]
-                picks = [group[i] for i in rng.choice(len(group), int(rng.integers(*LENGTHS)), replace=False)]
+                picks = [group[i] for i in rng.choice(len(group), int(rng.integers(fewest, most + 1)), replace=False)]
                 ink, strokes, digits = written(picks, rng, gaps)
                 labels = [p["label"] for p in picks]
                 late = added_later(digits, late_rng)
