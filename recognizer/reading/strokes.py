@@ -87,9 +87,10 @@ def reattached(found):
     for i, (lo, hi) in enumerate(zip(los, his)):
         at, enough = len(order), segment.SHARED * (hi - lo)
         if order and best[i] != order[-1] and most[i] >= enough:
-            since = order[order.index(best[i]) + 1 :]
+            after = order.index(best[i]) + 1  # just after the stroke it shares most with ...
+            since = order[after:]  # ... unless what was drawn since shares as much
             if min(hi, max(his[j] for j in since)) - max(lo, min(los[j] for j in since)) < enough:
-                at = order.index(best[i]) + 1
+                at = after
         if at == len(order) and order and hi <= los[order[-1]]:
             at = max((n + 1 for n, j in enumerate(order) if los[j] + his[j] < lo + hi), default=0)
         order.insert(at, i)
