@@ -11,7 +11,7 @@ from scipy import ndimage
 from conftest import ROOT
 from recognizer.nets import weights
 from recognizer.nets.fnn import softmax
-from recognizer.training import data, dataset, styles, synth, train
+from recognizer.training import data, dataset, styles, synth, train, watched
 from recognizer.training.render import strokes_to_ink
 
 
@@ -74,6 +74,20 @@ def test_held_out_writers_are_never_trained_on(name, writers):
     assert {p["writer"] for p in held_out} == data.held_out_writers(name)
     assert len(training) + len(held_out) == len(data.load_pens(name))
     assert set(np.unique([p["label"] for p in held_out])) == set(range(10))
+
+
+def test_the_guard_watches_the_training_writers_drawings_the_cnn_is_least_sure_of():
+    """Of each digit, the drawings the shipped CNN reads right least surely: less sure than drawings at random."""
+    _, cnn = weights.load_models(weights.SHIPPED)
+    doubt = []  # the mean probability of other digits than the drawn one
+    for candidates in (1, 4):
+        images, labels = watched.watched_drawings(cnn, per_set_and_digit=3, candidates=candidates)
+        assert np.bincount(labels).tolist() == [9] * 10  # three a digit from each pen set
+        probabilities = cnn.probabilities(images.astype(np.float32) / 255)
+        if candidates > 1:
+            assert (probabilities.argmax(axis=1) == labels).all()
+        doubt.append(1.0 - probabilities[np.arange(len(labels)), labels].mean())
+    assert doubt[1] > 3 * doubt[0]
 
 
 def test_uji_keeps_its_fifteen_held_out_writers():
