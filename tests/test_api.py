@@ -112,7 +112,7 @@ def test_train_moves_the_updated_models_toward_the_given_digit(client, learnable
     for model in ("fnn_updated", "cnn_updated"):  # (how often one correction fixes a model's
         was, now = probability(before, model, sample["label"]), probability(after, model, sample["label"])
         if before["predictions"][model][0]["digit"] != sample["label"]:  # top guess: bench/online.py)
-            assert now > max(2 * was, was + 0.05)  # one step within the guard's bounds, not a fix
+            assert now > 2 * was  # one step within the guard's bounds (no more: not a fix of its own)
         assert now >= was
     assert after["answer"] == sample["label"]
     assert after["predictions"]["cnn"] == before["predictions"]["cnn"]  # the originals never change
