@@ -89,7 +89,7 @@ def reattached(found):
         if order and best[i] != order[-1] and most[i] >= enough:
             after = order.index(best[i]) + 1  # just after the stroke it shares most with ...
             since = order[after:]  # ... unless what was drawn since shares as much
-            if min(hi, max(his[j] for j in since)) - max(lo, min(los[j] for j in since)) < enough:
+            if segment.sharing(min(los[j] for j in since), max(his[j] for j in since), found[i])[0] < enough:
                 at = after
         if at == len(order) and order and hi <= los[order[-1]]:
             at = max((n + 1 for n, j in enumerate(order) if los[j] + his[j] < lo + hi), default=0)
