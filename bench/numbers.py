@@ -8,9 +8,12 @@ height (within 15%) and its baseline (within 6% of the height) vary; the blank b
 height ("apart") or from a slight overlap to 0.12 of it ("close", where neighbours often touch). Every number is
 read three times through Recognizer.predict, as /predict reads it: from the image alone, with the strokes it was
 drawn with, and with them in the order of a writer who adds a digit's last stroke (a 5's hat, a 7's bar) after
-the rest of the number half the time. Digits right counts positions over the numbers whose digit count came out
-right. Single digits: the same writers' digits drawn alone on the square pad at any size and pen, read as
-one-digit numbers. `--writers training` measures the pen sets' training writers instead, which is where the
+the rest of the number half the time; numbers written apart are read twice more, from the image alone and with
+its strokes, written again with a point or a comma after one of their digits (a decimal point, a thousands
+comma 0.1-0.3 of the height long, in a blank of 0.4-0.8), which is not a digit of the number. Digits right
+counts positions over the numbers whose digit count came out right.
+Single digits: the same writers' digits drawn alone on the square pad at any size and pen, read as one-digit
+numbers. `--writers training` measures the pen sets' training writers instead, which is where the
 segmentation's costs are tuned.
 """
 
@@ -34,10 +37,12 @@ else:
 
     from common import recognizer, table  # (importing common puts the repository on sys.path)
     from recognizer.training import data, render
-    from recognizer.training.render import WIDE_PAD, added_later, compose_number, strokes_to_ink
+    from recognizer.training.render import WIDE_PAD, added_later, compose_number, punctuated, strokes_to_ink
 
 SPACINGS = {"apart": (0.15, 0.5), "close": (-0.05, 0.12)}  # the blank between digits, as a share of their height
 LENGTHS = (2, 5)  # numbers of 2-5 digits (--digits)
+MARKS = ("point", "comma")
+ROOM = (0.4, 0.8)  # the blank a point or a comma is written in
 
 
 def sources(writers, longest=LENGTHS[1]):
@@ -59,6 +64,17 @@ def written(picks, rng, gaps):
     digits, pen, _ = compose_number([p["strokes"] for p in picks], rng, gaps=gaps)
     strokes = [stroke for digit in digits for stroke in digit]
     return strokes_to_ink(strokes, pen, WIDE_PAD[1], WIDE_PAD[0]), strokes, digits
+
+
+def punctuated_number(picks, rng):
+    """(the ink, the strokes) of the number written apart with a point or a comma after one of its digits, in a
+    wider blank left for it."""
+    after = int(rng.integers(len(picks) - 1))
+    gaps = [ROOM if k == after else SPACINGS["apart"] for k in range(len(picks) - 1)]
+    digits, pen, boxes = compose_number([p["strokes"] for p in picks], rng, gaps=gaps)
+    mark = str(rng.choice(MARKS))
+    strokes = punctuated(digits, boxes, pen, after, mark, rng.uniform(0.1, 0.3), rng.uniform(0.3, 0.7))
+    return strokes_to_ink(strokes, pen, WIDE_PAD[1], WIDE_PAD[0]), strokes
 
 
 def score(body, labels):
@@ -85,7 +101,7 @@ def main():
     )
     args = parser.parse_args()
     rec = recognizer()
-    rng, late_rng = np.random.default_rng(2026), np.random.default_rng(2027)
+    rng, late_rng, mark_rng = (np.random.default_rng(seed) for seed in (2026, 2027, 2028))
     totals, rows, singles = {}, [], []
     started = time.perf_counter()
     fewest, most = args.digits
@@ -97,9 +113,13 @@ def main():
                 ink, strokes, digits = written(picks, rng, gaps)
                 labels = [p["label"] for p in picks]
                 late = added_later(digits, late_rng)
-                for way, given in (("image alone", None), ("with strokes", strokes), ("strokes, some later", late)):
+                ways = [("image alone", ink, None), ("with strokes", ink, strokes), ("strokes, some later", ink, late)]
+                if spacing == "apart":
+                    marked, marks = punctuated_number(picks, mark_rng)
+                    ways += [("image, a point or comma", marked, None), ("strokes, a point or comma", marked, marks)]
+                for way, drawn, given in ways:
                     for key in ((name, spacing, way), ("all", spacing, way)):
-                        totals[key] = totals.get(key, 0) + score(rec.predict(ink, given), labels)
+                        totals[key] = totals.get(key, 0) + score(rec.predict(drawn, given), labels)
         pens = [p for group in groups for p in group]
         for index in rng.choice(len(pens), args.singles // 4, replace=False):
             width = render.PAGE_PEN * rng.choice(render.PENS)

@@ -154,6 +154,37 @@ def test_a_speck_between_digits_is_left_out_and_one_inside_a_digit_stays(rec):
         assert zero.ink[int(inside[1]) - top, int(inside[0]) - left] > 0.5
 
 
+def punctuated(digits, mark, after, seed=0, gaps=(0.4, 0.4)):
+    """(the wide pad's ink for digits written with a point or a comma after digit `after`, its strokes, each
+    digit's box)."""
+    laid, pen, boxes = render.compose_number(digits, np.random.default_rng(seed), gaps=gaps)
+    flat = render.punctuated(laid, boxes, pen, after, mark)
+    return render.strokes_to_ink(flat, pen, render.WIDE_PAD[1], render.WIDE_PAD[0]), flat, boxes
+
+
+@BOTH_WAYS
+@pytest.mark.parametrize("mark, after", [("comma", 0), ("point", 2)])
+def test_a_comma_or_a_point_on_the_line_is_left_out_of_the_number(rec, mark, after, given):
+    ink, flat, boxes = punctuated([ONE, TWO, FIVE_HAT, ZERO], mark, after)
+    digits = found(rec, ink, flat if given else None)
+    assert covers(digits, boxes)
+    assert rec.predict(ink, flat if given else None)["number"] == "1250"
+
+
+@pytest.mark.parametrize("mark", ["comma", "point"])
+def test_real_writers_numbers_with_a_comma_or_a_point_are_counted_right_both_ways(rec, mark):
+    """A thousands comma or a decimal point between two of a held-out writer's digits is not a digit (a comma
+    as tall as a fifth of the digits, in the page's pen, was read as one in one number in five)."""
+    counted = {"image alone": 0, "with strokes": 0}
+    for picks, rng in held_out_numbers(40):
+        after = int(rng.integers(len(picks) - 1))
+        gaps = [(0.4, 0.8) if k == after else (0.15, 0.5) for k in range(len(picks) - 1)]  # room left for the mark
+        ink, flat, boxes = punctuated(picks, mark, after, int(rng.integers(1 << 30)), gaps)
+        counted["image alone"] += covers(found(rec, ink), boxes)
+        counted["with strokes"] += covers(found(rec, ink, flat), boxes)
+    assert min(counted.values()) >= 37, counted
+
+
 @BOTH_WAYS
 def test_each_digit_keeps_only_its_own_ink(rec, given):
     ink, flat, _ = written([TWO, ZERO, ONE], gaps=(0.3, 0.3))

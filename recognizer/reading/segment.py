@@ -16,6 +16,8 @@ from recognizer.reading.preprocess import MAX_SLANT, BlankDrawing, ink_box
 FAINT = 0.05  # a pixel with more ink than this is part of its stroke (its anti-aliased edge too)
 SPECK = 0.25  # a piece whose longest side is under this share of the drawing's height is a speck ...
 NEAR = 0.15  # ... part of the piece it lies this close to (as a share of the height), else left out
+MARK = 0.45  # a piece under this share of the height on its longest side, in a blank between digits, whose top ...
+LOWER = 0.7  # ... lies this far down the digits beside it, is a comma or a point (1,250; 3.5): left out
 MAX_DIGITS = 32  # more separate parts than this is not a number but a scatter (and would cost quadratic time)
 WIDE = 0.7  # a part wider than this share of the height may be digits that touch: it is cut ...
 WIDE_STROKE = 1.1  # (a stroke, only when wider than this: the pen went on from one digit into the next)
@@ -207,8 +209,10 @@ def pieces(ink):
 
 
 def settled(found, layout, in_order=False):
-    """Pieces ready to group: specks joined to the piece they lie by (or left out), wide pieces cut; left to right
-    along the slant, or kept `in_order` (the order they were drawn in). Raises TooManyParts."""
+    """Pieces ready to group: commas and points left out, specks joined to the piece they lie by (or left out),
+    wide pieces cut; left to right along the slant, or kept `in_order` (the order they were drawn in). Raises
+    TooManyParts."""
+    found = [p for p, mark in zip(found, punctuation(found, layout.height)) if not mark]
     small = [max(p.box[2] - p.box[0], p.box[3] - p.box[1]) < SPECK * layout.height for p in found]
     big = [p for p, s in zip(found, small) if not s]
     if not big:  # specks only: the drawing is one piece
@@ -225,6 +229,30 @@ def settled(found, layout, in_order=False):
         big = overlapping(big, layout.height)
     out = [part for k, p in enumerate(big) for part in cut(p, layout, k, WIDE_STROKE if in_order else WIDE)]
     return out if in_order else sorted(out, key=lambda p: p.lo + p.hi)
+
+
+def punctuation(found, height):
+    """Which pieces are a comma or a point written between digits or after them: small, apart from the rest of
+    the ink (touching no other stroke, sharing under half their columns along the slant with any other piece) and
+    low beside the digits nearest them. A 7's bar, a 5's hat or a 1's foot shares its digit's columns, the end of
+    a 4's bar touches its stem, and a minus sign lies higher."""
+    sizes = [max(p.box[2] - p.box[0], p.box[3] - p.box[1]) for p in found]
+    digits = [p for p, size in zip(found, sizes) if size >= MARK * height]
+    marks = []
+    for p, size in zip(found, sizes):
+        if size >= MARK * height or not digits:
+            marks.append(False)
+            continue
+        middle = p.lo + p.hi
+        before = [d for d in digits if d.lo + d.hi < middle]
+        after = [d for d in digits if d.lo + d.hi >= middle]
+        beside = [max(before, key=lambda d: d.hi)] if before else []
+        beside += [min(after, key=lambda d: d.lo)] if after else []
+        top, bottom = min(d.box[1] for d in beside), max(d.box[3] for d in beside)
+        others = [q for q in found if q is not p]
+        apart = all(sharing(q.lo, q.hi, p)[0] < SHARED * (p.hi - p.lo) and not same_part(p, q) for q in others)
+        marks.append(apart and p.box[1] >= top + LOWER * (bottom - top))
+    return marks
 
 
 def overlapping(found, height):
