@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import drawing_url
+from conftest import drawing_url, ink_url
 from recognizer.reading.images import ImageError, decode_data_url, paper_gray, png_file
 from recognizer.training import render
 from web import create_app
@@ -516,3 +516,17 @@ def test_a_point_off_the_image_is_named_by_its_stroke_and_place(tmp_path, images
     response = client.post("/predict", **js("/predict", images.good, strokes=strokes))
     assert response.status_code == 422
     assert response.get_json()["error"].startswith("stroke 2 of 'strokes' has a point at (10, 240.5), more than 16 px")
+
+
+def test_a_drawing_of_countless_specks_is_read_in_the_time_of_any_other(client, store_dir):
+    """Forty thousand specks beside one stroke: each is a piece the segmentation weighs (as a speck, a point, a
+    comma), and looking at every pair of them would take half a minute."""
+    ink = np.zeros((600, 600), dtype=np.float32)
+    ink[::3, ::3] = np.random.default_rng(0).uniform(0.3, 1.0, ink[::3, ::3].shape)
+    ink[100:300, 100:140] = 1.0
+    start = time.perf_counter()
+    response = client.post("/predict", json={"image": ink_url(ink)})
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200
+    assert elapsed < 5.0, f"took {elapsed:.2f} s"
+    assert stored_objects(store_dir) == []

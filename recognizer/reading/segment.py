@@ -18,6 +18,7 @@ SPECK = 0.25  # a piece whose longest side is under this share of the drawing's 
 NEAR = 0.15  # ... part of the piece it lies this close to (as a share of the height), else left out
 MARK = 0.45  # a piece under this share of the height on its longest side, in a blank between digits, whose top ...
 LOWER = 0.7  # ... lies this far down the digits beside it, is a comma or a point (1,250; 3.5): left out
+MARKED = 256  # more pieces than this are a scatter, not a number with commas (and would cost quadratic time)
 MAX_DIGITS = 32  # more separate parts than this is not a number but a scatter (and would cost quadratic time)
 WIDE = 0.7  # a part wider than this share of the height may be digits that touch: it is cut ...
 WIDE_STROKE = 1.1  # (a stroke, only when wider than this: the pen went on from one digit into the next)
@@ -235,24 +236,29 @@ def punctuation(found, height):
     """Which pieces are a comma or a point written between digits or after them: small, apart from the rest of
     the ink (touching no other stroke, sharing under half their columns along the slant with any other piece) and
     low beside the digits nearest them. A 7's bar, a 5's hat or a 1's foot shares its digit's columns, the end of
-    a 4's bar touches its stem, and a minus sign lies higher."""
-    sizes = [max(p.box[2] - p.box[0], p.box[3] - p.box[1]) for p in found]
-    digits = [p for p, size in zip(found, sizes) if size >= MARK * height]
-    marks = []
-    for p, size in zip(found, sizes):
-        if size >= MARK * height or not digits:
-            marks.append(False)
-            continue
-        middle = p.lo + p.hi
-        before = [d for d in digits if d.lo + d.hi < middle]
-        after = [d for d in digits if d.lo + d.hi >= middle]
-        beside = [max(before, key=lambda d: d.hi)] if before else []
-        beside += [min(after, key=lambda d: d.lo)] if after else []
-        top, bottom = min(d.box[1] for d in beside), max(d.box[3] for d in beside)
-        others = [q for q in found if q is not p]
-        apart = all(sharing(q.lo, q.hi, p)[0] < SHARED * (p.hi - p.lo) and not same_part(p, q) for q in others)
-        marks.append(apart and p.box[1] >= top + LOWER * (bottom - top))
-    return marks
+    a 4's bar touches its stem, and a minus sign lies higher. A scatter of more than MARKED pieces has none."""
+    if len(found) > MARKED:
+        return [False] * len(found)
+    los, his = np.array([p.lo for p in found]), np.array([p.hi for p in found])
+    parts = np.array([p.part for p in found])
+    shared = np.minimum.outer(his, his) - np.maximum.outer(los, los)  # columns each two share (as `sharing`)
+    touching = (parts[:, None] == parts) & (parts[:, None] != -1)  # (as `same_part`)
+    np.fill_diagonal(shared, -np.inf)
+    np.fill_diagonal(touching, False)
+    apart = ((shared < SHARED * (his - los)[:, None]).all(axis=1) & ~touching.any(axis=1)).tolist()
+    small = [max(p.box[2] - p.box[0], p.box[3] - p.box[1]) < MARK * height for p in found]
+    digits = [p for p, s in zip(found, small) if not s]
+    return [s and a and bool(digits) and low(p, digits) for p, s, a in zip(found, small, apart)]
+
+
+def low(p, digits):
+    """Whether a piece's top lies in the lowest part (below LOWER) of the digits nearest it on either side."""
+    middle = p.lo + p.hi
+    before = [d for d in digits if d.lo + d.hi < middle]
+    after = [d for d in digits if d.lo + d.hi >= middle]
+    beside = ([max(before, key=lambda d: d.hi)] if before else []) + ([min(after, key=lambda d: d.lo)] if after else [])
+    top, bottom = min(d.box[1] for d in beside), max(d.box[3] for d in beside)
+    return p.box[1] >= top + LOWER * (bottom - top)
 
 
 def overlapping(found, height):
