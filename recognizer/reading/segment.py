@@ -167,7 +167,7 @@ def line_height(boxes, extent):
     part and the parts above or below it reach, top to bottom (a 5's hat and its body make one digit's height; a
     neighbour sharing a sliver of its columns does not), which a line that rises or falls does not stretch as its
     whole extent would be. Specks are left out, and so is a scatter of more parts than a number has digits."""
-    tall = [b for b in boxes if max(b[2] - b[0], b[3] - b[1]) >= SPECK * extent]
+    tall = [b for b in boxes if longest(b) >= SPECK * extent]
     if len(tall) > MAX_DIGITS:
         return extent
     heights = []
@@ -214,7 +214,7 @@ def settled(found, layout, in_order=False):
     wide pieces cut; left to right along the slant, or kept `in_order` (the order they were drawn in). Raises
     TooManyParts."""
     found = [p for p, mark in zip(found, punctuation(found, layout.height)) if not mark]
-    small = [max(p.box[2] - p.box[0], p.box[3] - p.box[1]) < SPECK * layout.height for p in found]
+    small = [longest(p.box) < SPECK * layout.height for p in found]
     big = [p for p, s in zip(found, small) if not s]
     if not big:  # specks only: the drawing is one piece
         return [joined(found)]
@@ -241,12 +241,12 @@ def punctuation(found, height):
         return [False] * len(found)
     los, his = np.array([p.lo for p in found]), np.array([p.hi for p in found])
     parts = np.array([p.part for p in found])
-    shared = np.minimum.outer(his, his) - np.maximum.outer(los, los)  # columns each two share (as `sharing`)
+    shared = shared_columns(los, his)
     touching = (parts[:, None] == parts) & (parts[:, None] != -1)  # (as `same_part`)
     np.fill_diagonal(shared, -np.inf)
     np.fill_diagonal(touching, False)
     apart = ((shared < SHARED * (his - los)[:, None]).all(axis=1) & ~touching.any(axis=1)).tolist()
-    small = [max(p.box[2] - p.box[0], p.box[3] - p.box[1]) < MARK * height for p in found]
+    small = [longest(p.box) < MARK * height for p in found]
     digits = [p for p, s in zip(found, small) if not s]
     return [s and a and bool(digits) and low(p, digits) for p, s, a in zip(found, small, apart)]
 
@@ -273,6 +273,12 @@ def overlapping(found, height):
         else:
             out.append(p)
     return out
+
+
+def shared_columns(los, his):
+    """The columns along the slant each two of several pieces share (`sharing`'s, for every pair in one array
+    operation), from their first and last columns."""
+    return np.minimum.outer(his, his) - np.maximum.outer(los, los)
 
 
 def sharing(lo, hi, p):
@@ -383,6 +389,11 @@ def whole_drawing(ink):
     """The drawing whole as one digit: its ink box and all its ink."""
     top, bottom, left, right = ink_box(ink)
     return Digit((int(left), int(top), int(right), int(bottom)), ink[top:bottom, left:right])
+
+
+def longest(box):
+    """A (left, top, right, bottom) box's longer side."""
+    return max(box[2] - box[0], box[3] - box[1])
 
 
 def union(boxes):

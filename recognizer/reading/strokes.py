@@ -79,7 +79,7 @@ def reattached(found):
     slant with one of that digit's strokes and less with everything drawn since, or when the pen went back
     past the stroke drawn just before it (it goes after the last stroke whose middle lies before its own)."""
     los, his = np.array([p.lo for p in found]), np.array([p.hi for p in found])
-    shared = np.minimum.outer(his, his) - np.maximum.outer(los, los)  # columns each two share (segment.sharing's)
+    shared = segment.shared_columns(los, his)
     shared[np.triu_indices(len(found))] = -np.inf  # with the strokes drawn before it
     best, most = shared.argmax(axis=1).tolist(), shared.max(axis=1, initial=-np.inf).tolist()
     los, his = los.tolist(), his.tolist()  # (a list's numbers are read many times faster than an array's)
