@@ -2,9 +2,9 @@
 
 Sets, none trained on: each pen set's held-out writers (UJI, UNIPEN, pendigits) and the bridger iPad writer (real
 pen strokes drawn onto the page's canvas at any size, place and pen width; the held-out writers also at each pen in
-turn, in a hairline as tools that turn ink into images draw it, small, and as a pen recording 12 or 8 points a
-stroke would leave them), HwD-1000 (small-canvas drawings), the official MNIST test digits as 200x200 canvas
-images, the dev strokes; then non-digits, where abstaining is right;
+turn, in a hairline as tools that turn ink into images draw it, small, narrower and wider, turned 15 degrees each
+way, and as a pen recording 12 or 8 points a stroke would leave them), HwD-1000 (small-canvas drawings), the
+official MNIST test digits as 200x200 canvas images, the dev strokes; then non-digits, where abstaining is right;
 then the answer's most common confusions on the real writers and how the errors spread over the held-out writers.
 DIR holds the weights to score (default: the shipped models/).
 """
@@ -25,18 +25,37 @@ REAL = ("bridger (iPad)", "hwd-1000")
 SAMPLED = (12, 8)  # points a stroke, as slower tablets record them (the pen sets': a median of 31 to 46)
 HAIRLINES = (1, 2)  # pens in canvas pixels (the page's: 14), thinner than any trained on
 SMALL = (40, 60)  # digits this tall on the 200 px canvas (the page's pens then fill their loops)
+WIDTHS = (0.6, 1.6)  # digits this much narrower or wider than their writer wrote them (a tablet's other aspect)
+TURNS = (15, -15)  # digits turned this many degrees (anticlockwise, clockwise), as on a paper or tablet askew
+
+
+def transformed(pen, matrix):
+    """A pen digit with its strokes' points multiplied by a 2x2 matrix (y down, as on the canvas)."""
+    return {**pen, "strokes": [(np.asarray(s, dtype=np.float64)[:, :2] @ matrix.T).tolist() for s in pen["strokes"]]}
+
+
+def turn(degrees):
+    """The matrix that turns a drawing anticlockwise as it is seen (y grows downward)."""
+    angle = np.deg2rad(degrees)
+    return np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
 
 
 def by_pen_and_sampling():
     """Every held-out writer's digits at each pen in turn (thin, the page's, thick), in a 1 and a 2 px hairline,
-    small (at a random pen, then the thick one), then as a pen recording 12, then 8 points a stroke would have left
-    them."""
+    small (at a random pen, then the thick one), narrower and wider, turned both ways, then as a pen recording
+    12, then 8 points a stroke would have left them."""
     pens = data.held_out_pens()
     labels = np.array([p["label"] for p in pens])
     sets = {f"  all of them at pen {share}x": (dataset.pen_set(pens, 2024, PAGE_PEN * share), labels) for share in PENS}
     sets.update({f"  all of them in a {px} px line": (dataset.pen_set(pens, 2024, px), labels) for px in HAIRLINES})
     sets["  all of them 40-60 px tall"] = (dataset.pen_set(pens, 2024, heights=SMALL), labels)
     sets["  all of them 40-60 px tall, pen 1.5x"] = (dataset.pen_set(pens, 2024, PAGE_PEN * 1.5, SMALL), labels)
+    for width in WIDTHS:
+        wider = [transformed(p, np.diag([width, 1.0])) for p in pens]
+        sets[f"  all of them {width}x as wide"] = (dataset.pen_set(wider, 2024), labels)
+    for degrees in TURNS:
+        turned = [transformed(p, turn(degrees)) for p in pens]
+        sets[f"  all of them turned {degrees} degrees"] = (dataset.pen_set(turned, 2024), labels)
     for count in SAMPLED:
         recorded = [{**p, "strokes": synth.recorded_with(p["strokes"], count)} for p in pens]
         sets[f"  all of them, {count} points a stroke"] = (dataset.pen_set(recorded, 2025), labels)
