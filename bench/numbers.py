@@ -9,9 +9,9 @@ height ("apart") or from a slight overlap to 0.12 of it ("close", where neighbou
 read three times through Recognizer.predict, as /predict reads it: from the image alone, with the strokes it was
 drawn with, and with them in the order of a writer who adds a digit's last stroke (a 5's hat, a 7's bar) after
 the rest of the number half the time; numbers written apart are read twice more, from the image alone and with
-its strokes, written again with a point or a comma after one of their digits (a decimal point, a thousands
-comma 0.1-0.3 of the height long, in a blank of 0.4-0.8), which is not a digit of the number. Digits right
-counts positions over the numbers whose digit count came out right.
+its strokes, written again with a point, a comma or a hyphen after one of their digits (a decimal point, a
+thousands comma, a telephone number's hyphen, 0.1-0.3 of the height long, in a blank of 0.4-0.8), which is not a
+digit of the number. Digits right counts positions over the numbers whose digit count came out right.
 Single digits: the same writers' digits drawn alone on the square pad at any size and pen, read as one-digit
 numbers. `--writers training` measures the pen sets' training writers instead, which is where the
 segmentation's costs are tuned.
@@ -41,8 +41,8 @@ else:
 
 SPACINGS = {"apart": (0.15, 0.5), "close": (-0.05, 0.12)}  # the blank between digits, as a share of their height
 LENGTHS = (2, 5)  # numbers of 2-5 digits (--digits)
-MARKS = ("point", "comma")
-ROOM = (0.4, 0.8)  # the blank a point or a comma is written in
+MARKS = ("point", "comma", "hyphen")
+ROOM = (0.4, 0.8)  # the blank punctuation is written in
 
 
 def sources(writers, longest=LENGTHS[1]):
@@ -67,8 +67,8 @@ def written(picks, rng, gaps):
 
 
 def punctuated_number(picks, rng):
-    """(the ink, the strokes) of the number written apart with a point or a comma after one of its digits, in a
-    wider blank left for it."""
+    """(the ink, the strokes) of the number written apart with a point, a comma or a hyphen after one of its
+    digits, in a wider blank left for it."""
     after = int(rng.integers(len(picks) - 1))
     gaps = [ROOM if k == after else SPACINGS["apart"] for k in range(len(picks) - 1)]
     digits, pen, boxes = compose_number([p["strokes"] for p in picks], rng, gaps=gaps)
@@ -116,7 +116,7 @@ def main():
                 ways = [("image alone", ink, None), ("with strokes", ink, strokes), ("strokes, some later", ink, late)]
                 if spacing == "apart":
                     marked, marks = punctuated_number(picks, mark_rng)
-                    ways += [("image, a point or comma", marked, None), ("strokes, a point or comma", marked, marks)]
+                    ways += [("image, with punctuation", marked, None), ("strokes, with punctuation", marked, marks)]
                 for way, drawn, given in ways:
                     for key in ((name, spacing, way), ("all", spacing, way)):
                         totals[key] = totals.get(key, 0) + score(rec.predict(drawn, given), labels)

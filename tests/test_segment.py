@@ -155,26 +155,26 @@ def test_a_speck_between_digits_is_left_out_and_one_inside_a_digit_stays(rec):
 
 
 def punctuated(digits, mark, after, seed=0, gaps=(0.4, 0.4)):
-    """(the wide pad's ink for digits written with a point or a comma after digit `after`, its strokes, each
-    digit's box)."""
+    """(the wide pad's ink for digits written with a point, a comma or a hyphen after digit `after`, its strokes,
+    each digit's box)."""
     laid, pen, boxes = render.compose_number(digits, np.random.default_rng(seed), gaps=gaps)
     flat = render.punctuated(laid, boxes, pen, after, mark)
     return render.strokes_to_ink(flat, pen, render.WIDE_PAD[1], render.WIDE_PAD[0]), flat, boxes
 
 
 @BOTH_WAYS
-@pytest.mark.parametrize("mark, after", [("comma", 0), ("point", 2)])
-def test_a_comma_or_a_point_on_the_line_is_left_out_of_the_number(rec, mark, after, given):
+@pytest.mark.parametrize("mark, after", [("comma", 0), ("point", 2), ("hyphen", 1)])
+def test_a_comma_a_point_or_a_hyphen_is_left_out_of_the_number(rec, mark, after, given):
     ink, flat, boxes = punctuated([ONE, TWO, FIVE_HAT, ZERO], mark, after)
     digits = found(rec, ink, flat if given else None)
     assert covers(digits, boxes)
     assert rec.predict(ink, flat if given else None)["number"] == "1250"
 
 
-@pytest.mark.parametrize("mark", ["comma", "point"])
-def test_real_writers_numbers_with_a_comma_or_a_point_are_counted_right_both_ways(rec, mark):
-    """A thousands comma or a decimal point between two of a held-out writer's digits is not a digit (a comma
-    as tall as a fifth of the digits, in the page's pen, was read as one in one number in five)."""
+@pytest.mark.parametrize("mark", ["comma", "point", "hyphen"])
+def test_real_writers_numbers_with_punctuation_are_counted_right_both_ways(rec, mark):
+    """A thousands comma, a decimal point or a hyphen between two of a held-out writer's digits is not a digit
+    (each joined a digit or became one)."""
     counted = {"image alone": 0, "with strokes": 0}
     for picks, rng in held_out_numbers(40):
         after = int(rng.integers(len(picks) - 1))

@@ -16,8 +16,9 @@ from recognizer.reading.preprocess import MAX_SLANT, BlankDrawing, ink_box
 FAINT = 0.05  # a pixel with more ink than this is part of its stroke (its anti-aliased edge too)
 SPECK = 0.25  # a piece whose longest side is under this share of the drawing's height is a speck ...
 NEAR = 0.15  # ... part of the piece it lies this close to (as a share of the height), else left out
-MARK = 0.45  # a piece under this share of the height on its longest side, in a blank between digits, whose top ...
-LOWER = 0.7  # ... lies this far down the digits beside it, is a comma or a point (1,250; 3.5): left out
+MARK = 0.45  # a piece under this share of the height tall (and under it wide), in a blank of its own, whose top ...
+LOWER = 0.7  # ... lies this far down the digits beside it is a comma or a point (1,250; 3.5), and one between ...
+HYPHEN = 0.3  # ... two digits whose top lies this far down (lower than a hat) a hyphen (555-1234): left out
 MARKED = 256  # more pieces than this are a scatter, not a number with commas (and would cost quadratic time)
 MAX_DIGITS = 32  # more separate parts than this is not a number but a scatter (and would cost quadratic time)
 WIDE = 0.7  # a part wider than this share of the height may be digits that touch: it is cut ...
@@ -233,10 +234,11 @@ def settled(found, layout, in_order=False):
 
 
 def punctuation(found, height):
-    """Which pieces are a comma or a point written between digits or after them: small, apart from the rest of
-    the ink (touching no other stroke, sharing under half their columns along the slant with any other piece) and
-    low beside the digits nearest them. A 7's bar, a 5's hat or a 1's foot shares its digit's columns, the end of
-    a 4's bar touches its stem, and a minus sign lies higher. A scatter of more than MARKED pieces has none."""
+    """Which pieces are punctuation in a number: a point or a comma (low beside the digits nearest it, after the
+    last digit too) or a hyphen (lower than a hat, between two digits), small and apart from the rest of the ink
+    (touching no other stroke, sharing under half their columns along the slant with any other piece). A 7's bar,
+    a 5's hat or a 1's foot shares its digit's columns, the end of a 4's bar touches its stem; a minus sign before
+    a number is left to the models. A scatter of more than MARKED pieces has none."""
     if len(found) > MARKED:
         return [False] * len(found)
     los, his = np.array([p.lo for p in found]), np.array([p.hi for p in found])
@@ -246,19 +248,20 @@ def punctuation(found, height):
     np.fill_diagonal(shared, -np.inf)
     np.fill_diagonal(touching, False)
     apart = ((shared < SHARED * (his - los)[:, None]).all(axis=1) & ~touching.any(axis=1)).tolist()
-    small = [longest(p.box) < MARK * height for p in found]
+    small = [p.box[3] - p.box[1] < MARK * height and p.box[2] - p.box[0] < height for p in found]
     digits = [p for p, s in zip(found, small) if not s]
-    return [s and a and bool(digits) and low(p, digits) for p, s, a in zip(found, small, apart)]
+    return [s and a and bool(digits) and separating(p, digits) for p, s, a in zip(found, small, apart)]
 
 
-def low(p, digits):
-    """Whether a piece's top lies in the lowest part (below LOWER) of the digits nearest it on either side."""
+def separating(p, digits):
+    """Whether a small piece apart from the rest lies where punctuation does: its top below HYPHEN of the digits
+    on both sides of it, or below LOWER of the digits beside it."""
     middle = p.lo + p.hi
     before = [d for d in digits if d.lo + d.hi < middle]
     after = [d for d in digits if d.lo + d.hi >= middle]
     beside = ([max(before, key=lambda d: d.hi)] if before else []) + ([min(after, key=lambda d: d.lo)] if after else [])
     top, bottom = min(d.box[1] for d in beside), max(d.box[3] for d in beside)
-    return p.box[1] >= top + LOWER * (bottom - top)
+    return p.box[1] >= top + (HYPHEN if len(beside) == 2 else LOWER) * (bottom - top)
 
 
 def overlapping(found, height):

@@ -102,14 +102,15 @@ def compose_number(digit_strokes, rng, gaps=(0.1, 0.6), heights=(0.4, 0.7), wave
 
 
 def punctuated(digits, boxes, pen, after, mark, length=0.2, at=0.5):
-    """A number's strokes with a point or a comma written on its line after digit `after`, `at` of the way across
-    the blank to the next digit, as a decimal point or a thousands comma is (`digits`, `boxes` and `pen` as
-    compose_number gives them). A comma starts at the digits' foot and curls down and to the left, `length` of
-    their height long."""
+    """A number's strokes with a point, a comma or a hyphen written after digit `after`, `at` of the way across the
+    blank to the next digit, as a decimal point, a thousands comma or a telephone number's hyphen is (`digits`,
+    `boxes` and `pen` as compose_number gives them). A comma starts at the digits' foot and curls down and to the
+    left, a hyphen lies level halfway up; each is `length` of the digit's height long."""
     _, top, right, bottom = boxes[after]
     x, y, tall = right + at * (boxes[after + 1][0] - right), bottom - pen / 2, length * (bottom - top)
+    middle = (top + bottom) / 2
     comma = [[x + 0.15 * tall, y - 0.2 * tall], [x + 0.1 * tall, y + 0.3 * tall], [x - 0.25 * tall, y + 0.8 * tall]]
-    stroke = {"point": [[x, y]], "comma": comma}[mark]
+    stroke = {"point": [[x, y]], "comma": comma, "hyphen": [[x - tall / 2, middle], [x + tall / 2, middle]]}[mark]
     return [s for digit in digits[: after + 1] for s in digit] + [stroke] + [s for d in digits[after + 1 :] for s in d]
 
 
