@@ -19,7 +19,7 @@ NEAR = 0.15  # ... part of the piece it lies this close to (as a share of the he
 MARK = 0.45  # a piece under this share of the height tall (and under it wide), in a blank of its own, whose top ...
 LOWER = 0.7  # ... lies this far down the digits beside it is a comma or a point (1,250; 3.5), and one between ...
 HYPHEN = 0.3  # ... two digits whose top lies this far down (lower than a hat) a hyphen (555-1234): left out
-MARKED = 256  # more pieces than this are a scatter, not a number with commas (and would cost quadratic time)
+MARKED = 256  # more pieces than this are a scatter, not a punctuated number (and would cost quadratic time)
 MAX_DIGITS = 32  # more separate parts than this is not a number but a scatter (and would cost quadratic time)
 WIDE = 0.7  # a part wider than this share of the height may be digits that touch: it is cut ...
 WIDE_STROKE = 1.1  # (a stroke, only when wider than this: the pen went on from one digit into the next)
@@ -211,7 +211,7 @@ def pieces(ink):
 
 
 def settled(found, layout, in_order=False):
-    """Pieces ready to group: commas and points left out, specks joined to the piece they lie by (or left out),
+    """Pieces ready to group: punctuation left out, specks joined to the piece they lie by (or left out),
     wide pieces cut; left to right along the slant, or kept `in_order` (the order they were drawn in). Raises
     TooManyParts."""
     found = [p for p, mark in zip(found, punctuation(found, layout.height)) if not mark]
