@@ -124,7 +124,7 @@ def number_sample(samples, seed, gaps=(0.4, 0.5), heights=(0.55, 0.6)):
         [s["strokes"] for s in samples], rng, gaps=gaps, heights=heights, wave=0.02
     )
     assert pen == WIDE[1] / 14, pen  # not shrunk: the page's pen
-    return {"strokes": [stroke for digit in laid for stroke in digit], "size": WIDE, "digits": laid}
+    return {"strokes": [stroke for digit in laid for stroke in digit], "size": WIDE, "digits": laid, "boxes": boxes}
 
 
 def number_url(sample):
@@ -870,6 +870,19 @@ def test_every_page_passes_axe(browser, server, clear_samples, number_42):
         context.close()
     found = {state: lines for state, lines in found.items() if lines}
     assert not found, json.dumps(found, indent=1)
+
+
+def test_a_comma_between_two_digits_is_left_out_of_the_number(page, number_42):
+    comma = render.punctuated(number_42["digits"], number_42["boxes"], WIDE[1] / 14, 0, "comma")
+    page.check("#number-mode")
+    draw_mouse(page, {**number_42, "strokes": comma})
+    with page.expect_response("**/predict") as answered:
+        page.click("#recognize")
+    assert len(answered.value.request.post_data_json["strokes"]) == len(comma) == len(number_42["strokes"]) + 1
+    assert answer_of(page) == NUMBER
+    playwright_sync.expect(page.locator("#digit-list button")).to_have_count(2)
+    mark = comma[len(number_42["digits"][0])]  # in no digit's box: not joined to the 4 or the 2
+    assert not any(box[0] <= x < box[2] for box in (d["box"] for d in answered.value.json()["digits"]) for x, _ in mark)
 
 
 def test_a_number_with_two_digits_touching_is_read_from_its_strokes(page, number_2026):
