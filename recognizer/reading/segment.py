@@ -239,7 +239,9 @@ def punctuation(found, height):
     (touching no other stroke, sharing under half their columns along the slant with any other piece). A 7's bar,
     a 5's hat or a 1's foot shares its digit's columns, the end of a 4's bar touches its stem; a minus sign before
     a number is left to the models. A scatter of more than MARKED pieces has none."""
-    if len(found) > MARKED:
+    small = [p.box[3] - p.box[1] < MARK * height and p.box[2] - p.box[0] < height for p in found]
+    digits = [p for p, s in zip(found, small) if not s]
+    if len(found) > MARKED or not digits or not any(small):  # (most drawings: nothing to weigh)
         return [False] * len(found)
     los, his = np.array([p.lo for p in found]), np.array([p.hi for p in found])
     parts = np.array([p.part for p in found])
@@ -248,9 +250,7 @@ def punctuation(found, height):
     np.fill_diagonal(shared, -np.inf)
     np.fill_diagonal(touching, False)
     apart = ((shared < SHARED * (his - los)[:, None]).all(axis=1) & ~touching.any(axis=1)).tolist()
-    small = [p.box[3] - p.box[1] < MARK * height and p.box[2] - p.box[0] < height for p in found]
-    digits = [p for p, s in zip(found, small) if not s]
-    return [s and a and bool(digits) and separating(p, digits) for p, s, a in zip(found, small, apart)]
+    return [s and a and separating(p, digits) for p, s, a in zip(found, small, apart)]
 
 
 def separating(p, digits):
