@@ -43,13 +43,15 @@ def crossed_seven(rng):
 
 
 def slashed_zero(rng):
-    """An oval with a slash through it, from lower left to upper right, inside the oval or past its edge."""
-    width = rng.uniform(0.45, 0.8)
+    """An oval, upright or leaning right, with a slash from lower left to upper right drawn through it after: as
+    steep as the oval's diagonal or flatter (30-65 degrees), inside the oval or far past both its sides."""
+    width, lean = rng.uniform(0.4, 0.8), rng.uniform(-0.05, 0.35)
     start = rng.uniform(-2.0, -1.2)
     oval = _arc((0.5, 0.5), (width / 2, 0.5), start, start + 2 * np.pi + rng.uniform(0.0, 0.3), 40)
-    reach = rng.uniform(0.25, 0.6)
-    slash = np.array([[0.5 - reach * width, 0.5 + reach], [0.5 + reach * width, 0.5 - reach]])
-    return [oval, slash]
+    oval[:, 0] += lean * (0.5 - oval[:, 1])  # the top leans right
+    rise, angle = rng.uniform(0.25, 0.7), np.deg2rad(rng.uniform(30, 65))  # half the slash's height, its slope
+    half = np.array([rise / np.tan(angle), -rise])
+    return [oval, np.stack([0.5 - half, 0.5 + half])]
 
 
 def open_four(rng):
