@@ -1,8 +1,8 @@
 """Digit styles that MNIST's writers hardly use, generated as pen strokes: each a template with random proportions.
 
 The continental 1 with a flag, the crossed 7, the slashed zero, the open and the one-stroke 4, and the 2 with
-a loop at its foot. Points are (x, y) in a unit box, y growing downward as on the canvas; the caller warps,
-places and draws them like any real pen digit.
+a loop at its foot. Points are (x, y) in about a unit box (a long slash reaches past it), y growing downward as
+on the canvas; the caller warps, places and draws them like any real pen digit, scaled to their own box.
 """
 
 import numpy as np
